@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/**
+ * The environment variables latchkey reads, with their defaults (API.md "Configuration").
+ * Values arrive as strings; each field turns its string into the typed value or fails
+ * with a message that is safe to print (it never repeats the value: it may be a secret).
+ */
+
+const seconds = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v.trim()) && Number(v) > 0, 'must be a whole number greater than 0')
+    .transform((v) => Number(v));
+
+const wholeNumber = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v.trim()) && Number(v) > 0 && Number(v) <= max, `must be a whole number from 1 to ${max}`)
+    .transform((v) => Number(v));
+
+const port = (fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v.trim()) && Number(v) >= 0 && Number(v) <= 65535, 'must be a TCP port (0-65535)')
+    .transform((v) => Number(v));
+
+const url = (fallback: string | undefined, protocols: string[]) => {
+  const base = fallback === undefined ? z.string() : z.string().default(fallback);
+  return base.refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+};
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const optionalUrl = optionalText.refine((v) => {
+  if (v === undefined) return true;
+  try {
+    return ['http:', 'https:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
+
+const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v): v is T => (values as readonly string[]).includes(v), `must be one of ${values.join(', ')}`)
+    .transform((v) => v as T);
+
+/** `kid:base64(32 bytes)`, comma separated; the first key encrypts, all of them decrypt. */
+const keyring = optionalText.transform((v, ctx) => {
+  if (v === undefined) return undefined;
+  const keys: { kid: string; key: Buffer }[] = [];
+  for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const kid = colon > 0 ? entry.slice(0, colon) : '';
+    const material = colon > 0 ? entry.slice(colon + 1) : '';
+    const key = Buffer.from(material, 'base64');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(kid)) {
+      ctx.addIssue({ code: 'custom', message: 'each entry must be kid:base64key with a kid of letters, digits, ".", "_" or "-"' });
+      return z.NEVER;
+    }
+    if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== material.replace(/=+$/, '')) {
+      ctx.addIssue({ code: 'custom', message: `key "${kid}" must be 32 bytes in base64` });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.kid === kid)) {
+      ctx.addIssue({ code: 'custom', message: `key id "${kid}" appears twice` });
+      return z.NEVER;
+    }
+    keys.push({ kid, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one kid:base64key' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const logLevel = oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info');
+
+export const environmentSchema = z.object({
+  NODE_ENV: oneOf(['development', 'production', 'test'] as const, 'development'),
+  LOG_LEVEL: logLevel,
+  DATABASE_URL: url('postgres://localhost:5432/latchkey', ['postgres:', 'postgresql:']),
+  DATABASE_POOL_SIZE: wholeNumber(10, 1000),
+  REDIS_URL: url('redis://localhost:6379', ['redis:', 'rediss:']),
+  REDIS_PREFIX: z
+    .string()
+    .default('latchkey:')
+    .refine((v) => /^[A-Za-z0-9_.:-]{1,64}$/.test(v), 'must be 1-64 characters of letters, digits, ".", "_", ":" or "-"'),
+  PORT: port(3000),
+  WORKER_PORT: port(3001),
+  PUBLIC_API_URL: url('http://localhost:3000', ['http:', 'https:']),
+  PUBLIC_WEB_URL: url('http://localhost:3000', ['http:', 'https:']),
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .refine((v) => v.trim() !== '', 'must be false, true, a hop count or a list of trusted proxy addresses'),
+  BODY_LIMIT_BYTES: wholeNumber(102400, 10 * 1024 * 1024),
+  SHUTDOWN_TIMEOUT_SECONDS: seconds(25),
+  ENCRYPTION_KEYS: keyring,
+  SMS_PROVIDER: oneOf(['console', 'infobip'] as const, 'console'),
+  VOICE_PROVIDER: oneOf(['console', 'infobip'] as const, 'console'),
+  INFOBIP_BASE_URL: optionalUrl,
+  INFOBIP_API_KEY: optionalText,
+  INFOBIP_SENDER: optionalText,
+  EMAIL_PROVIDER: oneOf(['console', 'ses'] as const, 'console'),
+  AWS_REGION: optionalText,
+  SES_ENDPOINT: optionalUrl,
+  EMAIL_FROM: optionalText,
+  GOOGLE_CLIENT_ID: optionalText,
+  GOOGLE_CLIENT_SECRET: optionalText,
+  GOOGLE_ISSUER: url('https://accounts.google.com', ['http:', 'https:']),
+  GITHUB_CLIENT_ID: optionalText,
+  GITHUB_CLIENT_SECRET: optionalText,
+  GITHUB_URL: url('https://github.com', ['http:', 'https:']),
+  GITHUB_API_URL: url('https://api.github.com', ['http:', 'https:']),
+  OTP_TTL_SECONDS: seconds(300),
+  OTP_MAX_ATTEMPTS: wholeNumber(5, 100),
+  OTP_RESEND_COOLDOWN_SECONDS: seconds(30),
+  DEVICE_TRUST_DAYS: wholeNumber(90, 3650),
+  RESET_TOKEN_TTL_SECONDS: seconds(3600),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(900),
+  REFRESH_TOKEN_TTL_SECONDS: seconds(2592000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+/** Variables that must come together: naming the one that is missing. */
+export const requiredTogether: { when: (env: Environment) => boolean; because: string; variables: (keyof Environment)[] }[] = [
+  {
+    when: (e) => e.SMS_PROVIDER === 'infobip' || e.VOICE_PROVIDER === 'infobip',
+    because: 'required when SMS_PROVIDER or VOICE_PROVIDER is infobip',
+    variables: ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY'],
+  },
+  {
+    when: (e) => e.EMAIL_PROVIDER === 'ses',
+    because: 'required when EMAIL_PROVIDER is ses',
+    variables: ['AWS_REGION', 'EMAIL_FROM'],
+  },
+  {
+    when: (e) => e.GOOGLE_CLIENT_ID !== undefined || e.GOOGLE_CLIENT_SECRET !== undefined,
+    because: 'Google login needs both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET',
+    variables: ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'],
+  },
+  {
+    when: (e) => e.GITHUB_CLIENT_ID !== undefined || e.GITHUB_CLIENT_SECRET !== undefined,
+    because: 'GitHub login needs both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET',
+    variables: ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'],
+  },
+  {
+    when: (e) => e.NODE_ENV === 'production',
+    because: 'required in production (development generates a key and keeps it in the database)',
+    variables: ['ENCRYPTION_KEYS'],
+  },
+];

@@ -1,0 +1,67 @@
+import type { AppConfig } from '@latchkey/config';
+import { Client } from 'pg';
+import { createDataSource } from './data-source';
+
+/** A stable advisory-lock key: two processes that start together migrate one after the other. */
+const MIGRATION_LOCK = 'latchkey.migrations';
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Creates the database named by the URL when it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const probe = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await probe.connect();
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error; // 3D000: database does not exist
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const admin = new Client({ connectionString: maintenance.toString(), connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(databaseName(url))}`);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P04') return false; // created by a process starting beside us
+    throw error;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Applies pending migrations while holding an advisory lock; returns the names applied. */
+export async function migrate(config: Pick<AppConfig, 'database'>): Promise<string[]> {
+  const dataSource = createDataSource(config, 'latchkey-migrate');
+  await dataSource.initialize();
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.connect();
+    await lock.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [MIGRATION_LOCK]);
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [MIGRATION_LOCK]);
+    }
+  } finally {
+    await lock.release();
+    await dataSource.destroy();
+  }
+}
+
+/** What `npm start` and both apps do first: create the database if missing, then migrate. */
+export async function prepareDatabase(config: Pick<AppConfig, 'database'>): Promise<{ created: boolean; applied: string[] }> {
+  const created = await ensureDatabase(config.database.url);
+  const applied = await migrate(config);
+  return { created, applied };
+}

@@ -1,0 +1,248 @@
+import { Injectable } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import { EventEmitter } from 'node:events';
+import { DataSource } from 'typeorm';
+import { Clock, IdGenerator } from './clock';
+import { DataSourceSql, inTransaction, pgError, type RunnerSql } from './database/transaction';
+import { ConcurrencyError, UniqueClaimTakenError } from './errors';
+import type { DomainEvent, EventMetadata, StoredEvent } from './event';
+import { EventTypeRegistry } from './event-type-registry';
+import { MetadataContext } from './metadata-context';
+import { ProjectionRegistry } from './projection';
+import type { Sql } from './sql';
+
+/** `'any'` appends whatever the stream's version; a number is the version the decision was made on (0: new stream). */
+export type ExpectedVersion = number | 'any';
+
+/** A value that must be unique within its scope (a username, an email in an account, ...). */
+export interface UniqueClaim {
+  scope: string;
+  value: string;
+  /** Defaults to the stream id of the first write. */
+  owner?: string;
+}
+
+export interface StreamWrite {
+  streamId: string;
+  expectedVersion: ExpectedVersion;
+  events: readonly DomainEvent[];
+}
+
+export interface AppendOptions {
+  claims?: readonly UniqueClaim[];
+  releases?: readonly UniqueClaim[];
+  /** Overrides what the request context says (e.g. a worker acting for a user). */
+  metadata?: Partial<EventMetadata>;
+}
+
+/** A position in the global order: the next read returns what comes strictly after it. */
+export interface Checkpoint {
+  transactionId: string;
+  position: number;
+}
+
+export const START: Checkpoint = Object.freeze({ transactionId: '0', position: 0 });
+
+interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  id: string;
+  stream_id: string;
+  stream_type: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+  occurred_at: Date;
+}
+
+const COLUMNS = `global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
+  schema_version, data, metadata, occurred_at`;
+
+/** Stream ids are `<type>-<id>`: `login-0b6f…`, `user-…`. */
+export function streamTypeOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash > 0 ? streamId.slice(0, dash) : streamId;
+}
+
+@Injectable()
+export class EventStore {
+  private readonly appended = new EventEmitter();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly types: EventTypeRegistry,
+    private readonly projections: ProjectionRegistry,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly context: MetadataContext,
+    private readonly eventBus: EventBus,
+  ) {
+    this.appended.setMaxListeners(0);
+  }
+
+  /** Appends to one stream; see `appendMany`. */
+  append(streamId: string, expectedVersion: ExpectedVersion, events: readonly DomainEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    return this.appendMany([{ streamId, expectedVersion, events }], options);
+  }
+
+  /**
+   * Appends to several streams, takes and releases unique claims, and runs the inline
+   * projections, all in one transaction. A stream no longer at its expected version is a
+   * `ConcurrencyError`; a claim owned by another is a `UniqueClaimTakenError`; either way
+   * nothing is written. Committed events are then published on the EventBus.
+   */
+  async appendMany(writes: readonly StreamWrite[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    const nonEmpty = writes.filter((w) => w.events.length > 0);
+    if (nonEmpty.length === 0 && !options.claims?.length && !options.releases?.length) return [];
+    const metadata: EventMetadata = { ...this.context.current(), ...options.metadata };
+    const occurredAt = this.clock.now();
+    const prepared = nonEmpty.map((w) => ({ ...w, rows: w.events.map((e) => ({ id: this.ids.next(), ...this.types.validate(e) })) }));
+    const defaultOwner = writes[0]?.streamId ?? 'unknown';
+
+    const stored = await inTransaction(this.dataSource, async (tx) => {
+      await this.releaseClaims(tx, options.releases ?? [], defaultOwner);
+      await this.takeClaims(tx, options.claims ?? [], defaultOwner);
+      const all: StoredEvent[] = [];
+      for (const write of prepared) all.push(...(await this.insert(tx, write.streamId, write.expectedVersion, write.rows, metadata, occurredAt)));
+      all.sort((a, b) => a.globalPosition - b.globalPosition);
+      await ProjectionRegistry.applyAll(this.projections.inline(), all, tx);
+      return all;
+    });
+
+    this.appended.emit('appended', stored);
+    const domainEvents = stored.map((e) => this.types.toDomain(e));
+    // Handlers learn of an event only once it is durable; their failures cannot undo it.
+    this.eventBus.publishAll(domainEvents);
+    return stored;
+  }
+
+  private async insert(
+    tx: RunnerSql,
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    rows: { id: string; type: string; schemaVersion: number; data: unknown }[],
+    metadata: EventMetadata,
+    occurredAt: Date,
+  ): Promise<StoredEvent[]> {
+    const streamType = streamTypeOf(streamId);
+    let inserted: EventRow[];
+    try {
+      // One statement: the version check and the insert. Two writers that both pass the check
+      // collide on (stream_id, version), and the loser becomes a ConcurrencyError.
+      inserted = await tx.query<EventRow>(
+        `WITH current AS (SELECT coalesce(max(version), 0) AS v FROM events WHERE stream_id = $1)
+         INSERT INTO events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
+         SELECT x.id, $1, $2, current.v + x.ord, x.type, x.schema_version, x.data, $4::jsonb, $5
+           FROM current,
+                unnest($6::uuid[], $7::text[], $8::int[], $9::jsonb[]) WITH ORDINALITY AS x(id, type, schema_version, data, ord)
+          WHERE $3::int IS NULL OR current.v = $3::int
+         RETURNING ${COLUMNS}`,
+        [
+          streamId,
+          streamType,
+          expectedVersion === 'any' ? null : expectedVersion,
+          JSON.stringify(metadata),
+          occurredAt,
+          rows.map((r) => r.id),
+          rows.map((r) => r.type),
+          rows.map((r) => r.schemaVersion),
+          rows.map((r) => JSON.stringify(r.data)),
+        ],
+      );
+    } catch (error) {
+      const pg = pgError(error);
+      if (pg.code === '23505' && pg.constraint === 'events_stream_version_key') throw new ConcurrencyError(streamId, expectedVersion);
+      throw error;
+    }
+    if (inserted.length !== rows.length) throw new ConcurrencyError(streamId, expectedVersion);
+    return inserted.map((row) => this.toStored(row)).sort((a, b) => a.version - b.version);
+  }
+
+  private async takeClaims(tx: Sql, claims: readonly UniqueClaim[], defaultOwner: string): Promise<void> {
+    for (const claim of claims) {
+      const owner = claim.owner ?? defaultOwner;
+      // A concurrent claimer waits for the first transaction; if it commits, the row is taken.
+      const rows = await tx.query(
+        `INSERT INTO unique_claims (scope, value, owner) VALUES ($1, $2, $3)
+         ON CONFLICT (scope, value) DO UPDATE SET owner = EXCLUDED.owner WHERE unique_claims.owner = EXCLUDED.owner
+         RETURNING owner`,
+        [claim.scope, claim.value, owner],
+      );
+      if (rows.length === 0) throw new UniqueClaimTakenError(claim.scope);
+    }
+  }
+
+  private async releaseClaims(tx: Sql, releases: readonly UniqueClaim[], defaultOwner: string): Promise<void> {
+    for (const release of releases) {
+      await tx.query(`DELETE FROM unique_claims WHERE scope = $1 AND value = $2 AND owner = $3`, [
+        release.scope,
+        release.value,
+        release.owner ?? defaultOwner,
+      ]);
+    }
+  }
+
+  /** Who owns a unique value, if anyone. */
+  async claimOwner(scope: string, value: string): Promise<string | null> {
+    const rows = await new DataSourceSql(this.dataSource).query<{ owner: string }>(
+      `SELECT owner FROM unique_claims WHERE scope = $1 AND value = $2`,
+      [scope, value],
+    );
+    return rows[0]?.owner ?? null;
+  }
+
+  /** A stream's events in version order, upcast to current payload shapes. */
+  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    const rows = await new DataSourceSql(this.dataSource).query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version`,
+      [streamId, fromVersion],
+    );
+    return rows.map((row) => this.toStored(row));
+  }
+
+  /**
+   * Events after `after` in (transaction_id, global_position) order, never past the oldest
+   * transaction still open: an event whose transaction commits late is not skipped, it
+   * simply holds back everything after it until it is visible.
+   */
+  async readAll(after: Checkpoint = START, limit = 1000, sql: Sql = new DataSourceSql(this.dataSource)): Promise<StoredEvent[]> {
+    const rows = await sql.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY transaction_id, global_position
+        LIMIT $3`,
+      [after.transactionId, after.position, limit],
+    );
+    return rows.map((row) => this.toStored(row));
+  }
+
+  /** Listens for appends made by this process (a subscriber's cue to poll now). */
+  onAppended(listener: (events: StoredEvent[]) => void): () => void {
+    this.appended.on('appended', listener);
+    return () => this.appended.off('appended', listener);
+  }
+
+  toStored(row: EventRow): StoredEvent {
+    const { schemaVersion, data } = this.types.upcast(row.type, row.schema_version, row.data);
+    return {
+      id: row.id,
+      globalPosition: Number(row.global_position),
+      transactionId: row.transaction_id,
+      streamId: row.stream_id,
+      streamType: row.stream_type,
+      version: row.version,
+      type: row.type,
+      schemaVersion,
+      data,
+      metadata: row.metadata,
+      occurredAt: row.occurred_at,
+    };
+  }
+}
+
+export function checkpointOf(event: StoredEvent): Checkpoint {
+  return { transactionId: event.transactionId, position: event.globalPosition };
+}

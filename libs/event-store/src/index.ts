@@ -1,0 +1,27 @@
+export { EventSourcedAggregate, type AggregateClass } from './aggregate';
+export { AggregateRepository, MAX_COMMAND_ATTEMPTS } from './aggregate-repository';
+export { AsyncProjectionRunner } from './async-projection-runner';
+export { Clock, IdGenerator, RandomIdGenerator, SystemClock } from './clock';
+export { createDataSource, dataSourceOptions } from './database/data-source';
+export { databaseName, ensureDatabase, migrate, prepareDatabase } from './database/prepare-database';
+export { ClientSql, DataSourceSql, inTransaction, RunnerSql } from './database/transaction';
+export { ConcurrencyError, DomainError, EventStoreError, InvalidEventPayloadError, UniqueClaimTakenError, UnknownEventTypeError } from './errors';
+export { DomainEvent, defineEvent, type Actor, type EventClass, type EventMetadata, type StoredEvent, type Upcaster } from './event';
+export {
+  EventStore,
+  START,
+  checkpointOf,
+  streamTypeOf,
+  type AppendOptions,
+  type Checkpoint,
+  type ExpectedVersion,
+  type StreamWrite,
+  type UniqueClaim,
+} from './event-store';
+export { EventStoreModule, type EventStoreFeature } from './event-store.module';
+export { EventTypeRegistry } from './event-type-registry';
+export { CONTEXT_KEYS, MetadataContext } from './metadata-context';
+export { ProjectionRegistry, type Projection } from './projection';
+export { ProjectionRebuilder, asyncSubscriptionName, type RebuildResult } from './rebuild';
+export type { Sql } from './sql';
+export { Subscription, type SubscriptionHandler, type SubscriptionOptions, type SubscriptionState } from './subscription';

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { StoredEvent } from './event';
+import type { Sql } from './sql';
+
+/**
+ * A read model fed by events. `apply` gets, in order, only the events whose type is in
+ * `handles`, possibly many at once (a rebuild hands over thousands), and should write
+ * them set-wise. It must be deterministic: replaying the same events gives the same rows.
+ */
+export interface Projection {
+  readonly name: string;
+  readonly handles: readonly string[];
+  /** Tables it owns (schema-qualified); a rebuild truncates them before replaying. */
+  readonly tables: readonly string[];
+  apply(events: readonly StoredEvent[], sql: Sql): Promise<void>;
+}
+
+/**
+ * Inline projections run inside the append's transaction: what an auth decision reads is
+ * never behind the events. Async projections run from a checkpointed subscription in the
+ * worker (audit and login history, statistics) and never slow a login.
+ */
+@Injectable()
+export class ProjectionRegistry {
+  private readonly inlineProjections: Projection[] = [];
+  private readonly asyncProjections: Projection[] = [];
+
+  registerInline(projection: Projection): void {
+    this.assertNew(projection);
+    this.inlineProjections.push(projection);
+  }
+
+  registerAsync(projection: Projection): void {
+    this.assertNew(projection);
+    this.asyncProjections.push(projection);
+  }
+
+  inline(): readonly Projection[] {
+    return this.inlineProjections;
+  }
+
+  async(): readonly Projection[] {
+    return this.asyncProjections;
+  }
+
+  /** Runs each projection on the events it handles, in registration order. */
+  static async applyAll(projections: readonly Projection[], events: readonly StoredEvent[], sql: Sql): Promise<void> {
+    for (const projection of projections) {
+      const mine = events.filter((e) => projection.handles.includes(e.type));
+      if (mine.length > 0) await projection.apply(mine, sql);
+    }
+  }
+
+  private assertNew(projection: Projection): void {
+    const all = [...this.inlineProjections, ...this.asyncProjections];
+    if (all.some((p) => p.name === projection.name)) throw new Error(`projection "${projection.name}" is registered twice`);
+    for (const table of projection.tables) {
+      const owner = all.find((p) => p.tables.includes(table));
+      if (owner) throw new Error(`table ${table} is owned by projection "${owner.name}" and "${projection.name}"`);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
+import { ClientSql } from './database/transaction';
+import type { StoredEvent } from './event';
+import { START, checkpointOf, type Checkpoint, type EventStore } from './event-store';
+import type { Sql } from './sql';
+
+export interface SubscriptionOptions {
+  /** Events handed to the handler at once. */
+  batchSize?: number;
+  /** How long to wait before polling again when there was nothing new. */
+  idleDelayMs?: number;
+  /** How often a standby process tries to take over the subscription. */
+  standbyRetryMs?: number;
+  /** Delay after a failed batch before the same batch is tried again. */
+  errorDelayMs?: number;
+}
+
+/**
+ * Handles a batch inside the transaction that also moves the checkpoint: what the handler
+ * writes with `tx` and the new checkpoint commit together (exactly once for database work;
+ * side effects outside the database, like enqueuing jobs, must be idempotent).
+ */
+export type SubscriptionHandler = (events: readonly StoredEvent[], tx: Sql) => Promise<void>;
+
+export type SubscriptionState = 'stopped' | 'standby' | 'active';
+
+/**
+ * A named, checkpointed reader of all events in commit-safe order. Across processes only one
+ * runner of a name is active: it holds a session advisory lock on its own connection; the
+ * others wait in standby and take over when that connection goes away.
+ */
+export class Subscription {
+  private readonly logger: Logger;
+  private readonly batchSize: number;
+  private readonly idleDelayMs: number;
+  private readonly standbyRetryMs: number;
+  private readonly errorDelayMs: number;
+  private client: Client | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private currentState: SubscriptionState = 'stopped';
+  private checkpoint: Checkpoint = START;
+
+  constructor(
+    readonly name: string,
+    private readonly databaseUrl: string,
+    private readonly store: EventStore,
+    private readonly handler: SubscriptionHandler,
+    options: SubscriptionOptions = {},
+  ) {
+    this.logger = new Logger(`Subscription:${name}`);
+    this.batchSize = options.batchSize ?? 500;
+    this.idleDelayMs = options.idleDelayMs ?? 250;
+    this.standbyRetryMs = options.standbyRetryMs ?? 2000;
+    this.errorDelayMs = options.errorDelayMs ?? 1000;
+  }
+
+  get state(): SubscriptionState {
+    return this.currentState;
+  }
+
+  /** The last position handled (as this process knows it). */
+  get position(): Checkpoint {
+    return this.checkpoint;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.unsubscribe = this.store.onAppended(() => this.wake?.());
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in hand, releases the lock and returns. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    this.unsubscribe?.();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (!(await this.acquire())) {
+          this.currentState = 'standby';
+          await this.sleep(this.standbyRetryMs);
+          continue;
+        }
+        this.currentState = 'active';
+        this.logger.log(`active from ${this.checkpoint.transactionId}/${this.checkpoint.position}`);
+        while (!this.stopping) {
+          const handled = await this.step();
+          if (handled < this.batchSize) await this.sleep(this.idleDelayMs);
+        }
+      } catch (error) {
+        this.logger.error(`batch failed, retrying: ${(error as Error).message}`);
+        await this.drop();
+        await this.sleep(this.errorDelayMs);
+      }
+    }
+    await this.drop();
+    this.currentState = 'stopped';
+  }
+
+  /** One batch: read, handle, move the checkpoint; returns how many events it handled. */
+  private async step(): Promise<number> {
+    const sql = new ClientSql(this.client!);
+    const events = await this.store.readAll(this.checkpoint, this.batchSize, sql);
+    if (events.length === 0) return 0;
+    const next = checkpointOf(events[events.length - 1]);
+    await sql.query('BEGIN');
+    try {
+      await this.handler(events, sql);
+      // Guarded by the old value: if a rebuild moved the checkpoint meanwhile, this batch is void.
+      const moved = await sql.query(
+        `UPDATE subscriptions SET last_transaction_id = $2::xid8, last_position = $3, updated_at = now()
+          WHERE name = $1 AND last_transaction_id = $4::xid8 AND last_position = $5
+          RETURNING name`,
+        [this.name, next.transactionId, next.position, this.checkpoint.transactionId, this.checkpoint.position],
+      );
+      if (moved.length !== 1) throw new Error('checkpoint moved by another process (rebuild?); reloading');
+      await sql.query('COMMIT');
+    } catch (error) {
+      await sql.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    this.checkpoint = next;
+    return events.length;
+  }
+
+  private async acquire(): Promise<boolean> {
+    const client = new Client({ connectionString: this.databaseUrl, application_name: `latchkey-subscription-${this.name}` });
+    // A dropped connection must not crash the process; the loop notices on its next query.
+    client.on('error', (error) => this.logger.warn(`connection lost: ${error.message}`));
+    await client.connect();
+    const sql = new ClientSql(client);
+    const [{ locked }] = await sql.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [
+      `latchkey.subscription:${this.name}`,
+    ]);
+    if (!locked) {
+      await client.end().catch(() => undefined);
+      return false;
+    }
+    this.client = client;
+    await sql.query(`INSERT INTO subscriptions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
+    const [row] = await sql.query<{ tx: string; pos: string }>(
+      `SELECT last_transaction_id::text AS tx, last_position AS pos FROM subscriptions WHERE name = $1`,
+      [this.name],
+    );
+    this.checkpoint = { transactionId: row.tx, position: Number(row.pos) };
+    return true;
+  }
+
+  private async drop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    // Closing the session releases its advisory lock.
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,20 @@
+export { CORRELATION_HEADER, correlationIdOf } from './correlation-id';
+export { ReadinessService } from './health/readiness.service';
+export { bodyParsing } from './http/body';
+export {
+  DOMAIN_PROBLEMS,
+  PROBLEMS,
+  ProblemError,
+  RequestValidationError,
+  type DomainProblemMap,
+  type FieldError,
+  type Problem,
+  type ProblemType,
+} from './http/problem';
+export { ProblemFilter, sendProblem, toProblem } from './http/problem.filter';
+export { createValidationPipe, fieldErrors } from './http/validation';
+export { SECRET_FIELDS, loggerOptions, redactUrl, redactionPaths } from './logging';
+export { MetricsService } from './metrics/metrics.service';
+export { PlatformModule, type PlatformOptions } from './platform.module';
+export { InjectRedis, REDIS, createRedis, redisOptions } from './redis';
+export { exitWithStartupError, stopOnSignals } from './lifecycle';

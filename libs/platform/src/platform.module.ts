@@ -1,0 +1,86 @@
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type OnModuleInit, Injectable } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig, ConfigModule } from '@latchkey/config';
+import { CONTEXT_KEYS, EventStore, EventStoreModule, dataSourceOptions } from '@latchkey/event-store';
+import type { Request } from 'express';
+import { ClsModule } from 'nestjs-cls';
+import { LoggerModule } from 'nestjs-pino';
+import { correlationIdOf } from './correlation-id';
+import { HealthController } from './health/health.controller';
+import { ReadinessService } from './health/readiness.service';
+import { ProblemFilter } from './http/problem.filter';
+import { loggerOptions } from './logging';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { REDIS, RedisLifecycle, createRedis } from './redis';
+
+/** Counts appended events by type for /metrics. */
+@Injectable()
+class EventMetrics implements OnModuleInit {
+  constructor(
+    private readonly store: EventStore,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.store.onAppended((events) => {
+      for (const event of events) this.metrics.eventsAppended.inc({ type: event.type });
+    });
+  }
+}
+
+export interface PlatformOptions {
+  app: 'api' | 'worker';
+}
+
+/**
+ * What both processes share: configuration, logging with redaction, request context,
+ * PostgreSQL (TypeORM) and the event store, the CQRS buses, Redis, health and metrics,
+ * and the problem+json error filter.
+ */
+@Module({})
+export class PlatformModule implements NestModule {
+  static forRoot(config: AppConfig, options: PlatformOptions): DynamicModule {
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerOptions(config, options.app)),
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            generateId: true,
+            idGenerator: (req: Request) => correlationIdOf(req),
+            setup: (cls, req: Request) => {
+              cls.set(CONTEXT_KEYS.correlationId, cls.getId());
+              cls.set(CONTEXT_KEYS.ip, req.ip);
+              cls.set(CONTEXT_KEYS.userAgent, req.headers['user-agent']?.slice(0, 512));
+            },
+          },
+        }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config, `latchkey-${options.app}`), migrationsRun: false }),
+        CqrsModule.forRoot(),
+        EventStoreModule.forRoot(),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: REDIS, useFactory: (c: AppConfig) => createRedis(c), inject: [AppConfig] },
+        RedisLifecycle,
+        ReadinessService,
+        MetricsService,
+        EventMetrics,
+        { provide: APP_FILTER, useClass: ProblemFilter },
+      ],
+      exports: [REDIS, MetricsService, ReadinessService],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * `npm run projections:rebuild`: truncate every read model and replay all events into it,
+ * in one transaction. Safe while the apps run: readers see the old rows until it commits,
+ * appends that touch a read model wait for it, async projections continue after it.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { loadConfigOrExit } from '@latchkey/config';
+import { ProjectionRebuilder, prepareDatabase } from '@latchkey/event-store';
+import { WorkerModule } from '../apps/worker/src/worker.module';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  await prepareDatabase(config);
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, { loops: false }), { logger: ['error', 'warn'] });
+  try {
+    const result = await app.get(ProjectionRebuilder).rebuild();
+    const rate = result.durationMs > 0 ? Math.round((result.events / result.durationMs) * 1000) : result.events;
+    process.stdout.write(
+      `rebuilt ${result.projections.length} projections (${result.projections.join(', ') || 'none'}) from ${result.events} events in ${result.durationMs.toFixed(0)} ms (${rate} events/s)\n`,
+    );
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`latchkey: rebuild failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

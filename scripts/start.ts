@@ -1,0 +1,54 @@
+/**
+ * `npm start`: create and migrate the database, then run the API and the worker as two
+ * processes. Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped and
+ * the exit is reported with its code.
+ */
+import { loadConfigOrExit } from '@latchkey/config';
+import { prepareDatabase } from '@latchkey/event-store';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+let exitCode = 0;
+
+function stopAll(signal: NodeJS.Signals): void {
+  for (const child of children.values()) if (child.exitCode === null) child.kill(signal);
+}
+
+function run(name: string, entry: string): void {
+  const child = spawn(process.execPath, [join(__dirname, '..', 'apps', name, 'src', entry)], { stdio: 'inherit' });
+  children.set(name, child);
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      process.stderr.write(`latchkey: ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the others\n`);
+      exitCode = 1;
+      stopping = true;
+      stopAll('SIGTERM');
+    }
+    if (children.size === 0) process.exit(exitCode);
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const { created, applied } = await prepareDatabase(config);
+  if (created) process.stdout.write(`latchkey: created database ${new URL(config.database.url).pathname.slice(1)}\n`);
+  if (applied.length > 0) process.stdout.write(`latchkey: applied migrations ${applied.join(', ')}\n`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      stopAll(signal === 'SIGINT' ? 'SIGTERM' : signal);
+    });
+  }
+  run('api', 'main.js');
+  run('worker', 'main.js');
+  process.stdout.write(`latchkey: API on http://localhost:${config.http.port}, worker health on :${config.worker.port} (Ctrl-C stops both)\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`latchkey: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,196 @@
+import { Module } from '@nestjs/common';
+import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import {
+  AggregateRepository,
+  ConcurrencyError,
+  InvalidEventPayloadError,
+  MetadataContext,
+  UniqueClaimTakenError,
+} from '@latchkey/event-store';
+import {
+  Counter,
+  CounterIncremented,
+  CounterOpened,
+  NoteAdded,
+  SAMPLE_EVENTS,
+  SAMPLE_TABLES_SQL,
+  SampleCountersProjection,
+  startContext,
+  type TestContext,
+} from '@latchkey/testing';
+
+const seen: { type: string; committedRows: number }[] = [];
+let ctx: TestContext;
+
+/** Records what the EventBus delivers and whether the row is already committed at that moment. */
+@EventsHandler(CounterIncremented)
+class IncrementWatcher implements IEventHandler<CounterIncremented> {
+  async handle(event: CounterIncremented): Promise<void> {
+    const { rows } = await ctx.pg.query(`SELECT 1 FROM events WHERE id = $1`, [event.stored!.id]);
+    seen.push({ type: event.type, committedRows: rows.length });
+  }
+}
+
+@Module({ providers: [IncrementWatcher] })
+class WatcherModule {}
+
+beforeAll(async () => {
+  ctx = await startContext(
+    'append',
+    { events: SAMPLE_EVENTS, inlineProjections: [SampleCountersProjection] },
+    { setupSql: SAMPLE_TABLES_SQL, imports: [WatcherModule] },
+  );
+});
+
+afterAll(() => ctx.close());
+
+describe('append', () => {
+  it('lets exactly one of two writers at the same expected version commit', async () => {
+    await ctx.store.append('counter-race', 0, [new CounterOpened({ name: 'race' })]);
+    const results = await Promise.allSettled([
+      ctx.store.append('counter-race', 1, [new CounterIncremented({ by: 1 })]),
+      ctx.store.append('counter-race', 1, [new CounterIncremented({ by: 10 })]),
+    ]);
+    const fulfilled = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(fulfilled).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0].reason).toBeInstanceOf(ConcurrencyError);
+    const stream = await ctx.store.readStream('counter-race');
+    expect(stream.map((e) => e.version)).toEqual([1, 2]);
+    // The read model saw only the winner.
+    const { rows } = await ctx.pg.query(`SELECT value FROM read.sample_counters WHERE id = 'counter-race'`);
+    expect([1, 10]).toContain(rows[0].value);
+  });
+
+  it('refuses a stale expected version even when no one is writing right now', async () => {
+    await ctx.store.append('counter-stale', 0, [new CounterOpened({ name: 'stale' }), new CounterIncremented({ by: 1 })]);
+    await expect(ctx.store.append('counter-stale', 1, [new CounterIncremented({ by: 1 })])).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(ctx.store.append('counter-stale', 5, [new CounterIncremented({ by: 1 })])).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(ctx.store.append('counter-stale', 0, [new CounterOpened({ name: 'again' })])).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await ctx.store.readStream('counter-stale')).map((e) => e.type)).toEqual([CounterOpened.type, CounterIncremented.type]);
+  });
+
+  it('retries a command through the repository, deciding again on fresh state', async () => {
+    const repository = ctx.app.get(AggregateRepository);
+    const counter = new Counter('retry');
+    counter.open('retry');
+    await repository.save(counter);
+
+    // Five concurrent "add 1" commands (as many as the attempts allowed, so each can lose to
+    // every other once): every one must land exactly once despite the races.
+    // All five decide on the same loaded state first, so four of them must lose and retry.
+    const decisions: number[] = [];
+    let release!: () => void;
+    const allLoaded = new Promise<void>((resolve) => (release = resolve));
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        repository.update(Counter, 'retry', async (c) => {
+          decisions.push(c.version);
+          if (decisions.length === 5) release();
+          if (decisions.length <= 5) await allLoaded;
+          c.increment(1);
+        }),
+      ),
+    );
+    expect(decisions.slice(0, 5)).toEqual([1, 1, 1, 1, 1]);
+    expect(decisions.length).toBeGreaterThanOrEqual(9);
+    const loaded = await repository.load(Counter, 'retry');
+    expect(loaded.value).toBe(5);
+    expect(loaded.version).toBe(6);
+    const { rows } = await ctx.pg.query(`SELECT value, version FROM read.sample_counters WHERE id = 'counter-retry'`);
+    expect(rows[0]).toEqual({ value: 5, version: 6 });
+  });
+
+  it('gives up after a bounded number of attempts and reports the conflict', async () => {
+    const repository = ctx.app.get(AggregateRepository);
+    const counter = new Counter('always-loses');
+    counter.open('always-loses');
+    await repository.save(counter);
+    let attempts = 0;
+    await expect(
+      repository.update(Counter, 'always-loses', async (c) => {
+        attempts++;
+        // Someone else always appends between our load and our save.
+        await ctx.store.append('counter-always-loses', 'any', [new CounterIncremented({ by: 1 })]);
+        c.increment(1);
+      }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(attempts).toBe(5);
+  });
+
+  it('writes nothing when a unique claim of the same change is taken', async () => {
+    const repository = ctx.app.get(AggregateRepository);
+    const first = new Counter('claim-a');
+    first.open('Shared-Name');
+    await repository.save(first);
+    const second = new Counter('claim-b');
+    second.open('shared-name');
+    await expect(repository.save(second)).rejects.toBeInstanceOf(UniqueClaimTakenError);
+    expect(await ctx.store.readStream('counter-claim-b')).toEqual([]);
+    const { rows } = await ctx.pg.query(`SELECT count(*)::int AS n FROM read.sample_counters WHERE id = 'counter-claim-b'`);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('appends to several streams atomically: one stale stream voids the whole write', async () => {
+    await ctx.store.append('counter-multi-a', 0, [new CounterOpened({ name: 'multi-a' })]);
+    await expect(
+      ctx.store.appendMany([
+        { streamId: 'counter-multi-b', expectedVersion: 0, events: [new CounterOpened({ name: 'multi-b' })] },
+        { streamId: 'counter-multi-a', expectedVersion: 0, events: [new CounterIncremented({ by: 1 })] },
+      ]),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await ctx.store.readStream('counter-multi-b')).toEqual([]);
+  });
+
+  it('rejects a payload that does not match its schema, writing nothing', async () => {
+    await expect(
+      ctx.store.append('counter-bad', 0, [new CounterIncremented({ by: 1.5 } as { by: number })]),
+    ).rejects.toBeInstanceOf(InvalidEventPayloadError);
+    expect(await ctx.store.readStream('counter-bad')).toEqual([]);
+  });
+
+  it('upcasts old payload shapes when reading', async () => {
+    await ctx.pg.query(
+      `INSERT INTO events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
+       VALUES (gen_random_uuid(), 'counter-old', 'counter', 1, $1, 1, '{"text":"from v1"}', '{}', now())`,
+      [NoteAdded.type],
+    );
+    const [event] = await ctx.store.readStream('counter-old');
+    expect(event.schemaVersion).toBe(2);
+    expect(event.data).toEqual({ text: 'from v1', tags: [] });
+  });
+
+  it('refuses to change or delete a stored event', async () => {
+    await ctx.store.append('counter-immutable', 0, [new CounterOpened({ name: 'immutable' })]);
+    await expect(ctx.pg.query(`UPDATE events SET data = '{}' WHERE stream_id = 'counter-immutable'`)).rejects.toThrow(/append-only/);
+    await expect(ctx.pg.query(`DELETE FROM events WHERE stream_id = 'counter-immutable'`)).rejects.toThrow(/append-only/);
+  });
+
+  it('fills metadata from the current context and publishes on the EventBus only after commit', async () => {
+    seen.length = 0;
+    const context = ctx.app.get(MetadataContext);
+    await context.run(
+      { correlationId: 'corr-1', actor: { type: 'admin', id: 'admin-7' }, ip: '203.0.113.9', userAgent: 'test-agent' },
+      async () => {
+        await ctx.store.append('counter-meta', 0, [new CounterOpened({ name: 'meta' }), new CounterIncremented({ by: 2 })]);
+      },
+    );
+    const [opened] = await ctx.store.readStream('counter-meta');
+    expect(opened.metadata).toEqual({
+      correlationId: 'corr-1',
+      causationId: 'corr-1',
+      actor: { type: 'admin', id: 'admin-7' },
+      ip: '203.0.113.9',
+      userAgent: 'test-agent',
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual([{ type: CounterIncremented.type, committedRows: 1 }]);
+
+    // A failed append publishes nothing.
+    seen.length = 0;
+    await expect(ctx.store.append('counter-meta', 0, [new CounterIncremented({ by: 1 })])).rejects.toBeInstanceOf(ConcurrencyError);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual([]);
+  });
+});

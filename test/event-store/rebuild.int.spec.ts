@@ -1,0 +1,111 @@
+import { AggregateRepository, AsyncProjectionRunner, ProjectionRebuilder } from '@latchkey/event-store';
+import {
+  Counter,
+  SAMPLE_EVENTS,
+  SAMPLE_TABLES_SQL,
+  SampleCountersProjection,
+  SampleNoteStatsProjection,
+  builtEntry,
+  runNode,
+  startContext,
+  testEnvironment,
+  type TestContext,
+} from '@latchkey/testing';
+
+let ctx: TestContext;
+
+beforeAll(async () => {
+  ctx = await startContext(
+    'rebuild',
+    { events: SAMPLE_EVENTS, inlineProjections: [SampleCountersProjection], asyncProjections: [SampleNoteStatsProjection] },
+    { setupSql: SAMPLE_TABLES_SQL },
+  );
+  ctx.app.get(AsyncProjectionRunner).start({ idleDelayMs: 20, standbyRetryMs: 50 });
+});
+
+afterAll(async () => {
+  await ctx.app.get(AsyncProjectionRunner).stop();
+  await ctx.close();
+});
+
+async function snapshot(): Promise<{ counters: unknown[]; notes: unknown[] }> {
+  const counters = (await ctx.pg.query(`SELECT * FROM read.sample_counters ORDER BY id`)).rows;
+  const notes = (await ctx.pg.query(`SELECT * FROM read.sample_note_stats ORDER BY counter_id`)).rows;
+  return { counters, notes };
+}
+
+async function asyncCaughtUp(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await ctx.pg.query(
+      `SELECT (SELECT max(global_position) FROM events WHERE type = 'sample.note_added') AS last,
+              (SELECT max(last_position) FROM read.sample_note_stats) AS seen`,
+    );
+    if (rows[0].last === rows[0].seen) return;
+    if (Date.now() > deadline) throw new Error('async projection did not catch up');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A few hundred events of every kind over 30 counters, some written concurrently. */
+async function mixedHistory(seed: number): Promise<number> {
+  const repository = ctx.app.get(AggregateRepository);
+  let events = 0;
+  for (let c = 0; c < 30; c++) {
+    const id = `s${seed}-${c}`;
+    const counter = new Counter(id);
+    counter.open(`counter ${seed}/${c}`);
+    for (let i = 0; i < c % 7; i++) counter.increment(i - 2);
+    for (let n = 0; n < c % 4; n++) counter.note(`note ${n}`, n % 2 ? ['a', 'b'] : []);
+    events += counter.getUncommittedEvents().length;
+    await repository.save(counter);
+  }
+  await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      repository.update(Counter, `s${seed}-${i % 30}`, (counter) => {
+        counter.increment(i);
+        if (i % 3 === 0) counter.note(`late ${i}`, ['x']);
+      }),
+    ),
+  );
+  return events + 60 + 20;
+}
+
+describe('projections:rebuild', () => {
+  it('replays every event into read models equal, row for row, to the ones kept inline and async', async () => {
+    const written = await mixedHistory(1);
+    expect(written).toBeGreaterThan(200);
+    await asyncCaughtUp();
+    const before = await snapshot();
+    expect(before.counters).toHaveLength(30);
+
+    // Scribble over the read models: a rebuild must not care what they held.
+    await ctx.pg.query(`UPDATE read.sample_counters SET value = -1`);
+    await ctx.pg.query(`DELETE FROM read.sample_note_stats WHERE counter_id LIKE '%-1%'`);
+
+    const result = await ctx.app.get(ProjectionRebuilder).rebuild(64);
+    expect(result.events).toBeGreaterThanOrEqual(written);
+    expect(result.projections).toEqual(['sample-counters', 'sample-note-stats']);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('leaves the running async projection consistent: later events are counted once', async () => {
+    await mixedHistory(2);
+    await asyncCaughtUp();
+    await ctx.app.get(ProjectionRebuilder).rebuild();
+    await mixedHistory(3);
+    await asyncCaughtUp();
+    const live = await snapshot();
+    await ctx.app.get(ProjectionRebuilder).rebuild();
+    expect(await snapshot()).toEqual(live);
+  });
+
+  it('runs as `npm run projections:rebuild` against the configured database', async () => {
+    const run = runNode(builtEntry('scripts/projections-rebuild.js'), testEnvironment(ctx.config.database.url, 'rebuild-cli'));
+    const { code } = await run.exited;
+    expect(run.stderr()).toBe('');
+    expect(code).toBe(0);
+    const { rows } = await ctx.pg.query(`SELECT count(*)::int AS n FROM events`);
+    expect(run.stdout()).toContain(`from ${rows[0].n} events`);
+  });
+});

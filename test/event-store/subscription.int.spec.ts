@@ -1,0 +1,147 @@
+import { Client } from 'pg';
+import { START, Subscription, type Checkpoint, type StoredEvent } from '@latchkey/event-store';
+import { CounterIncremented, CounterOpened, SAMPLE_EVENTS, startContext, type TestContext } from '@latchkey/testing';
+
+let ctx: TestContext;
+
+beforeAll(async () => {
+  ctx = await startContext('subscription', { events: SAMPLE_EVENTS });
+});
+
+afterAll(() => ctx.close());
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function storedCheckpoint(name: string): Promise<Checkpoint | undefined> {
+  const { rows } = await ctx.pg.query(
+    `SELECT last_transaction_id::text AS tx, last_position AS pos FROM subscriptions WHERE name = $1`,
+    [name],
+  );
+  return rows[0] ? { transactionId: rows[0].tx, position: Number(rows[0].pos) } : undefined;
+}
+
+function collector() {
+  const received: StoredEvent[] = [];
+  return { received, handler: async (events: readonly StoredEvent[]) => void received.push(...events) };
+}
+
+const fast = { idleDelayMs: 20, standbyRetryMs: 50, errorDelayMs: 50 };
+
+describe('subscriptions', () => {
+  it('never skips a transaction that commits late, and never checkpoints past it', async () => {
+    const name = 'late-commit';
+    const { received, handler } = collector();
+    const subscription = new Subscription(name, ctx.config.database.url, ctx.store, handler, fast);
+
+    // Transaction A inserts an event and stays open.
+    const a = new Client({ connectionString: ctx.config.database.url });
+    await a.connect();
+    await a.query('BEGIN');
+    await a.query(
+      `INSERT INTO events (id, stream_id, stream_type, version, type, data, metadata, occurred_at)
+       VALUES (gen_random_uuid(), 'counter-a', 'counter', 1, $1, '{"name":"A"}', '{}', now())`,
+      [CounterOpened.type],
+    );
+    // B and C insert and commit after A has its transaction id.
+    await ctx.store.append('counter-b', 0, [new CounterOpened({ name: 'B' })]);
+    await ctx.store.append('counter-c', 0, [new CounterOpened({ name: 'C' })]);
+
+    subscription.start();
+    await until(() => subscription.state === 'active');
+    await new Promise((r) => setTimeout(r, 300)); // many polls while A is open
+    expect(received).toEqual([]);
+    expect(await storedCheckpoint(name)).toEqual(START);
+
+    await a.query('COMMIT');
+    await a.end();
+    await until(() => received.length >= 3);
+    await new Promise((r) => setTimeout(r, 100));
+    await subscription.stop();
+
+    expect(received.map((e) => e.streamId)).toEqual(['counter-a', 'counter-b', 'counter-c']);
+    const order = received.map((e) => [BigInt(e.transactionId), e.globalPosition] as const);
+    for (let i = 1; i < order.length; i++) {
+      expect(order[i][0] > order[i - 1][0] || (order[i][0] === order[i - 1][0] && order[i][1] > order[i - 1][1])).toBe(true);
+    }
+    const last = received[2];
+    expect(await storedCheckpoint(name)).toEqual({ transactionId: last.transactionId, position: last.globalPosition });
+  });
+
+  it('resumes from its checkpoint after a restart without handing anything over twice', async () => {
+    const name = 'resume';
+    for (let i = 0; i < 5; i++) await ctx.store.append(`counter-resume-${i}`, 0, [new CounterOpened({ name: `r${i}` })]);
+    const first = collector();
+    const one = new Subscription(name, ctx.config.database.url, ctx.store, first.handler, { ...fast, batchSize: 2 });
+    one.start();
+    await until(async () => (await ctx.store.readAll(one.position, 1)).length === 0 && first.received.length > 0);
+    await one.stop();
+
+    for (let i = 5; i < 8; i++) await ctx.store.append(`counter-resume-${i}`, 0, [new CounterOpened({ name: `r${i}` })]);
+    const second = collector();
+    const two = new Subscription(name, ctx.config.database.url, ctx.store, second.handler, fast);
+    two.start();
+    await until(() => second.received.some((e) => e.streamId === 'counter-resume-7'));
+    await two.stop();
+
+    const all = [...first.received, ...second.received].map((e) => e.id);
+    expect(new Set(all).size).toBe(all.length);
+    expect(second.received.map((e) => e.streamId)).toEqual(['counter-resume-5', 'counter-resume-6', 'counter-resume-7']);
+  });
+
+  it('keeps one active subscriber per name across connections; a standby takes over when it stops', async () => {
+    const name = 'single-active';
+    const first = collector();
+    const second = collector();
+    const one = new Subscription(name, ctx.config.database.url, ctx.store, first.handler, fast);
+    const two = new Subscription(name, ctx.config.database.url, ctx.store, second.handler, fast);
+    one.start();
+    await until(() => one.state === 'active');
+    two.start();
+    await until(() => two.state === 'standby');
+
+    await ctx.store.append('counter-single-1', 0, [new CounterOpened({ name: 's1' })]);
+    await until(() => first.received.some((e) => e.streamId === 'counter-single-1'));
+    expect(two.state).toBe('standby');
+
+    await one.stop();
+    await until(() => two.state === 'active');
+    await ctx.store.append('counter-single-1', 1, [new CounterIncremented({ by: 1 })]);
+    await until(() => second.received.some((e) => e.type === CounterIncremented.type && e.streamId === 'counter-single-1'));
+    await two.stop();
+
+    const ids = [...first.received, ...second.received].map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(second.received.some((e) => e.streamId === 'counter-single-1' && e.type === CounterOpened.type)).toBe(false);
+  });
+
+  it('retries a failing batch without moving its checkpoint, then continues', async () => {
+    const name = 'flaky-handler';
+    await ctx.store.append('counter-flaky', 0, [new CounterOpened({ name: 'flaky' })]);
+    let failures = 0;
+    const received: StoredEvent[] = [];
+    const subscription = new Subscription(
+      name,
+      ctx.config.database.url,
+      ctx.store,
+      async (events) => {
+        if (events.some((e) => e.streamId === 'counter-flaky') && failures < 2) {
+          failures++;
+          throw new Error('projection target unavailable');
+        }
+        received.push(...events);
+      },
+      fast,
+    );
+    subscription.start();
+    await until(() => received.some((e) => e.streamId === 'counter-flaky'));
+    await subscription.stop();
+    expect(failures).toBe(2);
+    expect(received.filter((e) => e.streamId === 'counter-flaky')).toHaveLength(1);
+  });
+});

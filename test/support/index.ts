@@ -1,0 +1,7 @@
+export { testConfig, testEnvironment } from './config';
+export { assertTestDatabase, createTestDatabase, dropDatabase, freshDatabaseName, withDatabase } from './database';
+export { ROOT, builtEntry, freePort, runNode, waitForStatus, type RunningProcess } from './processes';
+export { currentRun, redisPrefixOf } from './run';
+export { TcpProxy } from './tcp-proxy';
+export { startContext, type TestContext } from './context';
+export * from './sample-domain';
