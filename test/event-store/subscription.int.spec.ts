@@ -144,4 +144,35 @@ describe('subscriptions', () => {
     expect(failures).toBe(2);
     expect(received.filter((e) => e.streamId === 'counter-flaky')).toHaveLength(1);
   });
+
+  it('finishes the batch in hand when stopped, records it, and hands the name over', async () => {
+    const name = 'graceful';
+    await ctx.store.append('counter-graceful', 0, [new CounterOpened({ name: 'graceful' })]);
+    let started = false;
+    const received: StoredEvent[] = [];
+    const subscription = new Subscription(
+      name,
+      ctx.config.database.url,
+      ctx.store,
+      async (events) => {
+        started = true;
+        await new Promise((r) => setTimeout(r, 300));
+        received.push(...events);
+      },
+      fast,
+    );
+    subscription.start();
+    await until(() => started);
+    const stopping = subscription.stop();
+    expect(received).toEqual([]);
+    await stopping;
+    expect(received.length).toBeGreaterThan(0);
+    const last = received[received.length - 1];
+    expect(await storedCheckpoint(name)).toEqual({ transactionId: last.transactionId, position: last.globalPosition });
+
+    const next = new Subscription(name, ctx.config.database.url, ctx.store, async () => undefined, fast);
+    next.start();
+    await until(() => next.state === 'active', 2000);
+    await next.stop();
+  });
 });

@@ -1,15 +1,17 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
-import { DOMAIN_PROBLEMS, PlatformModule } from '@latchkey/platform';
+import { PlatformModule } from '@latchkey/platform';
+import { SecurityModule } from '@latchkey/security';
+import { AuthModule } from './auth/auth.module';
 import { domainProblems } from './problems';
 
 @Module({})
 export class ApiModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `extra` lets tests mount modules of their own beside the product's. */
+  static forRoot(config: AppConfig, extra: (Type | DynamicModule)[] = []): DynamicModule {
     return {
       module: ApiModule,
-      imports: [PlatformModule.forRoot(config, { app: 'api' })],
-      providers: [{ provide: DOMAIN_PROBLEMS, useValue: domainProblems }],
+      imports: [PlatformModule.forRoot(config, { app: 'api', problems: domainProblems }), SecurityModule.forRoot(), AuthModule, ...extra],
     };
   }
 }

@@ -29,6 +29,9 @@ export class AppConfig {
   readonly deviceTrustDays: number;
   readonly resetTokenTtlSeconds: number;
   readonly tokens: { accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly throttle: { maxFailuresPerLogin: number; maxFailuresPerIp: number; failureWindowSeconds: number; maxOtpSendsPerUserPerHour: number };
+  /** Password hashes computed at once by one process; past it, requests get 503 at once instead of queueing. */
+  readonly passwordHashConcurrency: number;
 
   constructor(e: Environment) {
     this.env = e.NODE_ENV;
@@ -60,6 +63,13 @@ export class AppConfig {
     this.deviceTrustDays = e.DEVICE_TRUST_DAYS;
     this.resetTokenTtlSeconds = e.RESET_TOKEN_TTL_SECONDS;
     this.tokens = { accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS, refreshTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS };
+    this.throttle = {
+      maxFailuresPerLogin: e.LOGIN_MAX_FAILURES_PER_LOGIN,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      failureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+      maxOtpSendsPerUserPerHour: e.OTP_MAX_SENDS_PER_USER_PER_HOUR,
+    };
+    this.passwordHashConcurrency = e.PASSWORD_HASH_CONCURRENCY;
     Object.freeze(this);
   }
 }

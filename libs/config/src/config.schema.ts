@@ -135,6 +135,12 @@ export const environmentSchema = z.object({
   RESET_TOKEN_TTL_SECONDS: seconds(3600),
   ACCESS_TOKEN_TTL_SECONDS: seconds(900),
   REFRESH_TOKEN_TTL_SECONDS: seconds(2592000),
+  // Login throttling and abuse limits (beyond API.md; its defaults).
+  LOGIN_MAX_FAILURES_PER_LOGIN: wholeNumber(10, 100000),
+  LOGIN_MAX_FAILURES_PER_IP: wholeNumber(100, 1000000),
+  LOGIN_FAILURE_WINDOW_SECONDS: seconds(900),
+  OTP_MAX_SENDS_PER_USER_PER_HOUR: wholeNumber(5, 1000),
+  PASSWORD_HASH_CONCURRENCY: wholeNumber(8, 1024),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

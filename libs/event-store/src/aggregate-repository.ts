@@ -2,13 +2,64 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { AggregateClass, EventSourcedAggregate } from './aggregate';
 import { ConcurrencyError } from './errors';
 import type { StoredEvent } from './event';
-import { EventStore, type AppendOptions } from './event-store';
+import { EventStore, type AppendOptions, type StoreSession } from './event-store';
 import { EventTypeRegistry } from './event-type-registry';
+import type { Sql } from './sql';
 
 /** How many times a command is decided again after losing a race on one of its streams. */
 export const MAX_COMMAND_ATTEMPTS = 5;
 
 type AnyAggregate = EventSourcedAggregate<unknown>;
+
+/**
+ * Aggregates loaded or created inside `AggregateRepository.exclusive`: all of them are saved
+ * together, in the locked transaction, when the work returns.
+ */
+export class UnitOfWork {
+  private readonly tracked: AnyAggregate[] = [];
+
+  constructor(
+    private readonly session: StoreSession,
+    private readonly types: EventTypeRegistry,
+  ) {}
+
+  /** The locked transaction, for reading read models consistently with the lock. */
+  get sql(): Sql {
+    return this.session.sql;
+  }
+
+  async load<A extends AnyAggregate>(type: AggregateClass<A>, id: string): Promise<A> {
+    const aggregate = new type(id);
+    const stored = await this.session.readStream(aggregate.streamId);
+    aggregate.restore(
+      stored.map((e) => this.types.toDomain(e)),
+      stored.length > 0 ? stored[stored.length - 1].version : 0,
+    );
+    return this.add(aggregate);
+  }
+
+  /** Tracks a new (or separately loaded) aggregate so its events are saved with the rest. */
+  add<A extends AnyAggregate>(aggregate: A): A {
+    if (!this.tracked.includes(aggregate)) this.tracked.push(aggregate);
+    return aggregate;
+  }
+
+  async commit(): Promise<StoredEvent[]> {
+    const list = this.tracked;
+    const stored = await this.session.appendMany(
+      list.map((a) => ({ streamId: a.streamId, expectedVersion: a.version, events: a.getUncommittedEvents() })),
+      {
+        claims: list.flatMap((a) => a.pendingClaims().claims.map((c) => ({ owner: a.streamId, ...c }))),
+        releases: list.flatMap((a) => a.pendingClaims().releases.map((c) => ({ owner: a.streamId, ...c }))),
+      },
+    );
+    for (const aggregate of list) {
+      const mine = stored.filter((e) => e.streamId === aggregate.streamId);
+      aggregate.markSaved(mine.length > 0 ? mine[mine.length - 1].version : aggregate.version);
+    }
+    return stored;
+  }
+}
 
 /** Loads aggregates by replaying their stream and saves them at the version they were loaded. */
 @Injectable()
@@ -57,6 +108,24 @@ export class AggregateRepository {
       await this.save(aggregate);
       return result;
     });
+  }
+
+  /**
+   * Runs a command under an exclusive lock on `lockKey` (a stream id): every command on that
+   * key, in any process, waits its turn, so contended decisions (one-time codes, refresh
+   * tokens) are made one at a time on fresh state rather than retried. What the work loads or
+   * adds through the unit of work is saved atomically when it returns; what it returns is
+   * handed back after the commit (so a failure outcome can be recorded, then reported).
+   */
+  async exclusive<R>(lockKey: string, work: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+    return this.retrying(() =>
+      this.store.exclusive([lockKey], async (session) => {
+        const uow = new UnitOfWork(session, this.types);
+        const result = await work(uow);
+        await uow.commit();
+        return result;
+      }),
+    );
   }
 
   /** Runs a whole command again (bounded) when it loses an optimistic-concurrency race. */

@@ -43,6 +43,17 @@ export abstract class EventSourcedAggregate<TState> extends AggregateRoot<Domain
     this.loadedVersion = version;
   }
 
+  /**
+   * Restores state from a read model row instead of replaying the stream (a narrow write
+   * model for hot paths). Only sound when the caller holds the stream's exclusive lock or the
+   * row's version is used as the expected version, so a stale row fails the append.
+   */
+  hydrate(state: TState, version: number): this {
+    this.state = state;
+    this.loadedVersion = version;
+    return this;
+  }
+
   /** Unique values this change needs, taken in the same transaction as its events. */
   protected claim(scope: string, value: string): void {
     this.claims.push({ scope, value });

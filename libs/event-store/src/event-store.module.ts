@@ -8,6 +8,9 @@ import { EventTypeRegistry } from './event-type-registry';
 import { MetadataContext } from './metadata-context';
 import { ProjectionRegistry, type Projection } from './projection';
 import { ProjectionRebuilder } from './rebuild';
+import { DataSourceSql } from './database/transaction';
+import { ReadSql } from './sql';
+import { DataSource } from 'typeorm';
 
 const CORE: Provider[] = [
   EventStore,
@@ -19,6 +22,7 @@ const CORE: Provider[] = [
   MetadataContext,
   { provide: Clock, useClass: SystemClock },
   { provide: IdGenerator, useClass: RandomIdGenerator },
+  { provide: ReadSql, useFactory: (dataSource: DataSource) => new DataSourceSql(dataSource), inject: [DataSource] },
 ];
 
 export interface EventStoreFeature {

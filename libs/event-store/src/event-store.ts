@@ -35,6 +35,13 @@ export interface AppendOptions {
   metadata?: Partial<EventMetadata>;
 }
 
+/** What `exclusive` hands to its work: reads and appends inside the locked transaction. */
+export interface StoreSession {
+  sql: Sql;
+  readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
+  appendMany(writes: readonly StreamWrite[], options?: AppendOptions): Promise<StoredEvent[]>;
+}
+
 /** A position in the global order: the next read returns what comes strictly after it. */
 export interface Checkpoint {
   transactionId: string;
@@ -94,28 +101,59 @@ export class EventStore {
    * nothing is written. Committed events are then published on the EventBus.
    */
   async appendMany(writes: readonly StreamWrite[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    if (!writes.some((w) => w.events.length > 0) && !options.claims?.length && !options.releases?.length) return [];
+    const stored = await inTransaction(this.dataSource, (tx) => this.appendWithin(tx, writes, options));
+    this.published(stored);
+    return stored;
+  }
+
+  /**
+   * Runs `work` in one transaction holding an exclusive lock on each named key (a stream id,
+   * usually): commands on the same key run one after the other across all processes instead
+   * of racing and retrying. Appends made through the session commit with the transaction and
+   * are published afterwards.
+   */
+  async exclusive<T>(lockKeys: readonly string[], work: (session: StoreSession) => Promise<T>): Promise<T> {
+    const stored: StoredEvent[] = [];
+    const result = await inTransaction(this.dataSource, async (tx) => {
+      for (const key of [...new Set(lockKeys)].sort()) {
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`latchkey.stream:${key}`]);
+      }
+      return work({
+        sql: tx,
+        readStream: (streamId, fromVersion) => this.readStream(streamId, fromVersion, tx),
+        appendMany: async (writes, options) => {
+          const appended = await this.appendWithin(tx, writes, options);
+          stored.push(...appended);
+          return appended;
+        },
+      });
+    });
+    this.published(stored);
+    return result;
+  }
+
+  private async appendWithin(tx: RunnerSql, writes: readonly StreamWrite[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     const nonEmpty = writes.filter((w) => w.events.length > 0);
-    if (nonEmpty.length === 0 && !options.claims?.length && !options.releases?.length) return [];
     const metadata: EventMetadata = { ...this.context.current(), ...options.metadata };
     const occurredAt = this.clock.now();
     const prepared = nonEmpty.map((w) => ({ ...w, rows: w.events.map((e) => ({ id: this.ids.next(), ...this.types.validate(e) })) }));
     const defaultOwner = writes[0]?.streamId ?? 'unknown';
+    await this.releaseClaims(tx, options.releases ?? [], defaultOwner);
+    await this.takeClaims(tx, options.claims ?? [], defaultOwner);
+    const all: StoredEvent[] = [];
+    for (const write of prepared) all.push(...(await this.insert(tx, write.streamId, write.expectedVersion, write.rows, metadata, occurredAt)));
+    all.sort((a, b) => a.globalPosition - b.globalPosition);
+    await ProjectionRegistry.applyAll(this.projections.inline(), all, tx);
+    return all;
+  }
 
-    const stored = await inTransaction(this.dataSource, async (tx) => {
-      await this.releaseClaims(tx, options.releases ?? [], defaultOwner);
-      await this.takeClaims(tx, options.claims ?? [], defaultOwner);
-      const all: StoredEvent[] = [];
-      for (const write of prepared) all.push(...(await this.insert(tx, write.streamId, write.expectedVersion, write.rows, metadata, occurredAt)));
-      all.sort((a, b) => a.globalPosition - b.globalPosition);
-      await ProjectionRegistry.applyAll(this.projections.inline(), all, tx);
-      return all;
-    });
-
+  /** After commit: wake local subscribers, then hand the events to the EventBus. */
+  private published(stored: StoredEvent[]): void {
+    if (stored.length === 0) return;
     this.appended.emit('appended', stored);
-    const domainEvents = stored.map((e) => this.types.toDomain(e));
     // Handlers learn of an event only once it is durable; their failures cannot undo it.
-    this.eventBus.publishAll(domainEvents);
-    return stored;
+    this.eventBus.publishAll(stored.map((e) => this.types.toDomain(e)));
   }
 
   private async insert(
@@ -184,6 +222,18 @@ export class EventStore {
     }
   }
 
+  /**
+   * One event by its global position, checked against its id (the delivery worker loads what it
+   * must send this way: jobs carry references, never the secrets themselves).
+   */
+  async readEvent(globalPosition: number, id: string): Promise<StoredEvent | undefined> {
+    const rows = await new DataSourceSql(this.dataSource).query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE global_position = $1 AND id = $2`,
+      [globalPosition, id],
+    );
+    return rows[0] ? this.toStored(rows[0]) : undefined;
+  }
+
   /** Who owns a unique value, if anyone. */
   async claimOwner(scope: string, value: string): Promise<string | null> {
     const rows = await new DataSourceSql(this.dataSource).query<{ owner: string }>(
@@ -194,8 +244,8 @@ export class EventStore {
   }
 
   /** A stream's events in version order, upcast to current payload shapes. */
-  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
-    const rows = await new DataSourceSql(this.dataSource).query<EventRow>(
+  async readStream(streamId: string, fromVersion = 1, sql: Sql = new DataSourceSql(this.dataSource)): Promise<StoredEvent[]> {
+    const rows = await sql.query<EventRow>(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version`,
       [streamId, fromVersion],
     );

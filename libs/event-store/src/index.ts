@@ -1,5 +1,5 @@
 export { EventSourcedAggregate, type AggregateClass } from './aggregate';
-export { AggregateRepository, MAX_COMMAND_ATTEMPTS } from './aggregate-repository';
+export { AggregateRepository, MAX_COMMAND_ATTEMPTS, UnitOfWork } from './aggregate-repository';
 export { AsyncProjectionRunner } from './async-projection-runner';
 export { Clock, IdGenerator, RandomIdGenerator, SystemClock } from './clock';
 export { createDataSource, dataSourceOptions } from './database/data-source';
@@ -15,6 +15,7 @@ export {
   type AppendOptions,
   type Checkpoint,
   type ExpectedVersion,
+  type StoreSession,
   type StreamWrite,
   type UniqueClaim,
 } from './event-store';
@@ -23,5 +24,5 @@ export { EventTypeRegistry } from './event-type-registry';
 export { CONTEXT_KEYS, MetadataContext } from './metadata-context';
 export { ProjectionRegistry, type Projection } from './projection';
 export { ProjectionRebuilder, asyncSubscriptionName, type RebuildResult } from './rebuild';
-export type { Sql } from './sql';
+export { ReadSql, type Sql } from './sql';
 export { Subscription, type SubscriptionHandler, type SubscriptionOptions, type SubscriptionState } from './subscription';

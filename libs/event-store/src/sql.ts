@@ -5,3 +5,8 @@
 export interface Sql {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
 }
+
+/** The pool-level `Sql` that queries (read models) inject; outside any transaction. */
+export abstract class ReadSql implements Sql {
+  abstract query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+}

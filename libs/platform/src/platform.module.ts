@@ -10,6 +10,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { correlationIdOf } from './correlation-id';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
+import { DOMAIN_PROBLEMS, type DomainProblemMap } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { loggerOptions } from './logging';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
@@ -34,6 +35,8 @@ class EventMetrics implements OnModuleInit {
 
 export interface PlatformOptions {
   app: 'api' | 'worker';
+  /** Domain error code → problem type, for the error filter. */
+  problems?: DomainProblemMap;
 }
 
 /**
@@ -74,6 +77,7 @@ export class PlatformModule implements NestModule {
         ReadinessService,
         MetricsService,
         EventMetrics,
+        { provide: DOMAIN_PROBLEMS, useValue: options.problems ?? {} },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
       exports: [REDIS, MetricsService, ReadinessService],

@@ -1,0 +1,98 @@
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppConfig } from '@latchkey/config';
+import {
+  LogoutCommand,
+  PasswordLoginCommand,
+  RefreshSessionCommand,
+  ResendOtpCommand,
+  SelectAccountCommand,
+  SignUpCommand,
+  VerifyOtpCommand,
+  type LoginResult,
+  type ResendResult,
+} from '@latchkey/identity';
+import type { Request, Response } from 'express';
+import { clientContext, setDeviceCookie } from './client-context';
+import { LoginDto, RefreshTokenDto, ResendOtpDto, SelectAccountDto, SignUpDto, VerifyOtpDto } from './dto/auth.dto';
+import { ApiLoginResult, ApiProblems } from './openapi';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Post('signup')
+  @ApiOperation({ summary: 'Create an account and its first account_admin' })
+  @ApiProblems(400, 409, 422, 429)
+  signUp(@Body() body: SignUpDto): Promise<{ accountId: string; userId: string }> {
+    return this.commands.execute(new SignUpCommand(body.accountName, body.email, body.username, body.password, body.phone, body.locale));
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Log in with email or username and password' })
+  @ApiLoginResult()
+  @ApiProblems(400, 401, 403, 429, 503)
+  async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+    const result = await this.commands.execute(new PasswordLoginCommand(body.login, body.password, clientContext(req, body.deviceToken), body.locale));
+    return this.answer(result, res);
+  }
+
+  @Post('otp/verify')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check the one-time code of a challenge; trusts the device unless trustDevice is false' })
+  @ApiLoginResult()
+  @ApiProblems(400, 404, 410, 429)
+  async verifyOtp(@Body() body: VerifyOtpDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+    const result = await this.commands.execute(
+      new VerifyOtpCommand(body.challengeId, body.code, body.trustDevice ?? true, body.deviceName, clientContext(req)),
+    );
+    return this.answer(result, res);
+  }
+
+  @Post('otp/resend')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a new code (optionally on another available channel); the earlier code stops working' })
+  @ApiProblems(400, 404, 410, 429)
+  resendOtp(@Body() body: ResendOtpDto): Promise<ResendResult> {
+    return this.commands.execute(new ResendOtpCommand(body.challengeId, body.channel));
+  }
+
+  @Post('sso/select-account')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pick the account when a login matched users in several accounts' })
+  @ApiLoginResult()
+  @ApiProblems(400, 403, 404, 429)
+  async selectAccount(@Body() body: SelectAccountDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+    const result = await this.commands.execute(new SelectAccountCommand(body.selectionId, body.accountId, clientContext(req)));
+    return this.answer(result, res);
+  }
+
+  @Post('token/refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'New tokens for a refresh token; the old one is spent (presenting it again revokes the session)' })
+  @ApiLoginResult()
+  @ApiProblems(400, 401)
+  refresh(@Body() body: RefreshTokenDto): Promise<LoginResult> {
+    return this.commands.execute(new RefreshSessionCommand(body.refreshToken));
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End the session of a refresh token' })
+  @ApiProblems(400)
+  async logout(@Body() body: RefreshTokenDto): Promise<void> {
+    await this.commands.execute(new LogoutCommand(body.refreshToken));
+  }
+
+  private answer(result: LoginResult, res: Response): LoginResult {
+    if (result.status === 'authenticated' && result.deviceToken) setDeviceCookie(res, result.deviceToken, this.config);
+    res.setHeader('Cache-Control', 'no-store');
+    return result;
+  }
+}

@@ -1,0 +1,130 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CHANNELS, USERNAME_PATTERN, type Channel } from '@latchkey/identity';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+
+export class SignUpDto {
+  @ApiProperty({ example: 'Contoso' })
+  @IsString()
+  @Length(1, 200)
+  accountName!: string;
+
+  @ApiProperty({ example: 'jane@contoso.com' })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'jane', description: '3-64 letters, digits, ".", "_" or "-"; unique across the system' })
+  @IsString()
+  @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  username!: string;
+
+  @ApiProperty({ description: '10-256 characters, not a common password, not the email or username' })
+  @IsString()
+  @MaxLength(4096)
+  password!: string;
+
+  @ApiPropertyOptional({ example: '+385911234567', description: 'E.164; makes SMS the code channel' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  phone?: string;
+
+  @ApiPropertyOptional({ example: 'de-AT', description: 'BCP 47; the closest of en, de, es, fr, hr' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(35)
+  locale?: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ description: 'email or username, case-insensitive' })
+  @IsString()
+  @Length(1, 320)
+  login!: string;
+
+  @ApiProperty()
+  @IsString()
+  @Length(1, 4096)
+  password!: string;
+
+  @ApiPropertyOptional({ description: 'interface language; becomes the preferred language' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(35)
+  locale?: string;
+
+  @ApiPropertyOptional({ description: 'trusted-device token (also accepted as X-Device-Token header or lk_device cookie)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  deviceToken?: string;
+}
+
+export class VerifyOtpDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  challengeId!: string;
+
+  @ApiProperty({ example: '042917' })
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
+  code!: string;
+
+  @ApiPropertyOptional({ default: true, description: 'remember this device: no code on its next logins' })
+  @IsOptional()
+  @IsBoolean()
+  trustDevice?: boolean;
+
+  @ApiPropertyOptional({ example: 'Work laptop' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  deviceName?: string;
+}
+
+export class ResendOtpDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  challengeId!: string;
+
+  @ApiPropertyOptional({ enum: CHANNELS, description: 'one of the challenge availableChannels' })
+  @IsOptional()
+  @IsIn(CHANNELS)
+  channel?: Channel;
+}
+
+export class RefreshTokenDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 512)
+  refreshToken!: string;
+}
+
+export class SelectAccountDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  selectionId!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  accountId!: string;
+}
+
+export class UpdateMeDto {
+  @ApiPropertyOptional({ example: 'fr' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(35)
+  locale?: string;
+
+  @ApiPropertyOptional({ enum: CHANNELS })
+  @IsOptional()
+  @IsIn(CHANNELS)
+  twoFactorChannel?: Channel;
+
+  @ApiPropertyOptional({ example: '+385911234567', nullable: true, description: 'E.164, or null to remove' })
+  @ValidateIf((_o, value) => value !== null && value !== undefined)
+  @IsString()
+  @MaxLength(32)
+  phone?: string | null;
+}

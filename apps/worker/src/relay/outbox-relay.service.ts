@@ -1,0 +1,82 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@latchkey/config';
+import { EventStore, Subscription, type StoredEvent } from '@latchkey/event-store';
+import { JOB_DELIVER_OTP, QueueName, jobOptions, otpQueueFor, type DeliverOtpJob } from '@latchkey/delivery';
+import { OtpChallengeIssued, OtpResent } from '@latchkey/identity';
+import type { Queue } from 'bullmq';
+
+export const RELAY_SUBSCRIPTION = 'relay';
+
+/**
+ * The outbox relay: follows the event store and enqueues one delivery job per event that asks
+ * for a message. The job id is the event id, so a batch enqueued again after a crash (the
+ * checkpoint moves only after the enqueue) adds nothing twice. One relay is active across all
+ * worker processes (the subscription's advisory lock); the others stand by.
+ */
+@Injectable()
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly store: EventStore,
+    @InjectQueue(QueueName.OtpSms) private readonly otpSms: Queue,
+    @InjectQueue(QueueName.OtpVoice) private readonly otpVoice: Queue,
+    @InjectQueue(QueueName.OtpEmail) private readonly otpEmail: Queue,
+  ) {}
+
+  start(): void {
+    this.subscription ??= new Subscription(RELAY_SUBSCRIPTION, this.config.database.url, this.store, (events) => this.relay(events), {
+      idleDelayMs: 100,
+    });
+    this.subscription.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  get state(): string {
+    return this.subscription?.state ?? 'stopped';
+  }
+
+  private async relay(events: readonly StoredEvent[]): Promise<void> {
+    const byQueue = new Map<Queue, { name: string; data: DeliverOtpJob; opts: ReturnType<typeof jobOptions> }[]>();
+    for (const event of events) {
+      if (event.type !== OtpChallengeIssued.type && event.type !== OtpResent.type) continue;
+      const channel = (event.data as OtpResent['data']).channel;
+      const queueName = otpQueueFor(channel);
+      const queue = this.queue(queueName);
+      const jobs = byQueue.get(queue) ?? [];
+      jobs.push({
+        name: JOB_DELIVER_OTP,
+        data: {
+          eventId: event.id,
+          globalPosition: event.globalPosition,
+          streamId: event.streamId,
+          eventType: event.type,
+          correlationId: event.metadata.correlationId,
+        },
+        opts: jobOptions(queueName, event.id),
+      });
+      byQueue.set(queue, jobs);
+    }
+    for (const [queue, jobs] of byQueue) {
+      await queue.addBulk(jobs);
+      this.logger.debug(`enqueued ${jobs.length} job(s) on ${queue.name}`);
+    }
+  }
+
+  private queue(name: QueueName): Queue {
+    switch (name) {
+      case QueueName.OtpSms:
+        return this.otpSms;
+      case QueueName.OtpVoice:
+        return this.otpVoice;
+      default:
+        return this.otpEmail;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { JobsOptions } from 'bullmq';
+
+/** Every delivery queue; one per channel so a slow provider never holds up another. */
+export enum QueueName {
+  OtpSms = 'otp-sms',
+  OtpVoice = 'otp-voice',
+  OtpEmail = 'otp-email',
+  Email = 'email',
+}
+
+export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
+
+/** Job payloads carry references, never secrets: the processor loads and opens the event itself. */
+export interface DeliverOtpJob {
+  eventId: string;
+  globalPosition: number;
+  streamId: string;
+  eventType: string;
+  correlationId: string;
+}
+
+export const JOB_DELIVER_OTP = 'deliver-otp';
+
+export interface QueueSettings {
+  concurrency: number;
+  attempts: number;
+  /** First retry delay; each next one doubles. */
+  backoffMs: number;
+  /** Provider rate limit: at most `max` jobs per `durationMs` across all workers. */
+  limiter: { max: number; durationMs: number };
+}
+
+/** Per-queue settings in one table. */
+export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
+  [QueueName.OtpSms]: { concurrency: 10, attempts: 5, backoffMs: 2000, limiter: { max: 50, durationMs: 1000 } },
+  [QueueName.OtpVoice]: { concurrency: 5, attempts: 4, backoffMs: 3000, limiter: { max: 10, durationMs: 1000 } },
+  [QueueName.OtpEmail]: { concurrency: 10, attempts: 6, backoffMs: 2000, limiter: { max: 14, durationMs: 1000 } },
+  [QueueName.Email]: { concurrency: 10, attempts: 8, backoffMs: 5000, limiter: { max: 14, durationMs: 1000 } },
+};
+
+/** Job options decided in one place: the event id as job id (enqueuing twice is a no-op), retries, retention. */
+export function jobOptions(queue: QueueName, eventId: string): JobsOptions {
+  const settings = QUEUE_SETTINGS[queue];
+  return {
+    jobId: eventId,
+    attempts: settings.attempts,
+    backoff: { type: 'exponential', delay: settings.backoffMs },
+    // Completed jobs are kept a week so a replayed event id still finds its job and is not sent again.
+    removeOnComplete: { age: 7 * 86_400, count: 100_000 },
+    removeOnFail: false,
+  };
+}
+
+export function otpQueueFor(channel: 'sms' | 'voice' | 'email'): QueueName {
+  return channel === 'sms' ? QueueName.OtpSms : channel === 'voice' ? QueueName.OtpVoice : QueueName.OtpEmail;
+}
+
+/** BullMQ's own key prefix under the deployment's Redis prefix (BullMQ cannot use ioredis keyPrefix). */
+export function bullPrefix(redisPrefix: string): string {
+  return `${redisPrefix}bull`;
+}

@@ -1,0 +1,64 @@
+import { Module } from '@nestjs/common';
+import { EventStoreModule } from '@latchkey/event-store';
+import { ACCOUNT_EVENTS } from './account/account.events';
+import { AccountsProjector } from './account/accounts.projector';
+import { SignUpHandler } from './account/commands/sign-up/sign-up.handler';
+import { RevokeDeviceHandler } from './device/commands/revoke-device/revoke-device.handler';
+import { DEVICE_EVENTS } from './device/device.events';
+import { DevicesProjector } from './device/devices.projector';
+import { ListDevicesHandler } from './device/queries/list-devices.query';
+import { PasswordLoginHandler } from './login/commands/password-login/password-login.handler';
+import { ResendOtpHandler } from './login/commands/resend-otp/resend-otp.handler';
+import { SelectAccountHandler } from './login/commands/select-account/select-account.handler';
+import { VerifyOtpHandler } from './login/commands/verify-otp/verify-otp.handler';
+import { LoginFinisher } from './login/login-finisher';
+import { LOGIN_EVENTS } from './login/login.events';
+import { OtpIssuer } from './login/otp-issuer';
+import { LogoutHandler } from './session/commands/logout/logout.handler';
+import { RefreshSessionHandler } from './session/commands/refresh-session/refresh-session.handler';
+import { SessionIssuer } from './session/session-issuer';
+import { SESSION_EVENTS } from './session/session.events';
+import { SessionsProjector } from './session/sessions.projector';
+import { IdentityReadModels } from './shared/read-models';
+import { ChangePreferencesHandler } from './user/commands/change-preferences/change-preferences.handler';
+import { GetMeHandler } from './user/queries/get-me.query';
+import { USER_EVENTS } from './user/user.events';
+import { UsersProjector } from './user/users.projector';
+
+export const IDENTITY_EVENTS = [...ACCOUNT_EVENTS, ...USER_EVENTS, ...DEVICE_EVENTS, ...LOGIN_EVENTS, ...SESSION_EVENTS];
+
+/** Its events and read models only: what the worker and scripts need to read and rebuild. */
+@Module({
+  imports: [
+    EventStoreModule.forFeature({
+      events: IDENTITY_EVENTS,
+      inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector],
+    }),
+  ],
+  providers: [IdentityReadModels],
+  exports: [IdentityReadModels],
+})
+export class IdentityModelModule {}
+
+/** The identity domain: commands, queries and the services they share (needs SecurityModule). */
+@Module({
+  imports: [IdentityModelModule],
+  providers: [
+    LoginFinisher,
+    OtpIssuer,
+    SessionIssuer,
+    SignUpHandler,
+    PasswordLoginHandler,
+    SelectAccountHandler,
+    VerifyOtpHandler,
+    ResendOtpHandler,
+    RefreshSessionHandler,
+    LogoutHandler,
+    ChangePreferencesHandler,
+    RevokeDeviceHandler,
+    GetMeHandler,
+    ListDevicesHandler,
+  ],
+  exports: [IdentityModelModule],
+})
+export class IdentityModule {}

@@ -1,0 +1,39 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AggregateRepository, Clock } from '@latchkey/event-store';
+import { SelectionNotFoundError } from '../../../shared/errors';
+import { IdentityReadModels } from '../../../shared/read-models';
+import { Login } from '../../login.aggregate';
+import { LoginFinisher } from '../../login-finisher';
+import type { LoginResult } from '../../login-result';
+import { SelectAccountCommand } from './select-account.command';
+
+/** The user picked one of the accounts their email and password matched; the login goes on for that one. */
+@CommandHandler(SelectAccountCommand)
+export class SelectAccountHandler implements ICommandHandler<SelectAccountCommand, LoginResult> {
+  constructor(
+    private readonly clock: Clock,
+    private readonly repository: AggregateRepository,
+    private readonly read: IdentityReadModels,
+    private readonly finisher: LoginFinisher,
+  ) {}
+
+  async execute(command: SelectAccountCommand): Promise<LoginResult> {
+    const outcome = await this.repository.exclusive(`login-${command.selectionId}`, async (uow) => {
+      const login = await uow.load(Login, command.selectionId);
+      if (!login.exists) throw new SelectionNotFoundError();
+      const chosen = login.select(command.accountId, this.clock.now());
+      const user = await this.read.userById(chosen.userId);
+      if (!user) throw new SelectionNotFoundError();
+      const continuation = await this.finisher.finish(login, user, command.client, {
+        method: login.method ?? 'password',
+        login: user.email,
+        afterSelection: true,
+        locale: login.requestedLocale ?? undefined,
+        secondFactor: login.method === 'sso' ? 'never' : 'new_device',
+      });
+      continuation.save.forEach((aggregate) => uow.add(aggregate));
+      return continuation;
+    });
+    return this.finisher.complete(outcome, Promise.resolve());
+  }
+}

@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { Clock, type DomainError, type EventSourcedAggregate } from '@latchkey/event-store';
+import { sha256 } from '@latchkey/security';
+import { AggregateRepository } from '@latchkey/event-store';
+import { AccountDisabledError, SsoRequiredError, WebAccessDeniedError } from '../shared/errors';
+import { closestLocale, type Locale } from '../shared/locale';
+import { IdentityReadModels, type UserRow } from '../shared/read-models';
+import { SessionIssuer } from '../session/session-issuer';
+import { User } from '../user/user.aggregate';
+import type { Login, LoginMethod } from './login.aggregate';
+import type { ClientContext, LoginResult } from './login-result';
+import type { TwoFactorRequired } from './login.events';
+import { OtpIssuer } from './otp-issuer';
+
+/** What to save, and what to answer: a result, or an error to raise once the events are saved. */
+export interface Continuation {
+  result?: LoginResult;
+  error?: DomainError;
+  save: EventSourcedAggregate<unknown>[];
+  /** A new preferred language to record on the user after the login's events are saved. */
+  locale?: { userId: string; locale: Locale };
+}
+
+export interface FinishOptions {
+  method: LoginMethod;
+  /** The identifier as typed (normalized), for the attempt event. */
+  login: string;
+  /** True when the user was picked from several accounts (the attempt event is already there). */
+  afterSelection: boolean;
+  /** Interface language picked on the login page. */
+  locale?: string;
+  /** When a new device must prove itself with a code (SSO logins skip it unless the connection asks). */
+  secondFactor: 'new_device' | 'never';
+}
+
+/**
+ * The steps every login method shares once it knows the user: refuse users who may not log in,
+ * remember their language, then either let a trusted device in or send a one-time code.
+ */
+@Injectable()
+export class LoginFinisher {
+  constructor(
+    private readonly clock: Clock,
+    private readonly read: IdentityReadModels,
+    private readonly repository: AggregateRepository,
+    private readonly sessions: SessionIssuer,
+    private readonly otp: OtpIssuer,
+  ) {}
+
+  async finish(login: Login, user: UserRow, client: ClientContext, options: FinishOptions): Promise<Continuation> {
+    const record = (outcome: 'authenticated' | 'otp_required' | 'rejected', reason: string | null) => {
+      if (!options.afterSelection) {
+        login.attempt({ method: options.method, login: options.login, outcome, reason, userId: user.id, accountId: user.accountId });
+      } else if (outcome === 'rejected') {
+        login.reject(user.id, reason ?? 'rejected');
+      }
+    };
+
+    const refusal = await this.refusal(user, options.method);
+    if (refusal) {
+      record('rejected', refusal.code);
+      return { error: refusal, save: [login] };
+    }
+
+    const save: EventSourcedAggregate<unknown>[] = [login];
+    const requested = options.locale ? closestLocale(options.locale) : undefined;
+    const locale = requested && requested !== user.locale ? { userId: user.id, locale: requested } : undefined;
+    if (locale) user = { ...user, locale: locale.locale };
+
+    const device = await this.trustedDevice(user, client.deviceToken);
+    if (device.trusted || options.secondFactor === 'never') {
+      record('authenticated', null);
+      login.skipTwoFactor(user.id, device.trusted ? device.id : null, device.trusted ? 'trusted_device' : 'idp_mfa');
+      const { session, result } = this.sessions.start({ user, loginId: login.id, deviceId: device.trusted ? device.id : null, method: options.method });
+      return { result, save: [...save, session], locale };
+    }
+
+    const channels = this.otp.channelsFor(user);
+    let code;
+    try {
+      code = await this.otp.issue(login.id, user, channels[0]);
+    } catch (error) {
+      record('rejected', (error as DomainError).code ?? 'otp_unavailable');
+      return { error: error as DomainError, save, locale };
+    }
+    record('otp_required', device.reason);
+    login.requireTwoFactor(user.id, user.accountId, device.reason, code, channels);
+    return {
+      result: {
+        status: 'otp_required',
+        challengeId: login.id,
+        channel: code.channel,
+        destination: code.destination,
+        expiresAt: code.expiresAt,
+        resendAvailableAt: code.resendAvailableAt,
+        availableChannels: channels,
+      },
+      save,
+      locale,
+    };
+  }
+
+  /**
+   * Saves what `finish` decided, records the new language (its own small write, retried on a
+   * race with another change of the user), and answers: the result, or the refusal.
+   */
+  async complete(continuation: Continuation, saved?: Promise<unknown>): Promise<LoginResult> {
+    await (saved ?? this.repository.save(continuation.save));
+    if (continuation.locale) {
+      const { userId, locale } = continuation.locale;
+      await this.repository.update(User, userId, (user) => user.changePreferences({ locale }));
+    }
+    if (continuation.error) throw continuation.error;
+    return continuation.result!;
+  }
+
+  /** Why this user may not log in this way, checked only after the password was right. */
+  private async refusal(user: UserRow, method: LoginMethod): Promise<DomainError | undefined> {
+    if (!user.enabled) return new AccountDisabledError();
+    if (!user.webAccess) return new WebAccessDeniedError();
+    if (method === 'password' || method === 'google' || method === 'github') {
+      const account = (await this.read.accountNames([user.accountId])).get(user.accountId);
+      if (account?.enforceSso) return new SsoRequiredError();
+    }
+    return undefined;
+  }
+
+  private async trustedDevice(
+    user: UserRow,
+    token: string | undefined,
+  ): Promise<{ trusted: true; id: string } | { trusted: false; reason: TwoFactorRequired['data']['reason'] }> {
+    if (!token) return { trusted: false, reason: 'new_device' };
+    const device = await this.read.deviceByTokenHash(sha256(token));
+    if (!device || device.userId !== user.id) return { trusted: false, reason: 'new_device' };
+    if (device.revokedAt) return { trusted: false, reason: 'device_revoked' };
+    if (device.expiresAt <= this.clock.now()) return { trusted: false, reason: 'device_expired' };
+    return { trusted: true, id: device.id };
+  }
+}

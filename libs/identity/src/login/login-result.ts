@@ -1,0 +1,41 @@
+import type { Locale } from '../shared/locale';
+import type { Channel, Role } from '../shared/roles';
+
+export interface UserView {
+  id: string;
+  accountId: string;
+  email: string;
+  username: string;
+  locale: Locale;
+  roles: Role[];
+  webAccess: boolean;
+}
+
+/** Every step of every login method answers one of these (API.md "The login result"). */
+export type LoginResult =
+  | {
+      status: 'authenticated';
+      accessToken: string;
+      tokenType: 'Bearer';
+      expiresIn: number;
+      refreshToken: string;
+      deviceToken?: string;
+      user: UserView;
+    }
+  | {
+      status: 'otp_required';
+      challengeId: string;
+      channel: Channel;
+      destination: string;
+      expiresAt: string;
+      resendAvailableAt: string;
+      availableChannels: Channel[];
+    }
+  | { status: 'account_selection_required'; selectionId: string; accounts: { id: string; name: string }[] };
+
+/** Where the request came from: device token (body, header or cookie, in that order), IP, user agent. */
+export interface ClientContext {
+  deviceToken?: string;
+  ip: string | null;
+  userAgent: string | null;
+}

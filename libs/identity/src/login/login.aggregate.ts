@@ -1,0 +1,194 @@
+import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
+import { ChannelNotAvailableError, OtpExpiredError, ResendCooldownError, SelectionNotFoundError, TooManyAttemptsError } from '../shared/errors';
+import type { Channel } from '../shared/roles';
+import {
+  AccountSelected,
+  LoginAttempted,
+  LoginRejected,
+  OtpChallengeIssued,
+  OtpResent,
+  OtpVerificationFailed,
+  OtpVerified,
+  TwoFactorRequired,
+  TwoFactorSkipped,
+} from './login.events';
+
+export type LoginMethod = LoginAttempted['data']['method'];
+export type LoginStatus = 'new' | 'failed' | 'rejected' | 'awaiting_selection' | 'selected' | 'awaiting_otp' | 'authenticated';
+
+interface Challenge {
+  channel: Channel;
+  destination: string;
+  codeHash: string;
+  expiresAt: Date;
+  resendAvailableAt: Date;
+  availableChannels: Channel[];
+}
+
+interface LoginState {
+  status: LoginStatus;
+  method: LoginMethod | null;
+  userId: string | null;
+  accountId: string | null;
+  candidates: { userId: string; accountId: string }[];
+  selectionExpiresAt: Date | null;
+  challenge: Challenge | null;
+  failures: number;
+  locale: string | null;
+}
+
+export type VerifyOutcome =
+  | { kind: 'verified' }
+  | { kind: 'wrong'; attemptsLeft: number }
+  | { kind: 'expired' }
+  | { kind: 'used' }
+  | { kind: 'dead' };
+
+export type IssuedCode = Omit<OtpResent['data'], 'loginId' | 'userId' | 'accountId'>;
+
+/**
+ * One login attempt (`login-<id>`): the password (or IdP) step, an account choice when the
+ * email matches several accounts, and the one-time-code challenge for a new device.
+ */
+export class Login extends EventSourcedAggregate<LoginState> {
+  get streamType(): string {
+    return 'login';
+  }
+
+  protected initialState(): LoginState {
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null };
+  }
+
+  protected evolve(state: LoginState, event: DomainEvent): LoginState {
+    if (event instanceof LoginAttempted) {
+      const d = event.data;
+      const status: LoginStatus =
+        d.outcome === 'failed'
+          ? 'failed'
+          : d.outcome === 'rejected'
+            ? 'rejected'
+            : d.outcome === 'account_selection_required'
+              ? 'awaiting_selection'
+              : d.outcome === 'otp_required'
+                ? 'awaiting_otp'
+                : 'authenticated';
+      return {
+        ...state,
+        status,
+        method: d.method,
+        userId: d.userId,
+        accountId: d.accountId,
+        candidates: d.candidates ?? [],
+        selectionExpiresAt: d.selectionExpiresAt ? new Date(d.selectionExpiresAt) : null,
+        locale: d.locale ?? null,
+      };
+    }
+    if (event instanceof AccountSelected) return { ...state, userId: event.data.userId, accountId: event.data.accountId, status: 'selected' };
+    if (event instanceof LoginRejected) return { ...state, status: 'rejected' };
+    if (event instanceof TwoFactorSkipped) return { ...state, status: 'authenticated' };
+    if (event instanceof OtpChallengeIssued) {
+      const d = event.data;
+      return { ...state, status: 'awaiting_otp', challenge: toChallenge(d, d.availableChannels) };
+    }
+    if (event instanceof OtpResent) return { ...state, challenge: toChallenge(event.data, state.challenge?.availableChannels ?? [event.data.channel]) };
+    if (event instanceof OtpVerificationFailed) return { ...state, failures: state.failures + 1 };
+    if (event instanceof OtpVerified) return { ...state, status: 'authenticated' };
+    return state;
+  }
+
+  get status(): LoginStatus {
+    return this.state.status;
+  }
+
+  get userId(): string | null {
+    return this.state.userId;
+  }
+
+  get accountId(): string | null {
+    return this.state.accountId;
+  }
+
+  get method(): LoginMethod | null {
+    return this.state.method;
+  }
+
+  get requestedLocale(): string | null {
+    return this.state.locale;
+  }
+
+  get challenge(): Readonly<Challenge> | null {
+    return this.state.challenge;
+  }
+
+  /** The first step's result. */
+  attempt(data: Omit<LoginAttempted['data'], 'loginId'>): void {
+    if (this.state.status !== 'new') throw new Error(`login ${this.id} already attempted`);
+    this.apply(new LoginAttempted({ loginId: this.id, ...data }));
+  }
+
+  /** Picks one of the matched accounts; returns the user that logs in. */
+  select(accountId: string, now: Date): { userId: string; accountId: string } {
+    const candidate = this.state.candidates.find((c) => c.accountId === accountId);
+    const open = this.state.status === 'awaiting_selection' && this.state.selectionExpiresAt !== null && now < this.state.selectionExpiresAt;
+    if (!open || !candidate) throw new SelectionNotFoundError();
+    this.apply(new AccountSelected({ loginId: this.id, ...candidate }));
+    return candidate;
+  }
+
+  reject(userId: string, reason: string): void {
+    this.apply(new LoginRejected({ loginId: this.id, userId, reason }));
+  }
+
+  skipTwoFactor(userId: string, deviceId: string | null, reason: TwoFactorSkipped['data']['reason']): void {
+    this.apply(new TwoFactorSkipped({ loginId: this.id, userId, deviceId, reason }));
+  }
+
+  requireTwoFactor(userId: string, accountId: string, reason: TwoFactorRequired['data']['reason'], code: IssuedCode, availableChannels: Channel[]): void {
+    this.apply(new TwoFactorRequired({ loginId: this.id, userId, reason }));
+    this.apply(new OtpChallengeIssued({ loginId: this.id, userId, accountId, ...code, availableChannels }));
+  }
+
+  /** Checks that a resend may happen now on `channel`; throws the reason it may not. */
+  assertCanResend(channel: Channel, now: Date, maxAttempts: number): void {
+    const challenge = this.state.challenge;
+    if (this.state.status !== 'awaiting_otp' || !challenge) throw new OtpExpiredError();
+    if (this.state.failures >= maxAttempts) throw new TooManyAttemptsError();
+    if (!challenge.availableChannels.includes(channel)) {
+      throw new ChannelNotAvailableError({ errors: [{ field: 'channel', message: `must be one of: ${challenge.availableChannels.join(', ')}` }] });
+    }
+    if (now < challenge.resendAvailableAt) {
+      throw new ResendCooldownError({ retryAfterSeconds: Math.ceil((challenge.resendAvailableAt.getTime() - now.getTime()) / 1000) });
+    }
+  }
+
+  resend(code: IssuedCode): void {
+    this.apply(new OtpResent({ loginId: this.id, userId: this.state.userId!, accountId: this.state.accountId!, ...code }));
+  }
+
+  /** Checks a code. `matches` compares it with the current code's hash (the earlier ones no longer count). */
+  verify(matches: (codeHash: string) => boolean, trustDevice: boolean, maxAttempts: number, now: Date): VerifyOutcome {
+    const challenge = this.state.challenge;
+    if (this.state.status === 'authenticated' && challenge) return { kind: 'used' };
+    if (this.state.status !== 'awaiting_otp' || !challenge) return { kind: 'used' };
+    if (this.state.failures >= maxAttempts) return { kind: 'dead' };
+    if (now > challenge.expiresAt) return { kind: 'expired' };
+    if (matches(challenge.codeHash)) {
+      this.apply(new OtpVerified({ loginId: this.id, userId: this.state.userId!, trustDevice }));
+      return { kind: 'verified' };
+    }
+    const attemptsLeft = Math.max(maxAttempts - this.state.failures - 1, 0);
+    this.apply(new OtpVerificationFailed({ loginId: this.id, userId: this.state.userId!, attemptsLeft }));
+    return { kind: 'wrong', attemptsLeft };
+  }
+}
+
+function toChallenge(d: OtpResent['data'], availableChannels: Channel[]): Challenge {
+  return {
+    channel: d.channel,
+    destination: d.destination,
+    codeHash: d.codeHash,
+    expiresAt: new Date(d.expiresAt),
+    resendAvailableAt: new Date(d.resendAvailableAt),
+    availableChannels,
+  };
+}

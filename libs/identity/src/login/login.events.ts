@@ -1,0 +1,96 @@
+import { defineEvent } from '@latchkey/event-store';
+import { z } from 'zod';
+import { CHANNELS } from '../shared/roles';
+
+const channel = z.enum(CHANNELS);
+
+export const LOGIN_OUTCOMES = ['authenticated', 'otp_required', 'account_selection_required', 'failed', 'rejected'] as const;
+
+/**
+ * One attempt to log in: how it ended and why. Never the password. `login` is the identifier
+ * as typed (normalized), kept so failed attempts on unknown logins are auditable.
+ */
+export class LoginAttempted extends defineEvent(
+  'login.attempted',
+  z.object({
+    loginId: z.string().uuid(),
+    method: z.enum(['password', 'sso', 'google', 'github']),
+    login: z.string().max(320),
+    outcome: z.enum(LOGIN_OUTCOMES),
+    reason: z.string().nullable(),
+    userId: z.string().uuid().nullable(),
+    accountId: z.string().uuid().nullable(),
+    /** For account selection: the users whose password matched. */
+    candidates: z.array(z.object({ userId: z.string().uuid(), accountId: z.string().uuid() })).optional(),
+    selectionExpiresAt: z.string().datetime().optional(),
+    /** The interface language picked on the login page; becomes the user's preference once the user is known. */
+    locale: z.string().max(35).optional(),
+  }),
+) {}
+
+/** After an account was picked: that user may not log in (disabled, no web access, SSO only). */
+export class LoginRejected extends defineEvent(
+  'login.rejected',
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), reason: z.string() }),
+) {}
+
+export class AccountSelected extends defineEvent(
+  'login.account_selected',
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), accountId: z.string().uuid() }),
+) {}
+
+export class TwoFactorRequired extends defineEvent(
+  'login.two_factor_required',
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), reason: z.enum(['new_device', 'device_revoked', 'device_expired', 'connection_policy']) }),
+) {}
+
+export class TwoFactorSkipped extends defineEvent(
+  'login.two_factor_skipped',
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), deviceId: z.string().uuid().nullable(), reason: z.enum(['trusted_device', 'idp_mfa']) }),
+) {}
+
+const challengeFields = {
+  loginId: z.string().uuid(),
+  userId: z.string().uuid(),
+  accountId: z.string().uuid(),
+  channel,
+  /** Masked for display: "+385*****21", "j***@example.com". */
+  destination: z.string(),
+  /** HMAC of the code, for verification. */
+  codeHash: z.string(),
+  /** `{code, destination, locale}` sealed with the keyring, for the worker that delivers it. */
+  sealed: z.string(),
+  expiresAt: z.string().datetime(),
+  resendAvailableAt: z.string().datetime(),
+};
+
+export class OtpChallengeIssued extends defineEvent(
+  'login.otp_challenge_issued',
+  z.object({ ...challengeFields, availableChannels: z.array(channel).min(1) }),
+  { secretFields: ['codeHash', 'sealed'] },
+) {}
+
+/** A new code (maybe on another channel); the earlier one stops working. */
+export class OtpResent extends defineEvent('login.otp_resent', z.object(challengeFields), { secretFields: ['codeHash', 'sealed'] }) {}
+
+export class OtpVerified extends defineEvent(
+  'login.otp_verified',
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), trustDevice: z.boolean() }),
+) {}
+
+export class OtpVerificationFailed extends defineEvent(
+  'login.otp_verification_failed',
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), attemptsLeft: z.number().int().min(0) }),
+) {}
+
+export const LOGIN_EVENTS = [
+  LoginAttempted,
+  LoginRejected,
+  AccountSelected,
+  TwoFactorRequired,
+  TwoFactorSkipped,
+  OtpChallengeIssued,
+  OtpResent,
+  OtpVerified,
+  OtpVerificationFailed,
+];

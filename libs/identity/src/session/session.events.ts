@@ -1,0 +1,41 @@
+import { defineEvent } from '@latchkey/event-store';
+import { z } from 'zod';
+
+export class SessionStarted extends defineEvent(
+  'session.started',
+  z.object({
+    sessionId: z.string().uuid(),
+    userId: z.string().uuid(),
+    accountId: z.string().uuid(),
+    loginId: z.string().uuid(),
+    deviceId: z.string().uuid().nullable(),
+    method: z.enum(['password', 'sso', 'google', 'github']),
+    refreshTokenHash: z.string().length(64),
+    expiresAt: z.string().datetime(),
+  }),
+  { secretFields: ['refreshTokenHash'] },
+) {}
+
+/** The refresh token was used and replaced; the old one is spent. */
+export class SessionRefreshed extends defineEvent(
+  'session.refreshed',
+  z.object({
+    sessionId: z.string().uuid(),
+    userId: z.string().uuid(),
+    refreshTokenHash: z.string().length(64),
+    previousTokenHash: z.string().length(64),
+    expiresAt: z.string().datetime(),
+  }),
+  { secretFields: ['refreshTokenHash', 'previousTokenHash'] },
+) {}
+
+export class SessionRevoked extends defineEvent(
+  'session.revoked',
+  z.object({
+    sessionId: z.string().uuid(),
+    userId: z.string().uuid(),
+    reason: z.enum(['logout', 'refresh_token_reuse', 'password_reset', 'user_disabled', 'admin']),
+  }),
+) {}
+
+export const SESSION_EVENTS = [SessionStarted, SessionRefreshed, SessionRevoked];

@@ -1,0 +1,30 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
+/** Lower-cased, trimmed: how emails and usernames are compared and claimed. */
+export function normalizeLogin(value: string): string {
+  return value.trim().toLowerCase();
+}
+
+/** A phone number in E.164 (`+385911234567`) if the input is one, else undefined. */
+export function toE164(input: string): string | undefined {
+  if (!/^\+[1-9]\d{6,14}$/.test(input.trim())) return undefined;
+  const parsed = parsePhoneNumberFromString(input.trim());
+  return parsed && parsed.isValid() ? parsed.number : undefined;
+}
+
+/** `+385911234521` → `+385*****21`: the country code and the last two digits. */
+export function maskPhone(e164: string): string {
+  const parsed = parsePhoneNumberFromString(e164);
+  const country = parsed ? `+${parsed.countryCallingCode}` : e164.slice(0, 3);
+  const rest = e164.slice(country.length);
+  return `${country}${'*'.repeat(Math.max(rest.length - 2, 3))}${rest.slice(-2)}`;
+}
+
+/** `jane.doe@example.com` → `j***@example.com`. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return '***';
+  return `${email[0]}***${email.slice(at)}`;
+}
+
+export const USERNAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{2,63}$/;

@@ -1,0 +1,35 @@
+import { DomainError } from '@latchkey/event-store';
+
+/** Failures of the identity domain; apps/api maps each `code` to a problem type. */
+function domainError(code: string, message: string) {
+  return class extends DomainError {
+    readonly code = code;
+    constructor(details: Record<string, unknown> = {}) {
+      super(message);
+      Object.assign(this.details, details);
+    }
+  };
+}
+
+export class UsernameTakenError extends domainError('username_taken', 'the username is taken') {}
+export class EmailTakenError extends domainError('email_taken', 'the email is already used in this account') {}
+export class InvalidCredentialsError extends domainError('invalid_credentials', 'wrong login or password') {}
+export class WebAccessDeniedError extends domainError('web_access_denied', 'the user has no web access') {}
+export class AccountDisabledError extends domainError('account_disabled', 'the user is disabled') {}
+export class SsoRequiredError extends domainError('sso_required', 'this account logs in with SSO') {}
+/** details.retryAfterSeconds */
+export class LoginThrottledError extends domainError('login_throttled', 'too many failed logins') {}
+/** details.retryAfterSeconds */
+export class OtpSendLimitError extends domainError('otp_send_limit', 'too many codes sent to this user') {}
+/** details.retryAfterSeconds */
+export class ResendCooldownError extends domainError('resend_cooldown', 'a new code cannot be sent yet') {}
+/** details.attemptsLeft */
+export class InvalidOtpError extends domainError('invalid_otp', 'wrong code') {}
+export class OtpExpiredError extends domainError('otp_expired', 'the code has expired or was used') {}
+export class TooManyAttemptsError extends domainError('too_many_attempts', 'too many wrong codes') {}
+export class ChallengeNotFoundError extends domainError('challenge_not_found', 'no such challenge') {}
+export class ChannelNotAvailableError extends domainError('channel_not_available', 'channel not available for this challenge') {}
+export class SelectionNotFoundError extends domainError('selection_not_found', 'no such account selection') {}
+export class InvalidRefreshTokenError extends domainError('invalid_token', 'the token is not valid') {}
+export class NotFoundError extends domainError('not_found', 'not found') {}
+export class InvalidPhoneError extends domainError('invalid_phone', 'phone must be in E.164') {}

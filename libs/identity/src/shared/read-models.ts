@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { ReadSql, type Sql } from '@latchkey/event-store';
+import type { Locale } from './locale';
+import type { Channel, Role } from './roles';
+
+export interface UserRow {
+  id: string;
+  accountId: string;
+  email: string;
+  username: string;
+  phone: string | null;
+  locale: Locale;
+  roles: Role[];
+  webAccess: boolean;
+  twoFactorChannel: Channel;
+  enabled: boolean;
+  passwordHash: string | null;
+  createdAt: Date;
+  version: number;
+}
+
+export interface DeviceRow {
+  id: string;
+  userId: string;
+  accountId: string;
+  name: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  authorizedAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface SessionRow {
+  id: string;
+  userId: string;
+  accountId: string;
+  refreshTokenHash: string;
+  expiresAt: Date;
+  revoked: boolean;
+  version: number;
+}
+
+const USER_COLUMNS = `id, account_id AS "accountId", email, username, phone, locale, roles, web_access AS "webAccess",
+  two_factor_channel AS "twoFactorChannel", enabled, password_hash AS "passwordHash", created_at AS "createdAt", version`;
+const DEVICE_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", name, user_agent AS "userAgent", ip,
+  authorized_at AS "authorizedAt", last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
+const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", refresh_token_hash AS "refreshTokenHash",
+  expires_at AS "expiresAt", revoked_at IS NOT NULL AS revoked, version`;
+
+/** Queries on the identity read models (inline projections, so never behind the events). */
+@Injectable()
+export class IdentityReadModels {
+  constructor(private readonly db: ReadSql) {}
+
+  /** Users in every account with this email, at most `limit` (an email may exist in several accounts). */
+  async usersByEmail(normalizedEmail: string, limit: number, sql: Sql = this.db): Promise<UserRow[]> {
+    return sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM read.users WHERE email_normalized = $1 ORDER BY created_at LIMIT $2`, [
+      normalizedEmail,
+      limit,
+    ]);
+  }
+
+  async userByUsername(normalizedUsername: string, sql: Sql = this.db): Promise<UserRow | undefined> {
+    const [row] = await sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM read.users WHERE username_normalized = $1`, [normalizedUsername]);
+    return row;
+  }
+
+  async userById(id: string, sql: Sql = this.db): Promise<UserRow | undefined> {
+    const [row] = await sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM read.users WHERE id = $1`, [id]);
+    return row;
+  }
+
+  async accountNames(ids: string[]): Promise<Map<string, { name: string; enforceSso: boolean }>> {
+    const rows = await this.db.query<{ id: string; name: string; enforceSso: boolean }>(
+      `SELECT id, name, enforce_sso AS "enforceSso" FROM read.accounts WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, { name: r.name, enforceSso: r.enforceSso }]));
+  }
+
+  async deviceByTokenHash(tokenHash: string, sql: Sql = this.db): Promise<DeviceRow | undefined> {
+    const [row] = await sql.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM read.devices WHERE token_hash = $1`, [tokenHash]);
+    return row;
+  }
+
+  async deviceById(id: string): Promise<DeviceRow | undefined> {
+    const [row] = await this.db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM read.devices WHERE id = $1`, [id]);
+    return row;
+  }
+
+  /** The user's devices that still skip the code (not revoked, not expired). */
+  async activeDevices(userId: string, now: Date): Promise<DeviceRow[]> {
+    return this.db.query<DeviceRow>(
+      `SELECT ${DEVICE_COLUMNS} FROM read.devices WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY authorized_at DESC`,
+      [userId, now],
+    );
+  }
+
+  async sessionById(id: string, sql: Sql = this.db): Promise<SessionRow | undefined> {
+    const [row] = await sql.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM read.sessions WHERE id = $1`, [id]);
+    return row;
+  }
+
+  /** The session a refresh token was issued to (current or spent), if any. */
+  async sessionIdOfRefreshToken(tokenHash: string, sql: Sql = this.db): Promise<string | undefined> {
+    const [row] = await sql.query<{ sessionId: string }>(`SELECT session_id AS "sessionId" FROM read.refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    return row?.sessionId;
+  }
+
+  async activeSessionIds(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(`SELECT id FROM read.sessions WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+    return rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,132 @@
+import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
+import { normalizeLogin } from '../shared/contact';
+import type { Locale } from '../shared/locale';
+import type { Channel, Role } from '../shared/roles';
+import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered } from './user.events';
+
+export interface UserState {
+  registered: boolean;
+  accountId: string | null;
+  email: string | null;
+  username: string | null;
+  phone: string | null;
+  locale: Locale;
+  roles: Role[];
+  webAccess: boolean;
+  twoFactorChannel: Channel;
+  enabled: boolean;
+  hasPassword: boolean;
+}
+
+/** Claim scopes: usernames are unique system-wide, emails within an account. */
+export const USERNAME_SCOPE = 'username';
+export const emailScope = (accountId: string) => `email:${accountId}`;
+
+export interface Registration {
+  accountId: string;
+  email: string;
+  username: string;
+  phone: string | null;
+  locale: Locale;
+  roles: Role[];
+  webAccess: boolean;
+  twoFactorChannel: Channel;
+  source: 'signup' | 'admin' | 'sso';
+}
+
+export class User extends EventSourcedAggregate<UserState> {
+  get streamType(): string {
+    return 'user';
+  }
+
+  protected initialState(): UserState {
+    return {
+      registered: false,
+      accountId: null,
+      email: null,
+      username: null,
+      phone: null,
+      locale: 'en',
+      roles: [],
+      webAccess: true,
+      twoFactorChannel: 'email',
+      enabled: true,
+      hasPassword: false,
+    };
+  }
+
+  protected evolve(state: UserState, event: DomainEvent): UserState {
+    if (event instanceof UserRegistered) {
+      const d = event.data;
+      return {
+        ...state,
+        registered: true,
+        accountId: d.accountId,
+        email: d.email,
+        username: d.username,
+        phone: d.phone,
+        locale: d.locale,
+        roles: d.roles,
+        webAccess: d.webAccess,
+        twoFactorChannel: d.twoFactorChannel,
+      };
+    }
+    if (event instanceof PasswordChanged) return { ...state, hasPassword: true };
+    if (event instanceof UserPreferencesChanged) {
+      const d = event.data;
+      return {
+        ...state,
+        locale: d.locale ?? state.locale,
+        twoFactorChannel: d.twoFactorChannel ?? state.twoFactorChannel,
+        phone: d.phone === undefined ? state.phone : d.phone,
+      };
+    }
+    if (event instanceof UserAccessChanged) {
+      const d = event.data;
+      return { ...state, roles: d.roles ?? state.roles, webAccess: d.webAccess ?? state.webAccess, enabled: d.enabled ?? state.enabled };
+    }
+    return state;
+  }
+
+  get snapshot(): Readonly<UserState> {
+    return this.state;
+  }
+
+  register(registration: Registration, passwordHash: string | null): void {
+    if (this.state.registered) throw new Error(`user ${this.id} exists`);
+    this.claim(USERNAME_SCOPE, normalizeLogin(registration.username));
+    this.claim(emailScope(registration.accountId), normalizeLogin(registration.email));
+    this.apply(new UserRegistered({ userId: this.id, ...registration, email: registration.email.trim(), username: registration.username.trim() }));
+    if (passwordHash) this.apply(new PasswordChanged({ userId: this.id, hash: passwordHash, via: registration.source === 'signup' ? 'signup' : 'invitation' }));
+  }
+
+  /** Records only what actually changes; returns whether anything did. */
+  changePreferences(change: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null }): boolean {
+    const diff: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null } = {};
+    if (change.locale !== undefined && change.locale !== this.state.locale) diff.locale = change.locale;
+    if (change.twoFactorChannel !== undefined && change.twoFactorChannel !== this.state.twoFactorChannel) diff.twoFactorChannel = change.twoFactorChannel;
+    if (change.phone !== undefined && change.phone !== this.state.phone) diff.phone = change.phone;
+    if (Object.keys(diff).length === 0) return false;
+    this.apply(new UserPreferencesChanged({ userId: this.id, ...diff }));
+    return true;
+  }
+
+  /** Records only what actually changes; returns whether anything did. */
+  changeAccess(change: { roles?: Role[]; webAccess?: boolean; enabled?: boolean }): boolean {
+    const diff: { roles?: Role[]; webAccess?: boolean; enabled?: boolean } = {};
+    if (change.roles !== undefined && [...change.roles].sort().join() !== [...this.state.roles].sort().join()) diff.roles = [...new Set(change.roles)];
+    if (change.webAccess !== undefined && change.webAccess !== this.state.webAccess) diff.webAccess = change.webAccess;
+    if (change.enabled !== undefined && change.enabled !== this.state.enabled) diff.enabled = change.enabled;
+    if (Object.keys(diff).length === 0) return false;
+    this.apply(new UserAccessChanged({ userId: this.id, ...diff }));
+    return true;
+  }
+
+  changePassword(hash: string, via: 'reset' | 'change' | 'invitation'): void {
+    this.apply(new PasswordChanged({ userId: this.id, hash, via }));
+  }
+
+  lockOut(failures: number, until: Date): void {
+    this.apply(new UserLockedOut({ userId: this.id, failures, until: until.toISOString() }));
+  }
+}

@@ -1,0 +1,60 @@
+import { defineEvent } from '@latchkey/event-store';
+import { z } from 'zod';
+import { CHANNELS, ROLES } from '../shared/roles';
+import { SUPPORTED_LOCALES } from '../shared/locale';
+
+const channel = z.enum(CHANNELS);
+const locale = z.enum(SUPPORTED_LOCALES);
+
+export class UserRegistered extends defineEvent(
+  'user.registered',
+  z.object({
+    userId: z.string().uuid(),
+    accountId: z.string().uuid(),
+    email: z.string().email(),
+    username: z.string(),
+    phone: z.string().nullable(),
+    locale,
+    roles: z.array(z.enum(ROLES)).min(1),
+    webAccess: z.boolean(),
+    twoFactorChannel: channel,
+    source: z.enum(['signup', 'admin', 'sso']),
+  }),
+) {}
+
+/** The argon2id hash only, never the password; hidden from audit views. */
+export class PasswordChanged extends defineEvent(
+  'user.password_changed',
+  z.object({ userId: z.string().uuid(), hash: z.string().startsWith('$argon2id$'), via: z.enum(['signup', 'reset', 'change', 'invitation']) }),
+  { secretFields: ['hash'] },
+) {}
+
+export class UserPreferencesChanged extends defineEvent(
+  'user.preferences_changed',
+  z.object({
+    userId: z.string().uuid(),
+    locale: locale.optional(),
+    twoFactorChannel: channel.optional(),
+    /** null removes the phone. */
+    phone: z.string().nullable().optional(),
+  }),
+) {}
+
+/** Who may do what: roles, web-interface access, enabled. Changed by an account admin. */
+export class UserAccessChanged extends defineEvent(
+  'user.access_changed',
+  z.object({
+    userId: z.string().uuid(),
+    roles: z.array(z.enum(ROLES)).min(1).optional(),
+    webAccess: z.boolean().optional(),
+    enabled: z.boolean().optional(),
+  }),
+) {}
+
+/** A login identifier crossed the failure threshold; further attempts are refused until `until`. */
+export class UserLockedOut extends defineEvent(
+  'user.locked_out',
+  z.object({ userId: z.string().uuid(), failures: z.number().int(), until: z.string().datetime() }),
+) {}
+
+export const USER_EVENTS = [UserRegistered, PasswordChanged, UserPreferencesChanged, UserAccessChanged, UserLockedOut];

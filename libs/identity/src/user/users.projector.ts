@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import type { Projection, Sql, StoredEvent } from '@latchkey/event-store';
+import { normalizeLogin } from '../shared/contact';
+import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered } from './user.events';
+
+/** read.users: everything a login decision reads about a user, including the password hash. */
+@Injectable()
+export class UsersProjector implements Projection {
+  readonly name = 'users';
+  readonly handles = [UserRegistered.type, PasswordChanged.type, UserPreferencesChanged.type, UserAccessChanged.type, UserLockedOut.type];
+  readonly tables = ['read.users'];
+
+  async apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
+    for (const event of events) {
+      switch (event.type) {
+        case UserRegistered.type: {
+          const d = event.data as UserRegistered['data'];
+          await sql.query(
+            `INSERT INTO read.users (id, account_id, email, email_normalized, username, username_normalized, phone, locale,
+                                     roles, web_access, two_factor_channel, source, created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`,
+            [
+              d.userId,
+              d.accountId,
+              d.email,
+              normalizeLogin(d.email),
+              d.username,
+              normalizeLogin(d.username),
+              d.phone,
+              d.locale,
+              d.roles,
+              d.webAccess,
+              d.twoFactorChannel,
+              d.source,
+              event.occurredAt,
+              event.version,
+            ],
+          );
+          break;
+        }
+        case PasswordChanged.type: {
+          const d = event.data as PasswordChanged['data'];
+          await sql.query(`UPDATE read.users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = $4 WHERE id = $1`, [
+            d.userId,
+            d.hash,
+            event.occurredAt,
+            event.version,
+          ]);
+          break;
+        }
+        case UserPreferencesChanged.type: {
+          const d = event.data as UserPreferencesChanged['data'];
+          await sql.query(
+            `UPDATE read.users SET locale = coalesce($2, locale), two_factor_channel = coalesce($3, two_factor_channel),
+                    phone = CASE WHEN $4 THEN $5 ELSE phone END, updated_at = $6, version = $7
+              WHERE id = $1`,
+            [d.userId, d.locale ?? null, d.twoFactorChannel ?? null, d.phone !== undefined, d.phone ?? null, event.occurredAt, event.version],
+          );
+          break;
+        }
+        case UserAccessChanged.type: {
+          const d = event.data as UserAccessChanged['data'];
+          await sql.query(
+            `UPDATE read.users SET roles = coalesce($2, roles), web_access = coalesce($3, web_access), enabled = coalesce($4, enabled),
+                    updated_at = $5, version = $6
+              WHERE id = $1`,
+            [d.userId, d.roles ?? null, d.webAccess ?? null, d.enabled ?? null, event.occurredAt, event.version],
+          );
+          break;
+        }
+        case UserLockedOut.type: {
+          const d = event.data as UserLockedOut['data'];
+          await sql.query(`UPDATE read.users SET locked_until = $2, version = $3 WHERE id = $1`, [d.userId, d.until, event.version]);
+          break;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { ConcurrencyError, DomainError } from '@latchkey/event-store';
+import { PROBLEMS, ProblemError, RequestValidationError } from './problem';
+import { toProblem } from './problem.filter';
+
+class TooManyAttempts extends DomainError {
+  readonly code = 'too_many_attempts';
+  constructor() {
+    super('too many attempts');
+    Object.assign(this.details, { retryAfterSeconds: 12.2, attemptsLeft: 0 });
+  }
+}
+
+class Unmapped extends DomainError {
+  readonly code = 'nobody_mapped_me';
+}
+
+describe('toProblem', () => {
+  const domain = { too_many_attempts: { type: '/problems/too-many-attempts', title: 'Too many attempts', status: 429 } };
+
+  it('maps a domain error by its code, with its safe details and a Retry-After header', () => {
+    expect(toProblem(new TooManyAttempts(), domain)).toEqual({
+      body: { type: '/problems/too-many-attempts', title: 'Too many attempts', status: 429, attemptsLeft: 0 },
+      headers: { 'Retry-After': '13' },
+      unexpected: false,
+    });
+  });
+
+  it('treats an unmapped domain error as unexpected (a bug to fix), answering a bare 500', () => {
+    expect(toProblem(new Unmapped('x'), domain)).toMatchObject({ body: PROBLEMS.internal, unexpected: true });
+  });
+
+  it('answers a lost optimistic-concurrency race with 409', () => {
+    expect(toProblem(new ConcurrencyError('user-1', 3)).body).toEqual(PROBLEMS.conflict);
+  });
+
+  it('maps validation, explicit problems, HTTP exceptions and parser errors', () => {
+    expect(toProblem(new RequestValidationError([{ field: 'email', message: 'must be an email' }])).body).toEqual({
+      ...PROBLEMS.validation,
+      errors: [{ field: 'email', message: 'must be an email' }],
+    });
+    expect(toProblem(new ProblemError(PROBLEMS.rateLimited, { limit: 10 }, { 'Retry-After': '5' }))).toMatchObject({
+      body: { ...PROBLEMS.rateLimited, limit: 10 },
+      headers: { 'Retry-After': '5' },
+    });
+    expect(toProblem(new NotFoundException()).body).toEqual(PROBLEMS.notFound);
+    expect(toProblem(new PayloadTooLargeException()).body).toEqual(PROBLEMS.payloadTooLarge);
+    expect(toProblem({ type: 'entity.too.large', status: 413 }).body).toEqual(PROBLEMS.payloadTooLarge);
+  });
+
+  it('never lets an unknown error message through', () => {
+    const result = toProblem(new Error('connection to 10.0.0.5 refused, password=x'));
+    expect(result).toMatchObject({ body: PROBLEMS.internal, unexpected: true });
+    expect(JSON.stringify(result.body)).not.toContain('10.0.0.5');
+  });
+});

@@ -1,0 +1,43 @@
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { loggerOptions, redactUrl } from './logging';
+
+function capture(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('log redaction', () => {
+  const options = loggerOptions({ logLevel: 'info' }, 'api').pinoHttp as pino.LoggerOptions;
+
+  it('hides secrets wherever they sit in a logged object', () => {
+    const { lines, stream } = capture();
+    const logger = pino({ level: 'info', redact: options.redact }, stream);
+    logger.info(
+      {
+        password: 'pw-top',
+        body: { newPassword: 'pw-nested', code: '123456' },
+        job: { data: { token: 'tok-deep', refreshToken: 'rt-deep' } },
+        login: { challenge: { otp: { code: '654321' } } },
+        email: 'ana@example.com',
+      },
+      'something happened',
+    );
+    const line = lines.join('');
+    for (const secret of ['pw-top', 'pw-nested', '123456', 'tok-deep', 'rt-deep', '654321']) expect(line).not.toContain(secret);
+    expect(line).toContain('[redacted]');
+    expect(line).toContain('ana@example.com');
+  });
+
+  it('hides secrets in URLs (reset links, OAuth and SAML callbacks)', () => {
+    expect(redactUrl('/reset-password?token=abc123&lang=de')).toBe('/reset-password?token=[redacted]&lang=de');
+    expect(redactUrl('/auth/oauth/google/callback?state=s1&code=c2')).toBe('/auth/oauth/google/callback?state=[redacted]&code=[redacted]');
+    expect(redactUrl('/health/ready')).toBe('/health/ready');
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * `npm run keys:rotate`: create a new access-token signing key, make it the one that signs,
+ * and retire the current one. Safe while the apps run: they pick the new key up within a
+ * minute (at once when they meet a token signed with it), and tokens signed with the retired
+ * key keep verifying until they expire.
+ */
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConfigOrExit } from '@latchkey/config';
+import { prepareDatabase } from '@latchkey/event-store';
+import { PlatformModule } from '@latchkey/platform';
+import { SecurityModule, SigningKeys } from '@latchkey/security';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  await prepareDatabase(config);
+
+  @Module({ imports: [PlatformModule.forRoot(config, { app: 'worker' }), SecurityModule.forRoot()] })
+  class KeysRotateModule {}
+
+  const app = await NestFactory.createApplicationContext(KeysRotateModule, { logger: ['error', 'warn'] });
+  try {
+    const keys = app.get(SigningKeys);
+    const { kid, retiredKid } = await keys.rotate();
+    process.stdout.write(`new signing key: ${kid}\n`);
+    if (retiredKid) process.stdout.write(`retired signing key: ${retiredKid} (still verifies and stays in the JWKS for ${keys.retentionSeconds} s)\n`);
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`latchkey: key rotation failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+import { AggregateRepository } from '@latchkey/event-store';
+import { User } from '@latchkey/identity';
+import { GOOD_PASSWORD, codeOf, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
+
+let api: TestApi;
+
+beforeAll(async () => {
+  api = await startApi('password');
+});
+
+afterAll(() => api.close());
+
+async function events(streamPrefix: string, type: string) {
+  const { rows } = await api.pg.query(`SELECT data FROM events WHERE stream_id LIKE $1 AND type = $2 ORDER BY global_position`, [`${streamPrefix}%`, type]);
+  return rows.map((r) => r.data);
+}
+
+describe('password login', () => {
+  it('accepts the email or the username in any case and asks a new device for a code', async () => {
+    const user = await signUp(api.http);
+    for (const login of [user.email.toUpperCase(), user.username.toUpperCase(), `  ${user.email}  `]) {
+      const res = await api.http.post('/auth/login').send({ login, password: user.password }).expect(200);
+      expect(res.body).toMatchObject({
+        status: 'otp_required',
+        channel: 'email',
+        destination: `${user.username[0]}***@example.com`,
+        availableChannels: ['email'],
+      });
+      expect(new Date(res.body.expiresAt).getTime() - Date.now()).toBeGreaterThan(290_000);
+      expect(new Date(res.body.resendAvailableAt).getTime() - Date.now()).toBeGreaterThan(25_000);
+    }
+  });
+
+  it('answers a wrong password and an unknown login with the same 401 body', async () => {
+    const user = await signUp(api.http);
+    const wrong = await api.http.post('/auth/login').send({ login: user.email, password: 'not the password at all' }).expect(401);
+    const unknown = await api.http.post('/auth/login').send({ login: `nobody-${user.email}`, password: 'not the password at all' }).expect(401);
+    const strip = ({ traceId: _t, ...rest }: Record<string, unknown>) => rest;
+    expect(strip(wrong.body)).toEqual(strip(unknown.body));
+    expect(wrong.body.type).toBe('/problems/invalid-credentials');
+    const attempts = await events('login-', 'login.attempted');
+    expect(attempts).toEqual(expect.arrayContaining([expect.objectContaining({ outcome: 'failed', reason: 'unknown_login', login: `nobody-${user.email}` })]));
+  });
+
+  it('lets a trusted device in without a code, from the body, the header or the cookie', async () => {
+    const user = await signUp(api.http);
+    const first = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const code = await codeOf(api, first.body.challengeId);
+    const verified = await api.http.post('/auth/otp/verify').send({ challengeId: first.body.challengeId, code, deviceName: 'Laptop' }).expect(200);
+    expect(verified.body.status).toBe('authenticated');
+    const deviceToken = verified.body.deviceToken as string;
+    expect(deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 bits, base64url
+    const cookie = verified.headers['set-cookie'] as unknown as string[];
+    expect(cookie.find((c) => c.startsWith('lk_device='))).toMatch(/HttpOnly.*Secure.*SameSite=Lax|HttpOnly; Secure; SameSite=Lax/);
+
+    const viaBody = await api.http.post('/auth/login').send({ login: user.email, password: user.password, deviceToken }).expect(200);
+    const viaHeader = await api.http.post('/auth/login').set('X-Device-Token', deviceToken).send({ login: user.email, password: user.password }).expect(200);
+    const viaCookie = await api.http.post('/auth/login').set('Cookie', `lk_device=${deviceToken}`).send({ login: user.email, password: user.password }).expect(200);
+    for (const res of [viaBody, viaHeader, viaCookie]) {
+      expect(res.body).toMatchObject({ status: 'authenticated', tokenType: 'Bearer', expiresIn: 900, user: { id: user.userId } });
+      expect(res.body.deviceToken).toBeUndefined();
+    }
+    // The body wins over the header: a wrong token in the body means a new device.
+    const bodyFirst = await api.http.post('/auth/login').set('X-Device-Token', deviceToken).send({ login: user.email, password: user.password, deviceToken: 'bogus' }).expect(200);
+    expect(bodyFirst.body.status).toBe('otp_required');
+  });
+
+  it("does not let one user's trusted device skip the code for another user", async () => {
+    const a = await signUp(api.http);
+    const b = await signUp(api.http);
+    const first = await api.http.post('/auth/login').send({ login: a.email, password: a.password }).expect(200);
+    const verified = await api.http.post('/auth/otp/verify').send({ challengeId: first.body.challengeId, code: await codeOf(api, first.body.challengeId) }).expect(200);
+    const res = await api.http.post('/auth/login').send({ login: b.email, password: b.password, deviceToken: verified.body.deviceToken }).expect(200);
+    expect(res.body.status).toBe('otp_required');
+  });
+
+  it('makes the login page language the user preference', async () => {
+    const user = await signUp(api.http, { locale: 'en' });
+    await api.http.post('/auth/login').send({ login: user.email, password: user.password, locale: 'fr-CA' }).expect(200);
+    const [latest] = (await events(`user-${user.userId}`, 'user.preferences_changed')).slice(-1);
+    expect(latest).toMatchObject({ userId: user.userId, locale: 'fr' });
+    // An unsupported language falls back to English.
+    await api.http.post('/auth/login').send({ login: user.email, password: user.password, locale: 'ja-JP' }).expect(200);
+    expect((await events(`user-${user.userId}`, 'user.preferences_changed')).slice(-1)[0]).toMatchObject({ locale: 'en' });
+  });
+
+  it('refuses a disabled user and a user without web access, only after a right password', async () => {
+    const repository = api.app.get(AggregateRepository);
+    const disabled = await signUp(api.http);
+    await repository.update(User, disabled.userId, (u) => u.changeAccess({ enabled: false }));
+    const noWeb = await signUp(api.http);
+    await repository.update(User, noWeb.userId, (u) => u.changeAccess({ webAccess: false }));
+
+    expect((await api.http.post('/auth/login').send({ login: disabled.email, password: disabled.password }).expect(403)).body.type).toBe('/problems/account-disabled');
+    expect((await api.http.post('/auth/login').send({ login: noWeb.email, password: noWeb.password }).expect(403)).body.type).toBe('/problems/web-access-denied');
+    // A wrong password reveals nothing about either.
+    expect((await api.http.post('/auth/login').send({ login: disabled.email, password: 'wrong password here' }).expect(401)).body.type).toBe('/problems/invalid-credentials');
+    expect((await api.http.post('/auth/login').send({ login: noWeb.email, password: 'wrong password here' }).expect(401)).body.type).toBe('/problems/invalid-credentials');
+  });
+
+  it('asks which account when the email and password match users in several accounts', async () => {
+    const email = `${unique('shared')}@example.com`;
+    const a = await signUp(api.http, { email, accountName: 'Alpha' });
+    const b = await signUp(api.http, { email, accountName: 'Beta' });
+    await signUp(api.http, { email, accountName: 'Gamma', password: 'a different passphrase 42' });
+
+    const res = await api.http.post('/auth/login').send({ login: email, password: GOOD_PASSWORD }).expect(200);
+    expect(res.body.status).toBe('account_selection_required');
+    expect(res.body.accounts).toEqual(
+      expect.arrayContaining([
+        { id: a.accountId, name: 'Alpha' },
+        { id: b.accountId, name: 'Beta' },
+      ]),
+    );
+    expect(res.body.accounts).toHaveLength(2);
+
+    // An account that was not offered cannot be picked.
+    await api.http.post('/auth/sso/select-account').send({ selectionId: res.body.selectionId, accountId: '00000000-0000-4000-8000-000000000000' }).expect(404);
+    const picked = await api.http.post('/auth/sso/select-account').send({ selectionId: res.body.selectionId, accountId: b.accountId }).expect(200);
+    expect(picked.body.status).toBe('otp_required');
+    const code = await codeOf(api, picked.body.challengeId);
+    const done = await api.http.post('/auth/otp/verify').send({ challengeId: picked.body.challengeId, code }).expect(200);
+    expect(done.body.user).toMatchObject({ id: b.userId, accountId: b.accountId });
+    // A selection is used once.
+    await api.http.post('/auth/sso/select-account').send({ selectionId: res.body.selectionId, accountId: a.accountId }).expect(404);
+
+    // Only one account matches the other password: no choice to make.
+    const other = await api.http.post('/auth/login').send({ login: email, password: 'a different passphrase 42' }).expect(200);
+    expect(other.body.status).toBe('otp_required');
+  });
+
+  it('never stores the password: events hold an argon2id hash only', async () => {
+    const password = `${unique('secret-pass-')} long enough`;
+    const user = await signUp(api.http, { password });
+    await api.http.post('/auth/login').send({ login: user.email, password }).expect(200);
+    await api.http.post('/auth/login').send({ login: user.email, password: `${password}x` }).expect(401);
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE data::text LIKE $1 OR metadata::text LIKE $1`, [`%${password}%`]);
+    expect(rows[0].n).toBe(0);
+    const [changed] = await events(`user-${user.userId}`, 'user.password_changed');
+    expect(changed.hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+  });
+});

@@ -1,0 +1,115 @@
+import { createPublicKey, verify } from 'node:crypto';
+import { loginWithCode, signUp, startApi, type TestApi } from '@latchkey/testing';
+
+let api: TestApi;
+
+beforeAll(async () => {
+  api = await startApi('sessions');
+});
+
+afterAll(() => api.close());
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+function decode(jwt: string) {
+  const [header, payload] = jwt.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+  return { header, payload };
+}
+
+describe('sessions', () => {
+  it('issue access tokens anyone can verify with the published keys', async () => {
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    const { header, payload } = decode(tokens.accessToken);
+    expect(header).toMatchObject({ alg: 'EdDSA', kid: expect.any(String) });
+    expect(payload).toMatchObject({ sub: user.userId, acc: user.accountId, roles: ['account_admin'], sid: expect.any(String) });
+    expect(payload.exp - payload.iat).toBe(900);
+
+    const jwks = await api.http.get('/.well-known/jwks.json').expect(200);
+    const jwk = jwks.body.keys.find((k: { kid: string }) => k.kid === header.kid);
+    expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
+    const [h, p, s] = tokens.accessToken.split('.');
+    expect(verify(null, Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(s, 'base64url'))).toBe(true);
+  });
+
+  it('refuse requests without a valid access token', async () => {
+    const missing = await api.http.get('/auth/me').expect(401);
+    expect(missing.body.type).toBe('/problems/unauthorized');
+    await api.http.get('/auth/me').set(bearer('not.a.token')).expect(401);
+    const user = await signUp(api.http);
+    const { accessToken } = await loginWithCode(api, user);
+    const [h, p] = accessToken.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...decode(accessToken).payload, roles: ['account_admin', 'member'] })).toString('base64url');
+    await api.http.get('/auth/me').set(bearer(`${h}.${forged}.${accessToken.split('.')[2]}`)).expect(401);
+    await api.http.get('/auth/me').set(bearer(`${h}.${p}.`)).expect(401);
+  });
+
+  it('rotate the refresh token on every use', async () => {
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    const refreshed = await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    expect(refreshed.body).toMatchObject({ status: 'authenticated', tokenType: 'Bearer', user: { id: user.userId } });
+    expect(refreshed.body.refreshToken).not.toBe(tokens.refreshToken);
+    expect(decode(refreshed.body.accessToken).payload.sid).toBe(decode(tokens.accessToken).payload.sid);
+    await api.http.get('/auth/me').set(bearer(refreshed.body.accessToken)).expect(200);
+    const again = await api.http.post('/auth/token/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(200);
+    expect(again.body.refreshToken).not.toBe(refreshed.body.refreshToken);
+  });
+
+  it('revoke the whole session when a spent refresh token comes back', async () => {
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    const rotated = await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    const reuse = await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
+    expect(reuse.body.type).toBe('/problems/invalid-token');
+    // The legitimate holder's newer token and access token die with the session.
+    await api.http.post('/auth/token/refresh').send({ refreshToken: rotated.body.refreshToken }).expect(401);
+    await api.http.get('/auth/me').set(bearer(rotated.body.accessToken)).expect(401);
+    const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'session.revoked' AND data->>'userId' = $1`, [user.userId]);
+    expect(rows.map((r) => r.data.reason)).toEqual(['refresh_token_reuse']);
+  });
+
+  it('end on logout', async () => {
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    await api.http.post('/auth/logout').send({ refreshToken: tokens.refreshToken }).expect(204);
+    await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
+    await api.http.get('/auth/me').set(bearer(tokens.accessToken)).expect(401);
+    // Logging out twice, or with an unknown token, is not an error.
+    await api.http.post('/auth/logout').send({ refreshToken: tokens.refreshToken }).expect(204);
+    await api.http.post('/auth/logout').send({ refreshToken: 'unknown' }).expect(204);
+  });
+
+  it('answer an unknown refresh token with 401 /problems/invalid-token', async () => {
+    const res = await api.http.post('/auth/token/refresh').send({ refreshToken: 'x'.repeat(43) }).expect(401);
+    expect(res.body.type).toBe('/problems/invalid-token');
+  });
+
+  it('expire access tokens after ACCESS_TOKEN_TTL_SECONDS', async () => {
+    const user = await signUp(api.http);
+    const { accessToken } = await loginWithCode(api, user);
+    api.clock.advance(899);
+    await api.http.get('/auth/me').set(bearer(accessToken)).expect(200);
+    // Past the expiry and the 30 s allowed for clock skew between servers.
+    api.clock.advance(40);
+    await api.http.get('/auth/me').set(bearer(accessToken)).expect(401);
+  });
+});
+
+describe('the signed-in user', () => {
+  it('reads and changes their preferences', async () => {
+    const user = await signUp(api.http);
+    const { accessToken } = await loginWithCode(api, user);
+    const res = await api.http.patch('/auth/me').set(bearer(accessToken)).send({ locale: 'hr-HR', twoFactorChannel: 'sms', phone: '+385911234567' }).expect(200);
+    expect(res.body).toMatchObject({ id: user.userId, locale: 'hr', twoFactorChannel: 'sms', phone: '+385*******67' });
+    const bad = await api.http.patch('/auth/me').set(bearer(accessToken)).send({ phone: '091 123 4567' }).expect(400);
+    expect(bad.body.errors).toEqual([{ field: 'phone', message: expect.stringContaining('E.164') }]);
+    const badChannel = await api.http.patch('/auth/me').set(bearer(accessToken)).send({ twoFactorChannel: 'pigeon' }).expect(400);
+    expect(badChannel.body.errors[0].field).toBe('twoFactorChannel');
+    const removed = await api.http.patch('/auth/me').set(bearer(accessToken)).send({ phone: null }).expect(200);
+    expect(removed.body.phone).toBeNull();
+    // Without a phone, the next code goes by email although SMS is preferred.
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    expect(login.body.channel).toBe('email');
+  });
+});

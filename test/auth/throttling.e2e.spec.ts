@@ -1,0 +1,85 @@
+import { signUp, startApi, unique, type TestApi } from '@latchkey/testing';
+
+/** argon2 operations the API has started so far, from its own /metrics. */
+async function hashesStarted(api: TestApi): Promise<number> {
+  const res = await api.http.get('/metrics').expect(200);
+  const match = /latchkey_password_hash_operations_total\{outcome="started"\} (\d+)/.exec(res.text);
+  return match ? Number(match[1]) : 0;
+}
+
+describe('login throttling', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startApi('throttle');
+  });
+
+  afterAll(() => api.close());
+
+  it('refuses the 11th attempt on one login within 15 minutes with 429, without hashing, even with the right password', async () => {
+    const user = await signUp(api.http);
+    for (let i = 0; i < 10; i++) await api.http.post('/auth/login').send({ login: user.email, password: `wrong password ${i}` }).expect(401);
+    const before = await hashesStarted(api);
+    const refused = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(429);
+    expect(refused.body.type).toBe('/problems/rate-limited');
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(800);
+    expect(retryAfter).toBeLessThanOrEqual(900);
+    // Any case or spacing of the same login counts as the same login.
+    await api.http.post('/auth/login').send({ login: ` ${user.email.toUpperCase()} `, password: user.password }).expect(429);
+    expect(await hashesStarted(api)).toBe(before);
+    const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'user.locked_out' AND data->>'userId' = $1`, [user.userId]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].data.failures).toBe(10);
+  });
+
+  it('does not let failures on one login lock out another', async () => {
+    const victim = await signUp(api.http);
+    const other = await signUp(api.http);
+    for (let i = 0; i < 10; i++) await api.http.post('/auth/login').send({ login: victim.username, password: `wrong password ${i}` }).expect(401);
+    const res = await api.http.post('/auth/login').send({ login: other.username, password: other.password }).expect(200);
+    expect(res.body.status).toBe('otp_required');
+  });
+
+  it('counts failures on unknown logins too (no enumeration through the limit)', async () => {
+    const ghost = `${unique('ghost')}@example.com`;
+    for (let i = 0; i < 10; i++) await api.http.post('/auth/login').send({ login: ghost, password: 'whatever it is' }).expect(401);
+    await api.http.post('/auth/login').send({ login: ghost, password: 'whatever it is' }).expect(429);
+  });
+});
+
+describe('per-IP throttling and the hashing bound', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startApi('throttle_ip', { LOGIN_MAX_FAILURES_PER_IP: '5', PASSWORD_HASH_CONCURRENCY: '2' });
+  });
+
+  afterAll(() => api.close());
+
+  it('refuses an IP after too many failures across different logins', async () => {
+    for (let i = 0; i < 5; i++) await api.http.post('/auth/login').send({ login: `${unique('spray')}@example.com`, password: 'Summer2026!!' }).expect(401);
+    const refused = await api.http.post('/auth/login').send({ login: `${unique('spray')}@example.com`, password: 'Summer2026!!' }).expect(429);
+    expect(refused.body.type).toBe('/problems/rate-limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('answers 503 at once when every password-hashing slot is busy, instead of queueing', async () => {
+    // Fresh IP budget: a different source address through X-Forwarded-For from the trusted loopback proxy.
+    const user = await signUp(api.http);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        api.http.post('/auth/login').set('X-Forwarded-For', `198.51.100.${i + 1}`).send({ login: user.email, password: user.password }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses).toContain(503);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    const busy = results.find((r) => r.status === 503)!;
+    expect(busy.body.type).toBe('/problems/unavailable');
+    expect(busy.headers['retry-after']).toBe('1');
+    const metrics = await api.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/latchkey_password_hash_operations_total\{outcome="refused"\} [1-9]/);
+  });
+});
+

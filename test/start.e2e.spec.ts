@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { Client } from 'pg';
+import { builtEntry, currentRun, dropDatabase, freePort, freshDatabaseName, runNode, testEnvironment, waitForStatus } from '@latchkey/testing';
+
+async function databaseExists(name: string): Promise<boolean> {
+  const admin = new URL(currentRun().baseDatabaseUrl);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    return (await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [name])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** `npm start` = build, then this entry: it must create the database, migrate, and run both processes. */
+describe('npm start', () => {
+  jest.setTimeout(90_000);
+
+  it('creates and migrates a missing database, serves API and worker health, and Ctrl-C stops both', async () => {
+    const { url, name } = freshDatabaseName('start');
+    const [apiPort, workerPort] = [await freePort(), await freePort()];
+    const start = runNode(builtEntry('scripts/start.js'), testEnvironment(url, 'start', { PORT: String(apiPort), WORKER_PORT: String(workerPort) }));
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${apiPort}/health/ready`, 200, 60_000)).toBe(200);
+      expect(await waitForStatus(`http://127.0.0.1:${workerPort}/health/ready`, 200, 30_000)).toBe(200);
+      expect(await databaseExists(name)).toBe(true);
+      expect(start.stdout()).toContain(`created database ${name}`);
+      const children = childrenOf(start.child.pid!);
+      expect(children).toHaveLength(2);
+
+      const { code } = await start.stop('SIGINT');
+      expect(code).toBe(0);
+      for (const pid of children) expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      await start.stop('SIGKILL');
+      await dropDatabase(name);
+    }
+  });
+
+  it('reports a process that dies, stops the other, and exits non-zero', async () => {
+    const { url, name } = freshDatabaseName('start_crash');
+    const [apiPort, workerPort] = [await freePort(), await freePort()];
+    const start = runNode(builtEntry('scripts/start.js'), testEnvironment(url, 'start', { PORT: String(apiPort), WORKER_PORT: String(workerPort) }));
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${workerPort}/health/ready`, 200, 60_000)).toBe(200);
+      expect(await waitForStatus(`http://127.0.0.1:${apiPort}/health/ready`, 200, 30_000)).toBe(200);
+      const workerPid = childrenOf(start.child.pid!).find((pid) =>
+        execFileSync('ps', ['-o', 'args=', '-p', String(pid)]).toString().includes('worker'),
+      );
+      expect(workerPid).toBeDefined();
+      process.kill(workerPid!, 'SIGKILL');
+      const { code } = await start.exited;
+      expect(code).toBe(1);
+      expect(start.stderr()).toMatch(/worker exited unexpectedly \(SIGKILL\)/);
+      expect(await waitForStatus(`http://127.0.0.1:${apiPort}/health/live`, 200, 500)).toBe('unreachable');
+    } finally {
+      await start.stop('SIGKILL');
+      await dropDatabase(name);
+    }
+  });
+});
