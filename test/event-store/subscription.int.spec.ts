@@ -175,4 +175,30 @@ describe('subscriptions', () => {
     await until(() => next.state === 'active', 2000);
     await next.stop();
   });
+
+  it('orders by transaction id as a number, also where ids gain a digit (99999 < 100000)', async () => {
+    const { rows } = await ctx.pg.query(`SELECT pg_current_xact_id()::text AS xid`);
+    const boundary = 10n ** BigInt(rows[0].xid.length - 1); // a power of ten that is already in the past
+    for (const [tx, name] of [
+      [boundary, 'digits-b1'],
+      [boundary - 1n, 'digits-a1'],
+      [boundary, 'digits-b2'],
+      [boundary - 1n, 'digits-a2'],
+    ] as const) {
+      await ctx.pg.query(
+        `INSERT INTO events (transaction_id, id, stream_id, stream_type, version, type, data, metadata, occurred_at)
+         VALUES ($1::xid8, gen_random_uuid(), $2, 'counter', 1, $3, $4, '{}', now())`,
+        [tx.toString(), `counter-${name}`, CounterOpened.type, JSON.stringify({ name })],
+      );
+    }
+    const seen: string[] = [];
+    let after: Checkpoint = { transactionId: (boundary - 2n).toString(), position: 0 };
+    for (;;) {
+      const batch = await ctx.store.readAll(after, 1);
+      if (batch.length === 0 || BigInt(batch[0].transactionId) > boundary) break;
+      seen.push(batch[0].streamId);
+      after = { transactionId: batch[0].transactionId, position: batch[0].globalPosition };
+    }
+    expect(seen).toEqual(['counter-digits-a1', 'counter-digits-a2', 'counter-digits-b1', 'counter-digits-b2']);
+  });
 });

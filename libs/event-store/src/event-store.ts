@@ -169,7 +169,8 @@ export class EventStore {
     try {
       // One statement: the version check and the insert. Two writers that both pass the check
       // collide on (stream_id, version), and the loser becomes a ConcurrencyError.
-      inserted = await tx.query<EventRow>(
+      inserted = await tx.prepared<EventRow>(
+        'latchkey_append',
         `WITH current AS (SELECT coalesce(max(version), 0) AS v FROM events WHERE stream_id = $1)
          INSERT INTO events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
          SELECT x.id, $1, $2, current.v + x.ord, x.type, x.schema_version, x.data, $4::jsonb, $5
@@ -262,7 +263,7 @@ export class EventStore {
       `SELECT ${COLUMNS} FROM events
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id, global_position
+        ORDER BY events.transaction_id, events.global_position
         LIMIT $3`,
       [after.transactionId, after.position, limit],
     );

@@ -50,7 +50,7 @@ export class ProjectionRebuilder {
                   schema_version, data, metadata, occurred_at
              FROM events
             WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-            ORDER BY transaction_id, global_position
+            ORDER BY events.transaction_id, events.global_position
             LIMIT $3`,
           [after.transactionId, after.position, batchSize],
         );

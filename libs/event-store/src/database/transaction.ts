@@ -9,6 +9,16 @@ export class RunnerSql implements Sql {
     const result = await this.runner.query(text, params as unknown[], true);
     return (result.records ?? []) as T[];
   }
+
+  /**
+   * A named prepared statement on this runner's connection: planned once per connection
+   * instead of on every call (the append statement's planning costs more than its execution).
+   */
+  async prepared<T = Record<string, unknown>>(name: string, text: string, params: readonly unknown[]): Promise<T[]> {
+    const client = (await this.runner.connect()) as import('pg').PoolClient;
+    const result = await client.query({ name, text, values: params as unknown[] });
+    return result.rows as T[];
+  }
 }
 
 /** Pool-level `Sql`: each query on whatever connection is free, outside any transaction. */

@@ -1,0 +1,290 @@
+/**
+ * `npm run bench:login`: the built API as its own process, loaded with autocannon over
+ * loopback, each figure next to the physical limit measured in the same run:
+ *
+ *  1. raw argon2id verify rate (same parameters, same thread pool size, 8 at once) in this process;
+ *  2. password logins/s at saturation from trusted devices (no code: the full login, session and
+ *     token path), and its ratio to (1) — target ≥ 0.9;
+ *  3. token refreshes/s (each response's refresh token is used for a later request) — target ≥ 1,500/s;
+ *  4. OTP verifies/s with the right code on fresh challenges (seeded through the domain, so that
+ *     seeding costs no argon2), each creating a trusted device and a session — target ≥ 1,000/s;
+ *  5. the API's peak RSS during the runs — target ≤ 250 MB.
+ *
+ * It works on a database of its own (`latchkey_bench_login_<random>`), dropped at the end.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { environmentVariables, loadConfig } from '@latchkey/config';
+import { AggregateRepository, ensureDatabase, migrate } from '@latchkey/event-store';
+import { IdentityModule, Login, OTP_HMAC_PURPOSE, type UserRow } from '@latchkey/identity';
+import { PlatformModule } from '@latchkey/platform';
+import { SecretBox, SecurityModule, generateOtp } from '@latchkey/security';
+import * as argon2 from 'argon2';
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+const CONNECTIONS = 8;
+const LOGIN_SECONDS = 15;
+const REFRESH_SECONDS = 15;
+const OTP_SECONDS = 10;
+const OTP_CHALLENGES = 40_000;
+const USERS = 16;
+const PASSWORD = 'bench horse battery staple';
+
+const env = environmentVariables();
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+async function json(url: string, body: unknown): Promise<any> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function rawArgon2Rate(seconds: number): Promise<number> {
+  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  let done = 0;
+  const deadline = Date.now() + seconds * 1000;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < deadline) {
+        await argon2.verify(hash, PASSWORD);
+        done++;
+      }
+    }),
+  );
+  return done / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+function run(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+function summary(name: string, result: autocannon.Result): { rate: number; line: string } {
+  const ok = result['2xx'];
+  const rate = ok / (result.duration || 1);
+  const errors = result.non2xx + result.errors + result.timeouts;
+  return { rate, line: `${name}: ${Math.round(rate).toLocaleString('en')}/s ok, ${errors} errors/non-2xx, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms` };
+}
+
+async function main(): Promise<void> {
+  const suffix = randomUUID().slice(0, 8);
+  const base = loadConfig({ ...env, LOG_LEVEL: 'silent' });
+  const dbUrl = new URL(base.database.url);
+  dbUrl.pathname = `/latchkey_bench_login_${suffix}`;
+  const databaseUrl = dbUrl.toString();
+  const port = await freePort();
+  const workerPort = await freePort();
+  const childEnv: Record<string, string> = {
+    PATH: env.PATH ?? '',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: base.redis.url,
+    REDIS_PREFIX: `latchkey-bench-${suffix}:`,
+    PORT: String(port),
+    WORKER_PORT: String(workerPort),
+    LOG_LEVEL: 'warn',
+    ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 5).toString('base64')}`,
+    OTP_MAX_SENDS_PER_USER_PER_HOUR: '1000000',
+    LOGIN_MAX_FAILURES_PER_IP: '1000000',
+  };
+  const config = loadConfig(childEnv);
+  await ensureDatabase(databaseUrl);
+  await migrate(config);
+
+  const api = spawn(process.execPath, [join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, rssMb(api.pid!));
+    } catch {
+      /* not started yet or gone */
+    }
+  }, 200);
+  const url = `http://127.0.0.1:${port}`;
+  const context = await NestFactory.createApplicationContext(
+    {
+      module: class BenchModule {},
+      imports: [PlatformModule.forRoot(config, { app: 'worker' }), SecurityModule.forRoot(), IdentityModule],
+    },
+    { logger: ['error'] },
+  );
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await fetch(`${url}/health/ready`)).ok) break;
+      } catch {
+        /* starting */
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const pg = new Client({ connectionString: databaseUrl });
+    await pg.connect();
+    const box = new SecretBox(config.encryptionKeys!);
+
+    // Users with a trusted device and a session each.
+    const users: { email: string; deviceToken: string; refreshToken: string; row?: UserRow }[] = [];
+    for (let i = 0; i < USERS; i++) {
+      const email = `bench${i}-${suffix}@example.com`;
+      await json(`${url}/auth/signup`, { accountName: `Bench ${i}`, email, username: `bench${i}_${suffix}`, password: PASSWORD });
+      const login = await json(`${url}/auth/login`, { login: email, password: PASSWORD });
+      const { rows } = await pg.query(`SELECT data FROM events WHERE stream_id = $1 AND type = 'login.otp_challenge_issued'`, [`login-${login.challengeId}`]);
+      const code = JSON.parse(box.decrypt(rows[0].data.sealed, login.challengeId)).code;
+      const verified = await json(`${url}/auth/otp/verify`, { challengeId: login.challengeId, code });
+      users.push({ email, deviceToken: verified.deviceToken, refreshToken: verified.refreshToken });
+    }
+
+    const lines: string[] = [];
+    const argonRate = await rawArgon2Rate(10);
+
+    // 2. Logins from trusted devices.
+    let next = 0;
+    const logins = await run({
+      url,
+      connections: CONNECTIONS,
+      duration: LOGIN_SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          path: '/auth/login',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => {
+            const user = users[next++ % users.length];
+            return { ...req, body: JSON.stringify({ login: user.email, password: PASSWORD, deviceToken: user.deviceToken }) };
+          },
+        },
+      ],
+    });
+    const loginSummary = summary('password logins (trusted device)', logins);
+    const rssAfterLogins = peakRss;
+
+    // 3. Token refreshes: each answer's token goes back into the pool for a later request.
+    const pool = users.map((u) => u.refreshToken);
+    for (let i = users.length; i < CONNECTIONS * 4; i++) {
+      const user = users[i % users.length];
+      const extra = await json(`${url}/auth/login`, { login: user.email, password: PASSWORD, deviceToken: user.deviceToken });
+      pool.push(extra.refreshToken);
+    }
+    const refreshes = await run({
+      url,
+      connections: CONNECTIONS,
+      duration: REFRESH_SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          path: '/auth/token/refresh',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify({ refreshToken: pool.shift() }) }),
+          onResponse: (status, body) => {
+            if (status === 200) pool.push(JSON.parse(body).refreshToken);
+          },
+        },
+      ],
+    });
+    const refreshSummary = summary('token refreshes', refreshes);
+
+    // 4. OTP verifies: fresh challenges written through the domain (no argon2), right codes.
+    const repository = context.get(AggregateRepository);
+    const { rows: userRows } = await pg.query(`SELECT id, account_id AS "accountId" FROM read.users ORDER BY created_at`);
+    const challenges: { challengeId: string; code: string }[] = [];
+    for (let batch = 0; batch < OTP_CHALLENGES / 500; batch++) {
+      const logins: Login[] = [];
+      for (let i = 0; i < 500; i++) {
+        const user = userRows[(batch * 500 + i) % userRows.length];
+        const login = new Login(randomUUID());
+        const code = generateOtp();
+        const now = Date.now();
+        login.attempt({ method: 'password', login: 'bench', outcome: 'otp_required', reason: 'new_device', userId: user.id, accountId: user.accountId });
+        login.requireTwoFactor(
+          user.id,
+          user.accountId,
+          'new_device',
+          {
+            channel: 'email',
+            destination: 'b***@example.com',
+            codeHash: box.hmac(OTP_HMAC_PURPOSE, `${login.id}:${code}`),
+            sealed: box.encrypt(JSON.stringify({ code, channel: 'email', destination: 'bench@example.com', locale: 'en' }), login.id),
+            expiresAt: new Date(now + 3_600_000).toISOString(),
+            resendAvailableAt: new Date(now + 30_000).toISOString(),
+          },
+          ['email'],
+        );
+        logins.push(login);
+        challenges.push({ challengeId: login.id, code });
+      }
+      await repository.save(logins);
+    }
+    let nextChallenge = 0;
+    const verifies = await run({
+      url,
+      connections: CONNECTIONS,
+      duration: OTP_SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          path: '/auth/otp/verify',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify(challenges[nextChallenge++ % challenges.length]) }),
+        },
+      ],
+    });
+    const verifySummary = summary('OTP verifies (right code, new device trusted)', verifies);
+    if (nextChallenge > challenges.length) lines.push(`note: ${nextChallenge - challenges.length} verifies reused a challenge (raise OTP_CHALLENGES)`);
+    await pg.end();
+
+    const { rows: versionRows } = await new Client({ connectionString: databaseUrl }).connect().then(async function (this: void) {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      const result = await client.query('SELECT version()');
+      await client.end();
+      return result;
+    });
+    const cpu = cpus();
+    console.log(`\nlatchkey bench:login — ${new Date().toISOString()}`);
+    console.log(`machine: ${cpu[0].model}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${String(versionRows[0].version).split(',')[0]}; Node ${process.version}`);
+    console.log(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn\n`);
+    console.log(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once): ${argonRate.toFixed(1)}/s`);
+    console.log(`${loginSummary.line}`);
+    console.log(`  ratio to raw argon2: ${(loginSummary.rate / argonRate).toFixed(2)} (target >= 0.9)`);
+    console.log(`${refreshSummary.line}  (target >= 1,500/s: ${(refreshSummary.rate / 1500).toFixed(2)} of it)`);
+    console.log(`${verifySummary.line}  (target >= 1,000/s: ${(verifySummary.rate / 1000).toFixed(2)} of it)`);
+    console.log(`API peak RSS: ${peakRss.toFixed(0)} MB (after logins ${rssAfterLogins.toFixed(0)} MB; target <= 250 MB)`);
+    for (const line of lines) console.log(line);
+  } finally {
+    clearInterval(sampler);
+    api.kill('SIGTERM');
+    await new Promise((r) => api.once('exit', r));
+    await context.close();
+    const admin = new URL(databaseUrl);
+    admin.pathname = '/postgres';
+    const client = new Client({ connectionString: admin.toString() });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS "latchkey_bench_login_${suffix}" WITH (FORCE)`);
+    await client.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
