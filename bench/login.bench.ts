@@ -39,6 +39,10 @@ const PASSWORD = 'bench horse battery staple';
 
 const env = environmentVariables();
 
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -252,24 +256,21 @@ async function main(): Promise<void> {
     if (nextChallenge > challenges.length) lines.push(`note: ${nextChallenge - challenges.length} verifies reused a challenge (raise OTP_CHALLENGES)`);
     await pg.end();
 
-    const { rows: versionRows } = await new Client({ connectionString: databaseUrl }).connect().then(async function (this: void) {
-      const client = new Client({ connectionString: databaseUrl });
-      await client.connect();
-      const result = await client.query('SELECT version()');
-      await client.end();
-      return result;
-    });
+    const versionClient = new Client({ connectionString: databaseUrl });
+    await versionClient.connect();
+    const { rows: versionRows } = await versionClient.query('SELECT version()');
+    await versionClient.end();
     const cpu = cpus();
-    console.log(`\nlatchkey bench:login — ${new Date().toISOString()}`);
-    console.log(`machine: ${cpu[0].model}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${String(versionRows[0].version).split(',')[0]}; Node ${process.version}`);
-    console.log(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn\n`);
-    console.log(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once): ${argonRate.toFixed(1)}/s`);
-    console.log(`${loginSummary.line}`);
-    console.log(`  ratio to raw argon2: ${(loginSummary.rate / argonRate).toFixed(2)} (target >= 0.9)`);
-    console.log(`${refreshSummary.line}  (target >= 1,500/s: ${(refreshSummary.rate / 1500).toFixed(2)} of it)`);
-    console.log(`${verifySummary.line}  (target >= 1,000/s: ${(verifySummary.rate / 1000).toFixed(2)} of it)`);
-    console.log(`API peak RSS: ${peakRss.toFixed(0)} MB (after logins ${rssAfterLogins.toFixed(0)} MB; target <= 250 MB)`);
-    for (const line of lines) console.log(line);
+    print(`\nlatchkey bench:login — ${new Date().toISOString()}`);
+    print(`machine: ${cpu[0].model}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${String(versionRows[0].version).split(',')[0]}; Node ${process.version}`);
+    print(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn\n`);
+    print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once): ${argonRate.toFixed(1)}/s`);
+    print(`${loginSummary.line}`);
+    print(`  ratio to raw argon2: ${(loginSummary.rate / argonRate).toFixed(2)} (target >= 0.9)`);
+    print(`${refreshSummary.line}  (target >= 1,500/s: ${(refreshSummary.rate / 1500).toFixed(2)} of it)`);
+    print(`${verifySummary.line}  (target >= 1,000/s: ${(verifySummary.rate / 1000).toFixed(2)} of it)`);
+    print(`API peak RSS: ${peakRss.toFixed(0)} MB (after logins ${rssAfterLogins.toFixed(0)} MB; target <= 250 MB)`);
+    for (const line of lines) print(line);
   } finally {
     clearInterval(sampler);
     api.kill('SIGTERM');
@@ -285,6 +286,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  process.stderr.write(`bench:login failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
