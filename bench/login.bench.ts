@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     WORKER_PORT: String(workerPort),
     LOG_LEVEL: 'warn',
     ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 5).toString('base64')}`,
-    OTP_MAX_SENDS_PER_USER_PER_HOUR: '1000000',
+    OTP_MAX_SENDS_PER_USER_PER_HOUR: '1000',
     LOGIN_MAX_FAILURES_PER_IP: '1000000',
   };
   const config = loadConfig(childEnv);

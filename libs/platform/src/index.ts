@@ -13,7 +13,7 @@ export {
 } from './http/problem';
 export { ProblemFilter, sendProblem, toProblem } from './http/problem.filter';
 export { createValidationPipe, fieldErrors } from './http/validation';
-export { SECRET_FIELDS, loggerOptions, redactUrl, redactionPaths } from './logging';
+export { SECRET_FIELDS, loggerOptions, redactUrl, scrubSecrets } from './logging';
 export { MetricsService } from './metrics/metrics.service';
 export { PlatformModule, type PlatformOptions } from './platform.module';
 export { InjectRedis, REDIS, createRedis, redisOptions } from './redis';

@@ -30,19 +30,23 @@ export function redactUrl(url: string | undefined): string | undefined {
   return url?.replace(SECRET_QUERY, '$1[redacted]');
 }
 
-/** pino redaction paths: the secret fields at the top level and up to three levels deep. */
-export function redactionPaths(): string[] {
-  const paths: string[] = [
-    'req.headers.authorization',
-    'req.headers.cookie',
-    'req.headers["x-device-token"]',
-    'res.headers["set-cookie"]',
-  ];
-  for (const field of SECRET_FIELDS) {
-    const key = /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`;
-    paths.push(key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`);
+const SECRET_KEYS = new Set(SECRET_FIELDS.map((f) => f.toLowerCase()).concat(['x-device-token', 'set-cookie']));
+const MAX_DEPTH = 8;
+
+/**
+ * A copy of a logged object with every secret field replaced, at any depth (arrays included).
+ * pino runs it on each line as it is written; unlike pino's path-based `redact`, it costs
+ * nothing when a request logger is created and needs no list of paths to keep up to date.
+ */
+export function scrubSecrets(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => scrubSecrets(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] = SECRET_KEYS.has(key.toLowerCase()) ? '[redacted]' : scrubSecrets(item, depth + 1);
   }
-  return paths;
+  return out;
 }
 
 /** Logger options shared by both apps: JSON lines, request ids, secrets redacted by configuration. */
@@ -51,7 +55,10 @@ export function loggerOptions(config: Pick<AppConfig, 'logLevel'>, app: 'api' | 
     pinoHttp: {
       name: `latchkey-${app}`,
       level: config.logLevel,
-      redact: { paths: redactionPaths(), censor: '[redacted]' },
+      // Secrets are scrubbed from every line by configuration; request lines carry only the
+      // safe fields the serializers below pick (never headers or bodies).
+      formatters: { log: (object: Record<string, unknown>) => scrubSecrets(object) as Record<string, unknown> },
+      quietReqLogger: true,
       genReqId: (req, res) => correlationIdOf(req, res),
       customAttributeKeys: { reqId: 'correlationId' },
       autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|$)/.test(req.url ?? '') },

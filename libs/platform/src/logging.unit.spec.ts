@@ -18,19 +18,21 @@ describe('log redaction', () => {
 
   it('hides secrets wherever they sit in a logged object', () => {
     const { lines, stream } = capture();
-    const logger = pino({ level: 'info', redact: options.redact }, stream);
+    const logger = pino({ level: 'info', formatters: options.formatters }, stream);
     logger.info(
       {
         password: 'pw-top',
         body: { newPassword: 'pw-nested', code: '123456' },
         job: { data: { token: 'tok-deep', refreshToken: 'rt-deep' } },
         login: { challenge: { otp: { code: '654321' } } },
+        deep: [{ a: { b: { c: { d: { refreshToken: 'rt-very-deep' } } } } }],
+        headers: { Authorization: 'Bearer hdr', 'X-Device-Token': 'dev-hdr' },
         email: 'ana@example.com',
       },
       'something happened',
     );
     const line = lines.join('');
-    for (const secret of ['pw-top', 'pw-nested', '123456', 'tok-deep', 'rt-deep', '654321']) expect(line).not.toContain(secret);
+    for (const secret of ['pw-top', 'pw-nested', '123456', 'tok-deep', 'rt-deep', '654321', 'rt-very-deep', 'Bearer hdr', 'dev-hdr']) expect(line).not.toContain(secret);
     expect(line).toContain('[redacted]');
     expect(line).toContain('ana@example.com');
   });
