@@ -40,8 +40,10 @@ const MAX_DEPTH = 8;
  */
 export function scrubSecrets(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
-  if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((item) => scrubSecrets(item, depth + 1));
+  // Class instances (requests, responses, errors, dates, buffers) go to their serializers as they are.
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     out[key] = SECRET_KEYS.has(key.toLowerCase()) ? '[redacted]' : scrubSecrets(item, depth + 1);
