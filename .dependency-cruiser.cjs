@@ -1,7 +1,7 @@
 /** Architecture rules (STYLE.md 12, ARCHITECTURE.md "Layout"), checked by `npm run lint`. */
 // npm packages resolve to node_modules/<name>/...; a pattern per family of packages.
 const pkg = (names) => `(^|/)node_modules/(${names.join('|')})/`;
-const HTTP = pkg(['@nestjs/platform-express', 'express', '@nestjs/swagger', 'supertest', 'passport', 'passport-jwt', '@nestjs/passport', '@node-saml/[^/]+']);
+const HTTP = pkg(['@nestjs/platform-fastify', 'fastify', '@fastify/[^/]+', '@nestjs/platform-express', 'express', '@nestjs/swagger', 'supertest', 'passport', 'passport-jwt', '@nestjs/passport', '@node-saml/[^/]+']);
 const PERSISTENCE = pkg(['typeorm', '@nestjs/typeorm', 'pg', 'ioredis']);
 const QUEUES = pkg(['bullmq', '@nestjs/bullmq', '@bull-board/[^/]+']);
 const PROVIDER_SDKS = pkg(['@aws-sdk/[^/]+', 'openid-client']);

@@ -24,6 +24,9 @@ const config: Config = {
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
+    // @fastify/static (OpenAPI UI assets) pulls an ES-module-only content-disposition, which
+    // Node 20 loads natively but jest's module runtime cannot; tests get the CommonJS 1.x line.
+    '^content-disposition$': '<rootDir>/node_modules/content-disposition',
     '^@latchkey/testing$': '<rootDir>/test/support',
     '^@latchkey/(config|event-store|identity|delivery|security|platform)$': '<rootDir>/libs/$1/src',
   },

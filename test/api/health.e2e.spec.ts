@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApiApp } from '../../apps/api/src/app';
 import { TcpProxy, createTestDatabase, dropDatabase, testConfig } from '@latchkey/testing';
@@ -6,7 +6,7 @@ import { TcpProxy, createTestDatabase, dropDatabase, testConfig } from '@latchke
 describe('GET /health/ready', () => {
   const postgres = new TcpProxy('127.0.0.1', 5432);
   const redis = new TcpProxy('127.0.0.1', 6379);
-  let app: INestApplication;
+  let app: NestFastifyApplication;
   let database: { url: string; name: string };
 
   beforeAll(async () => {
@@ -15,10 +15,12 @@ describe('GET /health/ready', () => {
     database = await createTestDatabase('health');
     const viaProxy = new URL(database.url);
     viaProxy.host = `${postgres.address.host}:${postgres.address.port}`;
-    app = await createApiApp(
+    ({ app } = await createApiApp(
       testConfig(viaProxy.toString(), 'health', { REDIS_URL: `redis://${redis.address.host}:${redis.address.port}` }),
-    );
+    ));
     await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+    await app.getHttpAdapter().getInstance().ready();
   });
 
   afterAll(async () => {

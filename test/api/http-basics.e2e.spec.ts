@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
-import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsEmail, IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 import { EventStore, EventStoreModule } from '@latchkey/event-store';
 import request from 'supertest';
@@ -45,13 +45,14 @@ class ProbeController {
 @Module({ imports: [EventStoreModule.forFeature({ events: SAMPLE_EVENTS })], controllers: [ProbeController] })
 class ProbeModule {}
 
-let app: INestApplication;
+let app: NestFastifyApplication;
 let database: { url: string; name: string };
 
 beforeAll(async () => {
   database = await createTestDatabase('http');
-  app = await createApiApp(testConfig(database.url, 'http', { BODY_LIMIT_BYTES: '2048' }), [ProbeModule]);
+  ({ app } = await createApiApp(testConfig(database.url, 'http', { BODY_LIMIT_BYTES: '2048' }), [ProbeModule]));
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
 });
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { AppConfig } from '@latchkey/config';
 import { Clock } from '@latchkey/event-store';
+import { createHttpAdapter, createLogger } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -13,7 +14,7 @@ import { testConfig } from './config';
 import { createTestDatabase, dropDatabase } from './database';
 
 export interface TestApi {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   http: TestAgent;
   config: AppConfig;
   clock: TestClock;
@@ -31,8 +32,11 @@ export async function startApi(label: string, env: Record<string, string> = {}):
     .overrideProvider(Clock)
     .useValue(clock)
     .compile();
-  const app = configureApiApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, bufferLogs: true }), config);
+  const logger = createLogger(config, 'api');
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config, logger), { bufferLogs: true, bodyParser: false });
+  await configureApiApp(app, logger);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   const pg = new Client({ connectionString: database.url });
   await pg.connect();
   return {

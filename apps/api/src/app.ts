@@ -1,15 +1,11 @@
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import fastifyCookie from '@fastify/cookie';
 import type { AppConfig } from '@latchkey/config';
-import { bodyParsing, createValidationPipe } from '@latchkey/platform';
-import cookieParser from 'cookie-parser';
-import { Logger } from 'nestjs-pino';
+import { configureHttpApp, createHttpApp, createValidationPipe } from '@latchkey/platform';
+import type { Logger as PinoLogger } from 'pino';
 import { ApiModule } from './api.module';
-
-/** Paths that accept urlencoded forms (SAML HTTP-POST binding); everything else is JSON. */
-const FORM_PATHS = [/^\/auth\/saml\/[^/]+\/acs$/];
 
 function setupOpenApi(app: INestApplication): void {
   const document = () =>
@@ -25,22 +21,17 @@ function setupOpenApi(app: INestApplication): void {
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }
 
-/** The API as a Nest application, ready to `listen` (the entry point and the tests both use it). */
-export async function createApiApp(config: AppConfig, extra: (Type | DynamicModule)[] = []): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, extra), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  return configureApiApp(app, config);
+/** The API as a Nest application, ready to `listen` (the entry point uses it). */
+export async function createApiApp(config: AppConfig, extra: (Type | DynamicModule)[] = []): Promise<{ app: NestFastifyApplication; logger: PinoLogger }> {
+  const { app, logger } = await createHttpApp(ApiModule.forRoot(config, extra), config, 'api');
+  await configureApiApp(app, logger, false);
+  return { app, logger };
 }
 
-/** Everything around the modules: logger, proxies, cookies, bodies, validation, OpenAPI. */
-export function configureApiApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
-  app.useLogger(app.get(Logger));
-  app.set('trust proxy', config.http.trustProxy);
-  app.disable('x-powered-by');
-  app.use(cookieParser());
-  app.use(...bodyParsing({ limitBytes: config.http.bodyLimitBytes, formPaths: FORM_PATHS }));
+/** What the API adds around its modules: cookies, validation, OpenAPI (tests reuse it). */
+export async function configureApiApp(app: NestFastifyApplication, logger: PinoLogger, withPlatformHooks = true): Promise<NestFastifyApplication> {
+  if (withPlatformHooks) configureHttpApp(app, logger);
+  await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);
   return app;

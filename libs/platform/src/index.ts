@@ -1,6 +1,5 @@
 export { CORRELATION_HEADER, correlationIdOf } from './correlation-id';
 export { ReadinessService } from './health/readiness.service';
-export { bodyParsing } from './http/body';
 export {
   DOMAIN_PROBLEMS,
   PROBLEMS,
@@ -13,7 +12,9 @@ export {
 } from './http/problem';
 export { ProblemFilter, sendProblem, toProblem } from './http/problem.filter';
 export { createValidationPipe, fieldErrors } from './http/validation';
-export { SECRET_FIELDS, loggerOptions, redactUrl, scrubSecrets } from './logging';
+export { PinoNestLogger, SECRET_FIELDS, createLogger, redactUrl, scrubSecrets } from './logging';
+export { configureHttpApp, createHttpApp, type HttpApp } from './bootstrap';
+export { createHttpAdapter, installHttpHooks } from './http/fastify';
 export { MetricsService } from './metrics/metrics.service';
 export { PlatformModule, type PlatformOptions } from './platform.module';
 export { InjectRedis, REDIS, createRedis, redisOptions } from './redis';

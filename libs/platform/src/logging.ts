@@ -1,7 +1,6 @@
+import type { LoggerService } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
-import type { IncomingMessage } from 'node:http';
-import type { Params } from 'nestjs-pino';
-import { correlationIdOf } from './correlation-id';
+import pino, { type DestinationStream, type LoggerOptions, type Logger as PinoLogger } from 'pino';
 
 /** Field names whose values are secrets wherever they appear in a logged object. */
 export const SECRET_FIELDS = [
@@ -51,28 +50,57 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** Logger options shared by both apps: JSON lines, request ids, secrets redacted by configuration. */
-export function loggerOptions(config: Pick<AppConfig, 'logLevel'>, app: 'api' | 'worker'): Params {
-  return {
-    pinoHttp: {
-      name: `latchkey-${app}`,
-      level: config.logLevel,
-      // Secrets are scrubbed from every line by configuration; request lines carry only the
-      // safe fields the serializers below pick (never headers or bodies).
-      formatters: { log: (object: Record<string, unknown>) => scrubSecrets(object) as Record<string, unknown> },
-      quietReqLogger: true,
-      genReqId: (req, res) => correlationIdOf(req, res),
-      customAttributeKeys: { reqId: 'correlationId' },
-      autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|$)/.test(req.url ?? '') },
-      serializers: {
-        req: (req: { id?: string; method?: string; url?: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
-    },
+/** The process logger: JSON lines on stdout, secrets scrubbed from every line by the formatter. */
+export function createLogger(config: Pick<AppConfig, 'logLevel'>, app: 'api' | 'worker', destination?: DestinationStream): PinoLogger {
+  const options: LoggerOptions = {
+    name: `latchkey-${app}`,
+    level: config.logLevel,
+    formatters: { log: (object: Record<string, unknown>) => scrubSecrets(object) as Record<string, unknown> },
+    serializers: { err: pino.stdSerializers.err },
   };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** Nest's logger interface over the process's pino logger, so framework and app lines share one format. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: PinoLogger) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  /** Nest passes (message, context) or (message, stack, context); objects are merged into the line. */
+  private write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', message: unknown, rest: unknown[]): void {
+    if (!this.logger.isLevelEnabled(level)) return;
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    const stack = rest.length > 1 && typeof rest[0] === 'string' ? (rest[0] as string) : undefined;
+    const fields: Record<string, unknown> = {};
+    if (context) fields.context = context;
+    if (stack && level === 'error') fields.stack = stack;
+    if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
+    else if (message !== null && typeof message === 'object') {
+      const { msg, ...object } = message as Record<string, unknown>;
+      this.logger[level]({ ...fields, ...object }, typeof msg === 'string' ? msg : undefined);
+    } else this.logger[level](fields, String(message));
+  }
 }

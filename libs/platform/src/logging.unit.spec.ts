@@ -1,6 +1,5 @@
-import pino from 'pino';
 import { Writable } from 'node:stream';
-import { loggerOptions, redactUrl } from './logging';
+import { createLogger, redactUrl } from './logging';
 
 function capture(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
@@ -14,11 +13,10 @@ function capture(): { lines: string[]; stream: Writable } {
 }
 
 describe('log redaction', () => {
-  const options = loggerOptions({ logLevel: 'info' }, 'api').pinoHttp as pino.LoggerOptions;
 
   it('hides secrets wherever they sit in a logged object', () => {
     const { lines, stream } = capture();
-    const logger = pino({ level: 'info', formatters: options.formatters }, stream);
+    const logger = createLogger({ logLevel: 'info' }, 'api', stream);
     logger.info(
       {
         password: 'pw-top',

@@ -1,19 +1,15 @@
-import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type OnModuleInit, Injectable } from '@nestjs/common';
+import { Module, type DynamicModule, type OnModuleInit, Injectable } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig, ConfigModule } from '@latchkey/config';
 import { CONTEXT_KEYS, EventStore, EventStoreModule, dataSourceOptions } from '@latchkey/event-store';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ClsModule } from 'nestjs-cls';
-import { LoggerModule } from 'nestjs-pino';
-import { correlationIdOf } from './correlation-id';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
 import { DOMAIN_PROBLEMS, type DomainProblemMap } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
-import { loggerOptions } from './logging';
-import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { REDIS, RedisLifecycle, createRedis } from './redis';
@@ -45,24 +41,26 @@ export interface PlatformOptions {
  * and the problem+json error filter.
  */
 @Module({})
-export class PlatformModule implements NestModule {
+export class PlatformModule {
   static forRoot(config: AppConfig, options: PlatformOptions): DynamicModule {
     return {
       module: PlatformModule,
       global: true,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerOptions(config, options.app)),
+        // The request context starts in a global guard (no middleware layer on the hot path):
+        // guards run before everything that appends events, including the auth guard that sets the actor.
         ClsModule.forRoot({
           global: true,
-          middleware: {
+          guard: {
             mount: true,
             generateId: true,
-            idGenerator: (req: Request) => correlationIdOf(req),
-            setup: (cls, req: Request) => {
-              cls.set(CONTEXT_KEYS.correlationId, cls.getId());
-              cls.set(CONTEXT_KEYS.ip, req.ip);
-              cls.set(CONTEXT_KEYS.userAgent, req.headers['user-agent']?.slice(0, 512));
+            idGenerator: (context) => context.switchToHttp().getRequest<FastifyRequest>().id,
+            setup: (cls, context) => {
+              const request = context.switchToHttp().getRequest<FastifyRequest>();
+              cls.set(CONTEXT_KEYS.correlationId, request.id);
+              cls.set(CONTEXT_KEYS.ip, request.ip);
+              cls.set(CONTEXT_KEYS.userAgent, request.headers['user-agent']?.slice(0, 512));
             },
           },
         }),
@@ -82,9 +80,5 @@ export class PlatformModule implements NestModule {
       ],
       exports: [REDIS, MetricsService, ReadinessService],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
   }
 }

@@ -13,7 +13,7 @@ import {
   type LoginResult,
   type ResendResult,
 } from '@latchkey/identity';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext, setDeviceCookie } from './client-context';
 import { LoginDto, RefreshTokenDto, ResendOtpDto, SelectAccountDto, SignUpDto, VerifyOtpDto } from './dto/auth.dto';
 import { ApiLoginResult, ApiProblems } from './openapi';
@@ -38,7 +38,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Log in with email or username and password' })
   @ApiLoginResult()
   @ApiProblems(400, 401, 403, 429, 503)
-  async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+  async login(@Body() body: LoginDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<LoginResult> {
     const result = await this.commands.execute(new PasswordLoginCommand(body.login, body.password, clientContext(req, body.deviceToken), body.locale));
     return this.answer(result, res);
   }
@@ -48,7 +48,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Check the one-time code of a challenge; trusts the device unless trustDevice is false' })
   @ApiLoginResult()
   @ApiProblems(400, 404, 410, 429)
-  async verifyOtp(@Body() body: VerifyOtpDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+  async verifyOtp(@Body() body: VerifyOtpDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<LoginResult> {
     const result = await this.commands.execute(
       new VerifyOtpCommand(body.challengeId, body.code, body.trustDevice ?? true, body.deviceName, clientContext(req)),
     );
@@ -68,7 +68,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Pick the account when a login matched users in several accounts' })
   @ApiLoginResult()
   @ApiProblems(400, 403, 404, 429)
-  async selectAccount(@Body() body: SelectAccountDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+  async selectAccount(@Body() body: SelectAccountDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<LoginResult> {
     const result = await this.commands.execute(new SelectAccountCommand(body.selectionId, body.accountId, clientContext(req)));
     return this.answer(result, res);
   }
@@ -90,9 +90,9 @@ export class AuthController {
     await this.commands.execute(new LogoutCommand(body.refreshToken));
   }
 
-  private answer(result: LoginResult, res: Response): LoginResult {
+  private answer(result: LoginResult, res: FastifyReply): LoginResult {
     if (result.status === 'authenticated' && result.deviceToken) setDeviceCookie(res, result.deviceToken, this.config);
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     return result;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ChangePreferencesCommand, GetMeQuery, ListDevicesQuery, RevokeDeviceCommand, type DeviceView, type MeView } from '@latchkey/identity';
@@ -6,6 +6,7 @@ import { AccessTokenGuard } from './access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from './access-token/principal';
 import { UpdateMeDto } from './dto/auth.dto';
 import { ApiProblems } from './openapi';
+import { uuidParam } from './uuid-param';
 
 @ApiTags('me')
 @ApiBearerAuth()
@@ -43,7 +44,7 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a trusted device: its next login needs a code' })
   @ApiProblems(401, 404)
-  async revokeDevice(@CurrentPrincipal() principal: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async revokeDevice(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
     await this.commands.execute(new RevokeDeviceCommand(principal.userId, id, 'user'));
   }
 }

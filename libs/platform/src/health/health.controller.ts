@@ -1,9 +1,7 @@
-import { Controller, Get, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
-import { PROBLEMS } from '../http/problem';
-import { sendProblem } from '../http/problem.filter';
-import { ReadinessService } from './readiness.service';
+import { PROBLEMS, ProblemError } from '../http/problem';
+import { ReadinessService, type CheckState } from './readiness.service';
 
 @ApiTags('operations')
 @Controller('health')
@@ -12,6 +10,7 @@ export class HealthController {
 
   /** The process is up (for restarts); says nothing about its dependencies. */
   @Get('live')
+  @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ description: 'The process is running' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -19,15 +18,12 @@ export class HealthController {
 
   /** PostgreSQL and Redis answer (for load balancers); 503 problem+json naming what is down. */
   @Get('ready')
+  @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ description: 'PostgreSQL and Redis answer' })
   @ApiServiceUnavailableResponse({ description: 'PostgreSQL or Redis does not answer' })
-  async ready(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async ready(): Promise<{ status: 'ok'; checks: { postgres: CheckState; redis: CheckState } }> {
     const { ready, checks } = await this.readiness.check();
-    res.setHeader('Cache-Control', 'no-store');
-    if (ready) {
-      res.status(200).json({ status: 'ok', checks });
-      return;
-    }
-    sendProblem(req, res, { body: { ...PROBLEMS.unavailable, detail: 'a dependency does not answer', checks }, headers: {} });
+    if (!ready) throw new ProblemError(PROBLEMS.unavailable, { detail: 'a dependency does not answer', checks });
+    return { status: 'ok', checks };
   }
 }

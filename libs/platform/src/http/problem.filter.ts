@@ -9,8 +9,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { ConcurrencyError, DomainError } from '@latchkey/event-store';
-import type { Request, Response } from 'express';
-import { correlationIdOf } from '../correlation-id';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   DOMAIN_PROBLEMS,
   PROBLEMS,
@@ -28,26 +27,28 @@ export interface ProblemResponse {
 
 const BY_STATUS: Record<number, ProblemType> = Object.fromEntries(Object.values(PROBLEMS).map((p) => [p.status, p]));
 
-/** body-parser's errors carry a `type` string and a status. */
-function bodyParserProblem(error: { type?: unknown; status?: unknown }): ProblemResponse | undefined {
-  switch (error.type) {
-    case 'entity.too.large':
+/** Errors Fastify raises while reading a body, before any handler runs. */
+function fastifyProblem(error: { code?: unknown; statusCode?: unknown }): ProblemResponse | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { body: { ...PROBLEMS.payloadTooLarge }, headers: {} };
-    case 'entity.parse.failed':
-      return {
-        body: { ...PROBLEMS.validation, errors: [{ field: '(body)', message: 'must be valid JSON' }] },
-        headers: {},
-      };
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return { body: { ...PROBLEMS.unsupportedMediaType }, headers: {} };
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { body: { ...PROBLEMS.unsupportedMediaType, detail: 'send application/json' }, headers: {} };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { body: { ...PROBLEMS.validation, errors: [{ field: '(body)', message: 'must be valid JSON' }] }, headers: {} };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { body: { ...PROBLEMS.validation, errors: [{ field: '(body)', message: 'must not be empty' }] }, headers: {} };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { body: { ...PROBLEMS.validation, errors: [{ field: '(body)', message: 'was not received completely' }] }, headers: {} };
-    default:
-      return undefined;
   }
+  // Fastify's JSON parser reports malformed JSON as a SyntaxError with status 400.
+  if (error instanceof SyntaxError && error.statusCode === 400) {
+    return { body: { ...PROBLEMS.validation, errors: [{ field: '(body)', message: 'must be valid JSON' }] }, headers: {} };
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 && BY_STATUS[error.statusCode]) {
+    return { body: { ...BY_STATUS[error.statusCode] }, headers: {} };
+  }
+  return undefined;
 }
 
 /**
@@ -82,20 +83,19 @@ export function toProblem(exception: unknown, domain: DomainProblemMap = {}): Pr
     };
   }
   if (exception && typeof exception === 'object') {
-    const parsed = bodyParserProblem(exception as { type?: unknown });
+    const parsed = fastifyProblem(exception as { code?: unknown; statusCode?: unknown });
     if (parsed) return { ...parsed, unexpected: false };
   }
   return { body: { ...PROBLEMS.internal }, headers: {}, unexpected: true };
 }
 
-export function sendProblem(req: Request, res: Response, problem: ProblemResponse): void {
-  const body: Problem = { ...problem.body, traceId: correlationIdOf(req, res) };
-  if (res.headersSent) return;
-  res.status(body.status);
-  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(JSON.stringify(body));
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: ProblemResponse): void {
+  if (reply.sent) return;
+  const body: Problem = { ...problem.body, traceId: request.id };
+  reply
+    .status(body.status)
+    .headers({ ...problem.headers, 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store' })
+    .send(JSON.stringify(body));
 }
 
 @Catch()
@@ -108,15 +108,14 @@ export class ProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
     const problem = toProblem(exception, this.domain);
     if (problem.unexpected) {
       this.logger.error(
-        { err: exception, correlationId: correlationIdOf(req), method: req.method, path: req.path },
-        'unexpected error while handling a request',
+        { msg: 'unexpected error while handling a request', err: exception, correlationId: request.id, method: request.method, route: request.routeOptions?.url },
       );
     }
-    sendProblem(req, res, problem);
+    sendProblem(request, reply, problem);
   }
 }

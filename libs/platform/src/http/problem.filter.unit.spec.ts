@@ -45,7 +45,7 @@ describe('toProblem', () => {
     });
     expect(toProblem(new NotFoundException()).body).toEqual(PROBLEMS.notFound);
     expect(toProblem(new PayloadTooLargeException()).body).toEqual(PROBLEMS.payloadTooLarge);
-    expect(toProblem({ type: 'entity.too.large', status: 413 }).body).toEqual(PROBLEMS.payloadTooLarge);
+    expect(toProblem(Object.assign(new Error('too big'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })).body).toEqual(PROBLEMS.payloadTooLarge);
   });
 
   it('never lets an unknown error message through', () => {

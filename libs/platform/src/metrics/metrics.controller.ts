@@ -1,6 +1,6 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { Registry } from 'prom-client';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()
@@ -9,9 +9,8 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  async scrape(@Res() res: Response): Promise<void> {
-    const { contentType, body } = await this.metrics.render();
-    res.setHeader('Content-Type', contentType);
-    res.send(body);
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
+  async scrape(): Promise<string> {
+    return (await this.metrics.render()).body;
   }
 }

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Role } from '@latchkey/identity';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 /** Who is calling, from a verified access token whose session is still active. */
 export interface Principal {
@@ -11,5 +11,5 @@ export interface Principal {
 }
 
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
-  return ctx.switchToHttp().getRequest<Request & { user: Principal }>().user;
+  return ctx.switchToHttp().getRequest<FastifyRequest & { user: Principal }>().user;
 });
