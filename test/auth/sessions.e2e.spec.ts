@@ -69,6 +69,18 @@ describe('sessions', () => {
     expect(rows.map((r) => r.data.reason)).toEqual(['refresh_token_reuse']);
   });
 
+  it('treat two refreshes racing with one token as reuse: one answer, then the session is gone', async () => {
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    const results = await Promise.all(Array.from({ length: 5 }, () => api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken })));
+    const winners = results.filter((r) => r.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(4);
+    await api.http.post('/auth/token/refresh').send({ refreshToken: winners[0].body.refreshToken }).expect(401);
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE type = 'session.revoked' AND data->>'userId' = $1`, [user.userId]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('end on logout', async () => {
     const user = await signUp(api.http);
     const tokens = await loginWithCode(api, user);

@@ -109,6 +109,30 @@ export class IdentityReadModels {
     return row?.sessionId;
   }
 
+  /**
+   * Everything a refresh decides on, in one round trip: the session a refresh token was issued
+   * to (current or spent) and its user.
+   */
+  async refreshContext(tokenHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    const [row] = await this.db.query<{ session: SessionRow & { expiresAt: string }; user: UserRow & { createdAt: string } }>(
+      `SELECT json_build_object('id', s.id, 'userId', s.user_id, 'accountId', s.account_id, 'refreshTokenHash', s.refresh_token_hash,
+                                'expiresAt', s.expires_at, 'revoked', s.revoked_at IS NOT NULL, 'version', s.version) AS session,
+              json_build_object('id', u.id, 'accountId', u.account_id, 'email', u.email, 'username', u.username, 'phone', u.phone,
+                                'locale', u.locale, 'roles', u.roles, 'webAccess', u.web_access, 'twoFactorChannel', u.two_factor_channel,
+                                'enabled', u.enabled, 'passwordHash', NULL, 'createdAt', u.created_at, 'version', u.version) AS user
+         FROM read.refresh_tokens t
+         JOIN read.sessions s ON s.id = t.session_id
+         JOIN read.users u ON u.id = s.user_id
+        WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    if (!row) return undefined;
+    return {
+      session: { ...row.session, expiresAt: new Date(row.session.expiresAt) },
+      user: { ...row.user, createdAt: new Date(row.user.createdAt) },
+    };
+  }
+
   async activeSessionIds(userId: string): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(`SELECT id FROM read.sessions WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
     return rows.map((r) => r.id);

@@ -23,22 +23,25 @@ export class RefreshSessionHandler implements ICommandHandler<RefreshSessionComm
     private readonly sessions: SessionIssuer,
   ) {}
 
+  /**
+   * The hot path of every client: one read (token, session and user together), then the
+   * session's new event at the version that read saw. Two refreshes racing with the same token
+   * both pass the read, one append wins, the other fails its version check and is decided again
+   * on fresh state — where its token is now spent, so the session is revoked: the same outcome
+   * as taking turns, without a lock round trip.
+   */
   async execute(command: RefreshSessionCommand): Promise<Authenticated> {
     const presented = sha256(command.refreshToken);
-    const sessionId = await this.read.sessionIdOfRefreshToken(presented);
-    if (!sessionId) throw new InvalidRefreshTokenError();
-    const outcome = await this.repository.exclusive(`session-${sessionId}`, async (uow) => {
-      // Under the lock the read model is exact: read it instead of replaying a long stream.
-      const row = await this.read.sessionById(sessionId, uow.sql);
-      if (!row) return { ok: false as const };
-      const session = uow.add(Session.fromRow(row));
+    const outcome = await this.repository.retrying(async () => {
+      const context = await this.read.refreshContext(presented);
+      if (!context) return undefined;
+      const session = Session.fromRow(context.session);
       const fresh = randomToken();
-      const decision = session.refresh(presented, presented !== row.refreshTokenHash, sha256(fresh), this.sessions.refreshExpiry(), this.clock.now());
-      return decision === 'rotated' ? { ok: true as const, userId: row.userId, fresh } : { ok: false as const };
+      const decision = session.refresh(presented, presented !== context.session.refreshTokenHash, sha256(fresh), this.sessions.refreshExpiry(), this.clock.now());
+      await this.repository.save(session);
+      return decision === 'rotated' && context.user.enabled ? { user: context.user, sessionId: session.id, fresh } : undefined;
     });
-    if (!outcome.ok) throw new InvalidRefreshTokenError();
-    const user = await this.read.userById(outcome.userId);
-    if (!user || !user.enabled) throw new InvalidRefreshTokenError();
-    return this.sessions.authenticated(user, sessionId, outcome.fresh);
+    if (!outcome) throw new InvalidRefreshTokenError();
+    return this.sessions.authenticated(outcome.user, outcome.sessionId, outcome.fresh);
   }
 }
