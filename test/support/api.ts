@@ -33,7 +33,7 @@ export async function startApi(label: string, env: Record<string, string> = {}):
     .useValue(clock)
     .compile();
   const logger = createLogger(config, 'api');
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config, logger), { bufferLogs: true, bodyParser: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bufferLogs: true, bodyParser: false });
   await configureApiApp(app, logger);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -15,7 +15,7 @@ export interface HttpApp {
 /** A Nest application on Fastify with the shared logger and HTTP hooks (both apps start this way). */
 export async function createHttpApp(module: DynamicModule, config: AppConfig, name: 'api' | 'worker'): Promise<HttpApp> {
   const logger = createLogger(config, name);
-  const app = await NestFactory.create<NestFastifyApplication>(module, createHttpAdapter(config, logger), {
+  const app = await NestFactory.create<NestFastifyApplication>(module, createHttpAdapter(config), {
     bufferLogs: true,
     // Bodies are parsed by our own JSON parser (installHttpHooks), not Nest's.
     bodyParser: false,

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@latchkey/config';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Logger as PinoLogger } from 'pino';
 import { CORRELATION_HEADER, correlationIdOf } from '../correlation-id';
@@ -8,14 +8,13 @@ import { redactUrl } from '../logging';
 import type { MetricsService } from '../metrics/metrics.service';
 import secureJson from 'secure-json-parse';
 import { PROBLEMS, RequestValidationError } from './problem';
-import { sendProblem, toProblem } from './problem.filter';
+import { sendProblem } from './problem.filter';
 
 /** The HTTP server both apps run on: Fastify (a fraction of Express's cost per request). */
-export function createHttpAdapter(config: Pick<AppConfig, 'http'>, logger: PinoLogger): FastifyAdapter {
+export function createHttpAdapter(config: Pick<AppConfig, 'http'>): FastifyAdapter {
   return new FastifyAdapter({
-    loggerInstance: logger,
-    // One line per request, written by our own hook below (Fastify's default is two).
-    disableRequestLogging: true,
+    // No Fastify logger: one line per request is written by our own hook below, on our pino.
+    logger: false,
     genReqId: (req: IncomingMessage) => correlationIdOf(req),
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
@@ -27,9 +26,9 @@ const QUIET = /^\/(health|metrics)(\/|$|\?)/;
 
 /**
  * What every request goes through around the Nest handlers: the correlation id echoed, one log
- * line (health and metrics excluded), the duration by route pattern, `+json` bodies parsed as
- * JSON, non-object JSON bodies refused, and errors raised outside Nest (body parsing, size,
- * content type) answered as problem+json like everything else.
+ * line (health and metrics excluded), the duration by route pattern, JSON bodies parsed by our
+ * parser, non-object bodies refused. Errors raised by Fastify itself (size, content type) reach
+ * ProblemFilter through the error handler Nest installs at init.
  */
 export function installHttpHooks(instance: FastifyInstance, metrics: MetricsService, logger: PinoLogger): void {
   // JSON only (and +json types); any other content type is 415. Our own parser so that a bad
@@ -77,13 +76,5 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
       );
     }
     done();
-  });
-
-  // Nest installs its own error handler at init (errors then reach ProblemFilter); this one
-  // covers whatever fails before Nest is ready.
-  instance.setErrorHandler((error, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = toProblem(error);
-    if (problem.unexpected) logger.error({ err: error, correlationId: request.id }, 'unexpected error while handling a request');
-    sendProblem(request, reply, problem);
   });
 }
