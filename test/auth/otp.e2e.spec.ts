@@ -123,3 +123,22 @@ describe('resending a code', () => {
     expect(res.body).toMatchObject({ channel: 'email', availableChannels: ['email'] });
   });
 });
+
+describe('many requests on one challenge', () => {
+  let small: TestApi;
+
+  beforeAll(async () => {
+    small = await startApi('otp_pool', { DATABASE_POOL_SIZE: '2' });
+  });
+
+  afterAll(() => small.close());
+
+  it('never starve the lock holder of a connection, even with far more requests than pooled connections', async () => {
+    const user = await signUp(small.http);
+    const login = await small.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const code = await codeOf(small, login.body.challengeId);
+    const results = await Promise.all(Array.from({ length: 12 }, () => small.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.every((r) => r.status === 200 || r.status === 410)).toBe(true);
+  });
+});

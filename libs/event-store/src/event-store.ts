@@ -48,6 +48,9 @@ export interface Checkpoint {
   position: number;
 }
 
+/** How long a command waits for a stream's exclusive lock before it is retried (ConcurrencyError). */
+export const EXCLUSIVE_LOCK_TIMEOUT_MS = 3000;
+
 export const START: Checkpoint = Object.freeze({ transactionId: '0', position: 0 });
 
 interface EventRow {
@@ -116,8 +119,15 @@ export class EventStore {
   async exclusive<T>(lockKeys: readonly string[], work: (session: StoreSession) => Promise<T>): Promise<T> {
     const stored: StoredEvent[] = [];
     const result = await inTransaction(this.dataSource, async (tx) => {
+      // Waiting holds a pooled connection: bound it, and let the command be retried instead.
+      await tx.query(`SET LOCAL lock_timeout = '${EXCLUSIVE_LOCK_TIMEOUT_MS}ms'`);
       for (const key of [...new Set(lockKeys)].sort()) {
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`latchkey.stream:${key}`]);
+        try {
+          await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`latchkey.stream:${key}`]);
+        } catch (error) {
+          if (pgError(error).code === '55P03') throw new ConcurrencyError(key, 'any'); // lock_not_available
+          throw error;
+        }
       }
       return work({
         sql: tx,

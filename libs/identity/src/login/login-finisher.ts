@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, type DomainError, type EventSourcedAggregate } from '@latchkey/event-store';
+import { Clock, type DomainError, type EventSourcedAggregate, type Sql } from '@latchkey/event-store';
 import { sha256 } from '@latchkey/security';
 import { AggregateRepository } from '@latchkey/event-store';
 import { AccountDisabledError, SsoRequiredError, WebAccessDeniedError } from '../shared/errors';
@@ -31,6 +31,11 @@ export interface FinishOptions {
   locale?: string;
   /** When a new device must prove itself with a code (SSO logins skip it unless the connection asks). */
   secondFactor: 'new_device' | 'never';
+  /**
+   * The transaction to read in, when the caller holds a stream lock: work under a lock must not
+   * wait for another pool connection (the pool may be full of requests waiting for that lock).
+   */
+  sql?: Sql;
 }
 
 /**
@@ -56,7 +61,7 @@ export class LoginFinisher {
       }
     };
 
-    const refusal = await this.refusal(user, options.method);
+    const refusal = await this.refusal(user, options.method, options.sql);
     if (refusal) {
       record('rejected', refusal.code);
       return { error: refusal, save: [login] };
@@ -67,7 +72,7 @@ export class LoginFinisher {
     const locale = requested && requested !== user.locale ? { userId: user.id, locale: requested } : undefined;
     if (locale) user = { ...user, locale: locale.locale };
 
-    const device = await this.trustedDevice(user, client.deviceToken);
+    const device = await this.trustedDevice(user, client.deviceToken, options.sql);
     if (device.trusted || options.secondFactor === 'never') {
       record('authenticated', null);
       login.skipTwoFactor(user.id, device.trusted ? device.id : null, device.trusted ? 'trusted_device' : 'idp_mfa');
@@ -115,11 +120,11 @@ export class LoginFinisher {
   }
 
   /** Why this user may not log in this way, checked only after the password was right. */
-  private async refusal(user: UserRow, method: LoginMethod): Promise<DomainError | undefined> {
+  private async refusal(user: UserRow, method: LoginMethod, sql?: Sql): Promise<DomainError | undefined> {
     if (!user.enabled) return new AccountDisabledError();
     if (!user.webAccess) return new WebAccessDeniedError();
     if (method === 'password' || method === 'google' || method === 'github') {
-      const account = (await this.read.accountNames([user.accountId])).get(user.accountId);
+      const account = (await this.read.accountNames([user.accountId], sql)).get(user.accountId);
       if (account?.enforceSso) return new SsoRequiredError();
     }
     return undefined;
@@ -128,9 +133,10 @@ export class LoginFinisher {
   private async trustedDevice(
     user: UserRow,
     token: string | undefined,
+    sql?: Sql,
   ): Promise<{ trusted: true; id: string } | { trusted: false; reason: TwoFactorRequired['data']['reason'] }> {
     if (!token) return { trusted: false, reason: 'new_device' };
-    const device = await this.read.deviceByTokenHash(sha256(token));
+    const device = await this.read.deviceByTokenHash(sha256(token), sql);
     if (!device || device.userId !== user.id) return { trusted: false, reason: 'new_device' };
     if (device.revokedAt) return { trusted: false, reason: 'device_revoked' };
     if (device.expiresAt <= this.clock.now()) return { trusted: false, reason: 'device_expired' };

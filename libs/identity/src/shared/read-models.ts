@@ -72,8 +72,8 @@ export class IdentityReadModels {
     return row;
   }
 
-  async accountNames(ids: string[]): Promise<Map<string, { name: string; enforceSso: boolean }>> {
-    const rows = await this.db.query<{ id: string; name: string; enforceSso: boolean }>(
+  async accountNames(ids: string[], sql: Sql = this.db): Promise<Map<string, { name: string; enforceSso: boolean }>> {
+    const rows = await sql.query<{ id: string; name: string; enforceSso: boolean }>(
       `SELECT id, name, enforce_sso AS "enforceSso" FROM read.accounts WHERE id = ANY($1::uuid[])`,
       [ids],
     );

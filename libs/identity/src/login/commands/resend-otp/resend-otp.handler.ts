@@ -24,7 +24,7 @@ export class ResendOtpHandler implements ICommandHandler<ResendOtpCommand, Resen
       if (!login.exists || !login.challenge || !login.userId) throw new ChallengeNotFoundError();
       const channel = command.channel ?? login.challenge.channel;
       login.assertCanResend(channel, this.clock.now(), this.config.otp.maxAttempts);
-      const user = await this.read.userById(login.userId);
+      const user = await this.read.userById(login.userId, uow.sql);
       if (!user) throw new ChallengeNotFoundError();
       const code = await this.otp.issue(login.id, user, channel);
       login.resend(code);

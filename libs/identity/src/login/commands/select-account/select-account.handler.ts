@@ -22,7 +22,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       const login = await uow.load(Login, command.selectionId);
       if (!login.exists) throw new SelectionNotFoundError();
       const chosen = login.select(command.accountId, this.clock.now());
-      const user = await this.read.userById(chosen.userId);
+      const user = await this.read.userById(chosen.userId, uow.sql);
       if (!user) throw new SelectionNotFoundError();
       const continuation = await this.finisher.finish(login, user, command.client, {
         method: login.method ?? 'password',
@@ -30,6 +30,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
         afterSelection: true,
         locale: login.requestedLocale ?? undefined,
         secondFactor: login.method === 'sso' ? 'never' : 'new_device',
+        sql: uow.sql,
       });
       continuation.save.forEach((aggregate) => uow.add(aggregate));
       return continuation;

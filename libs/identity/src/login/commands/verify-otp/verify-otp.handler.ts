@@ -42,7 +42,7 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
         case 'wrong':
           return { error: new InvalidOtpError({ attemptsLeft: verdict.attemptsLeft }) };
       }
-      const user = await this.read.userById(login.userId);
+      const user = await this.read.userById(login.userId, uow.sql);
       if (!user) return { error: new ChallengeNotFoundError() };
       let deviceId: string | null = null;
       let deviceToken: string | undefined;
