@@ -250,14 +250,17 @@ async function main(): Promise<void> {
           user.accountId,
           'new_device',
           {
-            channel: 'email',
-            destination: 'b***@example.com',
-            codeHash: box.hmac(OTP_HMAC_PURPOSE, `${login.id}:${code}`),
-            sealed: box.encrypt(JSON.stringify({ code, channel: 'email', destination: 'bench@example.com', locale: 'en' }), login.id),
-            expiresAt: new Date(now + 3_600_000).toISOString(),
-            resendAvailableAt: new Date(now + 30_000).toISOString(),
+            code: {
+              channel: 'email',
+              destination: 'b***@example.com',
+              codeHash: box.hmac(OTP_HMAC_PURPOSE, `${login.id}:${code}`),
+              sealed: box.encrypt(JSON.stringify({ code, channel: 'email', destination: 'bench@example.com', locale: 'en' }), login.id),
+              expiresAt: new Date(now + 3_600_000).toISOString(),
+              resendAvailableAt: new Date(now + 30_000).toISOString(),
+            },
+            channels: ['email'],
+            blocked: [],
           },
-          ['email'],
         );
         logins.push(login);
         challenges.push({ challengeId: login.id, code });

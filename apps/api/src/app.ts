@@ -2,10 +2,11 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import fastifyCookie from '@fastify/cookie';
-import type { AppConfig } from '@latchkey/config';
+import { AppConfig } from '@latchkey/config';
 import { configureHttpApp, createHttpApp, createValidationPipe } from '@latchkey/platform';
 import type { Logger as PinoLogger } from 'pino';
 import { ApiModule } from './api.module';
+import { mountQueueDashboard } from './ops/queue-dashboard';
 
 function setupOpenApi(app: INestApplication): void {
   const document = () =>
@@ -32,6 +33,7 @@ export async function createApiApp(config: AppConfig, extra: (Type | DynamicModu
 export async function configureApiApp(app: NestFastifyApplication, logger: PinoLogger, withPlatformHooks = true): Promise<NestFastifyApplication> {
   if (withPlatformHooks) configureHttpApp(app, logger);
   await app.register(fastifyCookie);
+  await mountQueueDashboard(app, app.get(AppConfig));
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);
   return app;

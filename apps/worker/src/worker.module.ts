@@ -1,17 +1,21 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
-import { DeliveryModule, QueueName, bullPrefix } from '@latchkey/delivery';
-import { IdentityModelModule } from '@latchkey/identity';
+import { ALL_QUEUES, DeliveryModule, bullPrefix, type QueueName } from '@latchkey/delivery';
+import { IdentityDeliveryModule, IdentityModelModule } from '@latchkey/identity';
 import { PlatformModule } from '@latchkey/platform';
 import { SecurityModule } from '@latchkey/security';
 import Redis from 'ioredis';
 import { OtpDelivery } from './delivery/otp-delivery.service';
-import { OtpEmailProcessor, OtpSmsProcessor, OtpVoiceProcessor } from './delivery/otp.processors';
+import { OTP_QUEUES, otpProcessorFor } from './delivery/otp.processors';
 import { OutboxRelay } from './relay/outbox-relay.service';
-import { WorkerLifecycle } from './worker-lifecycle.service';
+import { SERVED_QUEUES, WorkerLifecycle } from './worker-lifecycle.service';
 
-const OTP_QUEUES = [QueueName.OtpSms, QueueName.OtpVoice, QueueName.OtpEmail];
+/** The queues this process serves: WORKER_QUEUES, or all of them. */
+export function servedQueues(config: AppConfig): QueueName[] {
+  const selected = config.delivery.queues;
+  return ALL_QUEUES.filter((queue) => !selected || selected.includes(queue));
+}
 
 @Module({})
 export class WorkerModule {
@@ -19,20 +23,30 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: { loops?: boolean } = {}): DynamicModule {
     const base = [PlatformModule.forRoot(config, { app: 'worker' }), IdentityModelModule];
     if (options.loops === false) return { module: WorkerModule, imports: base };
+    const served = servedQueues(config);
+    const processors = OTP_QUEUES.filter((queue) => served.includes(queue)).map((queue) => otpProcessorFor(queue, config));
     return {
       module: WorkerModule,
       imports: [
         ...base,
         SecurityModule.forRoot(),
+        IdentityDeliveryModule,
         DeliveryModule,
         BullModule.forRoot({
           // BullMQ blocks on its connections: commands must wait for Redis rather than fail.
           connection: new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true }),
           prefix: bullPrefix(config.redis.prefix),
         }),
+        // Every OTP queue is registered (the relay enqueues to all); only served ones get a processor.
         BullModule.registerQueue(...OTP_QUEUES.map((name) => ({ name }))),
       ],
-      providers: [OutboxRelay, OtpDelivery, OtpSmsProcessor, OtpVoiceProcessor, OtpEmailProcessor, WorkerLifecycle],
+      providers: [
+        OutboxRelay,
+        OtpDelivery,
+        ...processors,
+        { provide: SERVED_QUEUES, useValue: { served, registrations: processors.map((p) => p.registration) } },
+        WorkerLifecycle,
+      ],
     };
   }
 }

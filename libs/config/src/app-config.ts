@@ -32,6 +32,18 @@ export class AppConfig {
   readonly throttle: { maxFailuresPerLogin: number; maxFailuresPerIp: number; failureWindowSeconds: number; maxOtpSendsPerUserPerHour: number };
   /** Password hashes computed at once by one process; past it, requests get 503 at once instead of queueing. */
   readonly passwordHashConcurrency: number;
+  readonly delivery: {
+    /** Queues this worker process serves; undefined: all of them. */
+    queues: string[] | undefined;
+    /** Countries (ISO alpha-2, upper case) SMS and voice codes may go to; undefined: any. */
+    allowedCountries: string[] | undefined;
+    maxSendsPerNumberPerDay: number;
+    timeoutMs: number;
+    retryDelayMs: number | undefined;
+    jobLockMs: number;
+  };
+  /** Basic-auth pair of the queue dashboard at /ops/queues; undefined: dashboard off. */
+  readonly queueDashboard: { user: string; password: string } | undefined;
 
   constructor(e: Environment) {
     this.env = e.NODE_ENV;
@@ -70,6 +82,16 @@ export class AppConfig {
       maxOtpSendsPerUserPerHour: e.OTP_MAX_SENDS_PER_USER_PER_HOUR,
     };
     this.passwordHashConcurrency = e.PASSWORD_HASH_CONCURRENCY;
+    this.delivery = {
+      queues: e.WORKER_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean),
+      allowedCountries: e.SMS_ALLOWED_COUNTRIES?.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean),
+      maxSendsPerNumberPerDay: e.OTP_MAX_SENDS_PER_NUMBER_PER_DAY,
+      timeoutMs: e.DELIVERY_TIMEOUT_SECONDS * 1000,
+      retryDelayMs: e.DELIVERY_RETRY_DELAY_MS === undefined ? undefined : Number(e.DELIVERY_RETRY_DELAY_MS),
+      jobLockMs: e.DELIVERY_JOB_LOCK_SECONDS * 1000,
+    };
+    this.queueDashboard =
+      e.QUEUE_DASHBOARD_USER && e.QUEUE_DASHBOARD_PASSWORD ? { user: e.QUEUE_DASHBOARD_USER, password: e.QUEUE_DASHBOARD_PASSWORD } : undefined;
     Object.freeze(this);
   }
 }

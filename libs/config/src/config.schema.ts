@@ -141,6 +141,23 @@ export const environmentSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: seconds(900),
   OTP_MAX_SENDS_PER_USER_PER_HOUR: wholeNumber(5, 1000),
   PASSWORD_HASH_CONCURRENCY: wholeNumber(8, 1024),
+  // Delivery (beyond API.md).
+  WORKER_QUEUES: optionalText.refine(
+    (v) => v === undefined || v.split(',').every((q) => ['otp-sms', 'otp-voice', 'otp-email', 'email'].includes(q.trim())),
+    'must list queues among otp-sms, otp-voice, otp-email, email (comma-separated)',
+  ),
+  QUEUE_DASHBOARD_USER: optionalText,
+  QUEUE_DASHBOARD_PASSWORD: optionalText,
+  SMS_ALLOWED_COUNTRIES: optionalText.refine(
+    (v) => v === undefined || v.split(',').every((c) => /^[A-Za-z]{2}$/.test(c.trim())),
+    'must be ISO 3166-1 alpha-2 country codes, comma-separated (e.g. HR,DE,AT)',
+  ),
+  OTP_MAX_SENDS_PER_NUMBER_PER_DAY: wholeNumber(10, 100000),
+  DELIVERY_TIMEOUT_SECONDS: seconds(10),
+  /** First retry delay of every delivery queue (doubles each attempt); unset: the per-queue defaults. */
+  DELIVERY_RETRY_DELAY_MS: optionalText.refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) > 0), 'must be a whole number of milliseconds'),
+  /** How long a worker's claim on a job lasts; a crashed worker's jobs are retried after it. */
+  DELIVERY_JOB_LOCK_SECONDS: seconds(30),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -151,6 +168,11 @@ export const requiredTogether: { when: (env: Environment) => boolean; because: s
     when: (e) => e.SMS_PROVIDER === 'infobip' || e.VOICE_PROVIDER === 'infobip',
     because: 'required when SMS_PROVIDER or VOICE_PROVIDER is infobip',
     variables: ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY'],
+  },
+  {
+    when: (e) => e.SMS_PROVIDER === 'infobip',
+    because: 'required when SMS_PROVIDER is infobip (the SMS API needs a sender)',
+    variables: ['INFOBIP_SENDER'],
   },
   {
     when: (e) => e.EMAIL_PROVIDER === 'ses',
@@ -166,6 +188,11 @@ export const requiredTogether: { when: (env: Environment) => boolean; because: s
     when: (e) => e.GITHUB_CLIENT_ID !== undefined || e.GITHUB_CLIENT_SECRET !== undefined,
     because: 'GitHub login needs both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET',
     variables: ['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET'],
+  },
+  {
+    when: (e) => e.QUEUE_DASHBOARD_USER !== undefined || e.QUEUE_DASHBOARD_PASSWORD !== undefined,
+    because: 'the queue dashboard needs both QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD',
+    variables: ['QUEUE_DASHBOARD_USER', 'QUEUE_DASHBOARD_PASSWORD'],
   },
   {
     when: (e) => e.NODE_ENV === 'production',

@@ -1,5 +1,12 @@
 export * from './channels/channel-ports';
 export { ConsoleEmail, ConsoleSms, ConsoleVoice } from './channels/console/console-channels';
-export { DeliveryModule } from './delivery.module';
+export { DeliveryModule, emailChannelFor, smsChannelFor, voiceChannelFor } from './delivery.module';
 export * from './queues';
-export { OTP_TEXTS } from './templates/otp-messages';
+export { InfobipSms } from './channels/infobip/infobip-sms.adapter';
+export { InfobipVoice, infobipLanguage } from './channels/infobip/infobip-voice.adapter';
+export { SesEmail, type SesEmailOptions } from './channels/ses/ses-email.adapter';
+export { sesDeliveryError } from './channels/ses/ses-errors';
+export { escapeHtml, type EmailContent } from './templates/email-layout';
+export { formatDuration } from './templates/durations';
+export { TEMPLATE_KINDS, render, type TemplateKind, type TemplateOutput, type TemplateParams, type TextContent } from './templates/render';
+export { JOB_ROUTES, missingJobHandlers, type JobHandlerRegistration } from './jobs';

@@ -38,13 +38,16 @@ export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
   [QueueName.Email]: { concurrency: 10, attempts: 8, backoffMs: 5000, limiter: { max: 14, durationMs: 1000 } },
 };
 
-/** Job options decided in one place: the event id as job id (enqueuing twice is a no-op), retries, retention. */
-export function jobOptions(queue: QueueName, eventId: string): JobsOptions {
+/**
+ * Job options decided in one place: the event id as job id (enqueuing twice is a no-op),
+ * retries with exponential back-off (`retryDelayMs` overrides the first delay), retention.
+ */
+export function jobOptions(queue: QueueName, eventId: string, retryDelayMs?: number): JobsOptions {
   const settings = QUEUE_SETTINGS[queue];
   return {
     jobId: eventId,
     attempts: settings.attempts,
-    backoff: { type: 'exponential', delay: settings.backoffMs },
+    backoff: { type: 'exponential', delay: retryDelayMs ?? settings.backoffMs },
     // Completed jobs are kept a week so a replayed event id still finds its job and is not sent again.
     removeOnComplete: { age: 7 * 86_400, count: 100_000 },
     removeOnFail: false,

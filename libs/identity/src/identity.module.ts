@@ -8,12 +8,14 @@ import { DEVICE_EVENTS } from './device/device.events';
 import { DevicesProjector } from './device/devices.projector';
 import { ListDevicesHandler } from './device/queries/list-devices.query';
 import { PasswordLoginHandler } from './login/commands/password-login/password-login.handler';
+import { RecordOtpDeliveredHandler, RecordOtpFailedHandler } from './login/commands/record-delivery/record-delivery.handler';
 import { ResendOtpHandler } from './login/commands/resend-otp/resend-otp.handler';
 import { SelectAccountHandler } from './login/commands/select-account/select-account.handler';
 import { VerifyOtpHandler } from './login/commands/verify-otp/verify-otp.handler';
 import { LoginFinisher } from './login/login-finisher';
 import { LOGIN_EVENTS } from './login/login.events';
 import { OtpIssuer } from './login/otp-issuer';
+import { GetChallengeHandler } from './login/queries/get-challenge.query';
 import { LogoutHandler } from './session/commands/logout/logout.handler';
 import { RefreshSessionHandler } from './session/commands/refresh-session/refresh-session.handler';
 import { SessionIssuer } from './session/session-issuer';
@@ -58,7 +60,16 @@ export class IdentityModelModule {}
     RevokeDeviceHandler,
     GetMeHandler,
     ListDevicesHandler,
+    GetChallengeHandler,
   ],
   exports: [IdentityModelModule],
 })
 export class IdentityModule {}
+
+/** What the delivery worker needs of the domain: recording results, issuing fallback codes. */
+@Module({
+  imports: [IdentityModelModule],
+  providers: [OtpIssuer, RecordOtpDeliveredHandler, RecordOtpFailedHandler],
+  exports: [IdentityModelModule],
+})
+export class IdentityDeliveryModule {}

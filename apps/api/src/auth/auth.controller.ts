@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig } from '@latchkey/config';
 import {
+  GetChallengeQuery,
   LogoutCommand,
   PasswordLoginCommand,
   RefreshSessionCommand,
@@ -10,6 +11,7 @@ import {
   SelectAccountCommand,
   SignUpCommand,
   VerifyOtpCommand,
+  type ChallengeView,
   type LoginResult,
   type ResendResult,
 } from '@latchkey/identity';
@@ -17,12 +19,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext, setDeviceCookie } from './client-context';
 import { LoginDto, RefreshTokenDto, ResendOtpDto, SelectAccountDto, SignUpDto, VerifyOtpDto } from './dto/auth.dto';
 import { ApiLoginResult, ApiProblems } from './openapi';
+import { uuidParam } from './uuid-param';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly config: AppConfig,
   ) {}
 
@@ -61,6 +65,16 @@ export class AuthController {
   @ApiProblems(400, 404, 410, 429)
   resendOtp(@Body() body: ResendOtpDto): Promise<ResendResult> {
     return this.commands.execute(new ResendOtpCommand(body.challengeId, body.channel));
+  }
+
+  @Get('otp/:challengeId')
+  @ApiOperation({
+    summary: 'Where the code of an open challenge went: channel, destination and whether a provider accepted it',
+    description: 'delivery is pending, delivered or failed; after failed a new code is already on its way on the next available channel.',
+  })
+  @ApiProblems(400, 404)
+  challenge(@Param('challengeId', uuidParam('challengeId')) challengeId: string): Promise<ChallengeView> {
+    return this.queries.execute(new GetChallengeQuery(challengeId));
   }
 
   @Post('sso/select-account')

@@ -1,60 +1,137 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { AppConfig } from '@latchkey/config';
-import { EventStore, MetadataContext } from '@latchkey/event-store';
-import { EmailChannel, OTP_TEXTS, SmsChannel, VoiceChannel, type Accepted, type DeliverOtpJob } from '@latchkey/delivery';
-import { closestLocale, type OtpResent, type SealedCode } from '@latchkey/identity';
+import { AggregateRepository, EventStore, MetadataContext } from '@latchkey/event-store';
+import {
+  EmailChannel,
+  PermanentDeliveryError,
+  SmsChannel,
+  VoiceChannel,
+  render,
+  type Accepted,
+  type DeliverOtpJob,
+} from '@latchkey/delivery';
+import { Login, RecordOtpDeliveredCommand, RecordOtpFailedCommand, closestLocale, type OtpResent, type SealedCode } from '@latchkey/identity';
+import { InjectRedis, MetricsService } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
+import type Redis from 'ioredis';
+import { Counter, Histogram } from 'prom-client';
 
 /** A job that can never succeed (its event is gone or unreadable): retrying would not help. */
 export class UndeliverableError extends Error {}
 
+/** How long the record of a provider's acceptance is kept (longer than any retry schedule). */
+const ACCEPTED_TTL_SECONDS = 7 * 86_400;
+
+export type DeliveryOutcome = 'sent' | 'already_sent' | 'stale';
+
 /**
- * Sends one code: loads the event the job points at, opens the sealed code just before
- * sending (it never sits in Redis or a log line), renders the message in the user's language
- * and hands it to the channel.
+ * Sends one code, at most once: loads the event the job points at, opens the sealed code just
+ * before sending (it never sits in Redis or a log line), renders it in the user's language and
+ * hands it to the channel. The provider's acceptance is written to Redis before anything else
+ * and checked before every send, so a retried job (worker crash, Redis hiccup, replayed relay)
+ * does not send a second message; then `OtpDelivered` is appended to the login stream.
  */
 @Injectable()
 export class OtpDelivery {
   private readonly logger = new Logger(OtpDelivery.name);
+  private readonly sent: Counter<'channel' | 'provider' | 'outcome'>;
+  private readonly latency: Histogram<'channel'>;
 
   constructor(
     private readonly config: AppConfig,
     private readonly store: EventStore,
+    private readonly repository: AggregateRepository,
+    private readonly commands: CommandBus,
     private readonly box: SecretBox,
     private readonly context: MetadataContext,
+    @InjectRedis() private readonly redis: Redis,
     private readonly sms: SmsChannel,
     private readonly voice: VoiceChannel,
     private readonly email: EmailChannel,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.sent = new Counter({
+      name: 'latchkey_otp_deliveries_total',
+      help: 'One-time-code deliveries by channel, provider and outcome',
+      labelNames: ['channel', 'provider', 'outcome'] as const,
+      registers: [metrics.registry],
+    });
+    this.latency = new Histogram({
+      name: 'latchkey_otp_delivery_latency_seconds',
+      help: 'From the code event being committed to the provider accepting the message',
+      labelNames: ['channel'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [metrics.registry],
+    });
+  }
 
-  async deliver(job: DeliverOtpJob): Promise<Accepted> {
+  /** Key under which a provider's acceptance of one code event is remembered. */
+  static acceptedKey(eventId: string): string {
+    return `delivery:accepted:${eventId}`;
+  }
+
+  async deliver(job: DeliverOtpJob): Promise<DeliveryOutcome> {
     return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+      const loginId = job.streamId.replace(/^login-/, '');
+      const remembered = await this.redis.get(OtpDelivery.acceptedKey(job.eventId));
+      if (remembered) {
+        const accepted = JSON.parse(remembered) as Accepted & { channel: SealedCode['channel'] };
+        await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, accepted.channel, accepted.provider, accepted.providerMessageId));
+        this.sent.inc({ channel: accepted.channel, provider: accepted.provider, outcome: 'already_sent' });
+        return 'already_sent';
+      }
+      const login = await this.repository.load(Login, loginId);
+      if (login.deliveryOf(job.eventId) !== 'pending') return 'already_sent';
+      if (login.status !== 'awaiting_otp') return 'stale'; // verified or abandoned meanwhile: nothing to send
+
       const event = await this.store.readEvent(job.globalPosition, job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
       const data = event.data as OtpResent['data'];
       const sealed = JSON.parse(this.box.decrypt(data.sealed, data.loginId)) as SealedCode;
-      const texts = OTP_TEXTS[closestLocale(sealed.locale)];
-      let accepted: Accepted;
-      switch (sealed.channel) {
-        case 'sms':
-          accepted = await this.sms.send({ to: sealed.destination, text: texts.sms(sealed.code) });
-          break;
-        case 'voice':
-          accepted = await this.voice.call({ to: sealed.destination, text: texts.voice(sealed.code), language: closestLocale(sealed.locale) });
-          break;
-        default: {
-          const minutes = Math.round(this.config.otp.ttlSeconds / 60);
-          const text = texts.emailBody(sealed.code, minutes);
-          accepted = await this.email.send({
-            to: sealed.destination,
-            subject: texts.emailSubject,
-            text,
-            html: `<p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>`,
-          });
-        }
-      }
+      const accepted = await this.send(sealed, job.eventId);
+      // Remember first: from here on, a retry must not send again.
+      await this.redis.set(OtpDelivery.acceptedKey(job.eventId), JSON.stringify({ ...accepted, channel: sealed.channel }), 'EX', ACCEPTED_TTL_SECONDS);
+      this.latency.observe({ channel: sealed.channel }, (Date.now() - event.occurredAt.getTime()) / 1000);
+      this.sent.inc({ channel: sealed.channel, provider: accepted.provider, outcome: 'sent' });
+      await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, sealed.channel, accepted.provider, accepted.providerMessageId));
       this.logger.log(`code for challenge ${data.loginId} accepted by ${accepted.provider} (${sealed.channel})`);
-      return accepted;
+      return 'sent';
     });
+  }
+
+  /** The code will not arrive: recorded, and a new one goes out on the next channel if there is one. */
+  async fail(job: DeliverOtpJob, channel: SealedCode['channel'], reason: string): Promise<void> {
+    await this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+      const loginId = job.streamId.replace(/^login-/, '');
+      const { fallback } = await this.commands.execute(new RecordOtpFailedCommand(loginId, job.eventId, channel, reason));
+      this.sent.inc({ channel, provider: 'none', outcome: 'failed' });
+      this.logger.warn(`code for challenge ${loginId} not delivered by ${channel} (${reason})${fallback ? `; a new code goes by ${fallback}` : ''}`);
+    });
+  }
+
+  /** The channel a job's event is for (without opening the code). */
+  async channelOf(job: DeliverOtpJob): Promise<SealedCode['channel']> {
+    const event = await this.store.readEvent(job.globalPosition, job.eventId);
+    return ((event?.data as OtpResent['data'] | undefined)?.channel ?? 'sms') as SealedCode['channel'];
+  }
+
+  private async send(sealed: SealedCode, idempotencyKey: string): Promise<Accepted> {
+    const locale = closestLocale(sealed.locale);
+    switch (sealed.channel) {
+      case 'sms':
+        return this.sms.send({ to: sealed.destination, text: render('otp-sms', locale, { code: sealed.code }).text, idempotencyKey });
+      case 'voice':
+        return this.voice.call({ to: sealed.destination, text: render('otp-voice', locale, { code: sealed.code }).text, language: locale, idempotencyKey });
+      default: {
+        const email = render('otp-email', locale, { code: sealed.code, expiresInSeconds: this.config.otp.ttlSeconds });
+        return this.email.send({ to: sealed.destination, ...email, idempotencyKey });
+      }
+    }
+  }
+
+  /** Whether an error means the provider refused for good (no retry will help). */
+  static isPermanent(error: unknown): boolean {
+    return error instanceof PermanentDeliveryError || error instanceof UndeliverableError;
   }
 }

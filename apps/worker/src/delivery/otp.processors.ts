@@ -1,41 +1,64 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { JOB_DELIVER_OTP, QUEUE_SETTINGS, QueueName, type Accepted, type DeliverOtpJob } from '@latchkey/delivery';
+import { Injectable, Logger, type Type } from '@nestjs/common';
+import type { AppConfig } from '@latchkey/config';
+import { JOB_DELIVER_OTP, QUEUE_SETTINGS, QueueName, type DeliverOtpJob, type JobHandlerRegistration } from '@latchkey/delivery';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { OtpDelivery, UndeliverableError } from './otp-delivery.service';
+import { OtpDelivery, type DeliveryOutcome } from './otp-delivery.service';
 
+/**
+ * One queue's worker for `deliver-otp` jobs. Transient provider errors are thrown back to
+ * BullMQ (exponential back-off); a permanent refusal, or the last attempt failing, records
+ * DeliveryFailed (which sends a new code on the next channel) and ends the job as failed.
+ */
 abstract class OtpProcessor extends WorkerHost {
+  private readonly logger = new Logger('OtpProcessor');
+
   constructor(private readonly delivery: OtpDelivery) {
     super();
   }
 
-  async process(job: Job<DeliverOtpJob>): Promise<Accepted> {
+  async process(job: Job<DeliverOtpJob>): Promise<DeliveryOutcome> {
     if (job.name !== JOB_DELIVER_OTP) throw new UnrecoverableError(`no handler for job type ${job.name}`);
     try {
       return await this.delivery.deliver(job.data);
     } catch (error) {
-      if (error instanceof UndeliverableError) throw new UnrecoverableError(error.message);
+      const permanent = OtpDelivery.isPermanent(error);
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const reason = (error as { reason?: string }).reason ?? (error as Error).name ?? 'error';
+      if (permanent || lastAttempt) {
+        await this.delivery.fail(job.data, await this.delivery.channelOf(job.data), permanent ? reason : `retries_exhausted:${reason}`);
+        throw new UnrecoverableError(`not delivered: ${reason}`);
+      }
+      this.logger.warn(`delivery of ${job.data.eventId} failed (${reason}), attempt ${job.attemptsMade + 1} of ${job.opts.attempts}; retrying`);
       throw error;
     }
   }
 }
 
-@Processor(QueueName.OtpSms, { concurrency: QUEUE_SETTINGS[QueueName.OtpSms].concurrency, limiter: { max: QUEUE_SETTINGS[QueueName.OtpSms].limiter.max, duration: QUEUE_SETTINGS[QueueName.OtpSms].limiter.durationMs } })
-export class OtpSmsProcessor extends OtpProcessor {
-  constructor(delivery: OtpDelivery) {
-    super(delivery);
+export type OtpProcessorClass = Type<WorkerHost> & { registration: JobHandlerRegistration };
+
+/**
+ * The processor class of one queue, with worker options from the settings table and the
+ * configuration (made per app, because decorators are evaluated before configuration exists).
+ */
+export function otpProcessorFor(queue: QueueName, config: AppConfig): OtpProcessorClass {
+  const settings = QUEUE_SETTINGS[queue];
+  @Processor(queue, {
+    concurrency: settings.concurrency,
+    limiter: { max: settings.limiter.max, duration: settings.limiter.durationMs },
+    // A crashed worker's job comes back once its lock lapses; look for such jobs at a quarter of it.
+    lockDuration: config.delivery.jobLockMs,
+    stalledInterval: Math.max(1000, Math.floor(config.delivery.jobLockMs / 4)),
+  })
+  @Injectable()
+  class QueueProcessor extends OtpProcessor {
+    static readonly registration: JobHandlerRegistration = { queue, jobTypes: [JOB_DELIVER_OTP] };
+    constructor(delivery: OtpDelivery) {
+      super(delivery);
+    }
   }
+  Object.defineProperty(QueueProcessor, 'name', { value: `OtpProcessor[${queue}]` });
+  return QueueProcessor;
 }
 
-@Processor(QueueName.OtpVoice, { concurrency: QUEUE_SETTINGS[QueueName.OtpVoice].concurrency, limiter: { max: QUEUE_SETTINGS[QueueName.OtpVoice].limiter.max, duration: QUEUE_SETTINGS[QueueName.OtpVoice].limiter.durationMs } })
-export class OtpVoiceProcessor extends OtpProcessor {
-  constructor(delivery: OtpDelivery) {
-    super(delivery);
-  }
-}
-
-@Processor(QueueName.OtpEmail, { concurrency: QUEUE_SETTINGS[QueueName.OtpEmail].concurrency, limiter: { max: QUEUE_SETTINGS[QueueName.OtpEmail].limiter.max, duration: QUEUE_SETTINGS[QueueName.OtpEmail].limiter.durationMs } })
-export class OtpEmailProcessor extends OtpProcessor {
-  constructor(delivery: OtpDelivery) {
-    super(delivery);
-  }
-}
+export const OTP_QUEUES = [QueueName.OtpSms, QueueName.OtpVoice, QueueName.OtpEmail] as const;

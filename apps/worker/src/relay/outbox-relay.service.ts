@@ -59,7 +59,7 @@ export class OutboxRelay {
           eventType: event.type,
           correlationId: event.metadata.correlationId,
         },
-        opts: jobOptions(queueName, event.id),
+        opts: jobOptions(queueName, event.id, this.config.delivery.retryDelayMs),
       });
       byQueue.set(queue, jobs);
     }

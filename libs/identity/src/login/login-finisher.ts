@@ -81,15 +81,16 @@ export class LoginFinisher {
     }
 
     const channels = this.otp.channelsFor(user);
-    let code;
+    let issued;
     try {
-      code = await this.otp.issue(login.id, user, channels[0]);
+      issued = await this.otp.issue(login.id, user, channels[0], channels);
     } catch (error) {
       record('rejected', (error as DomainError).code ?? 'otp_unavailable');
       return { error: error as DomainError, save, locale };
     }
     record('otp_required', device.reason);
-    login.requireTwoFactor(user.id, user.accountId, device.reason, code, channels);
+    login.requireTwoFactor(user.id, user.accountId, device.reason, issued);
+    const { code } = issued;
     return {
       result: {
         status: 'otp_required',
@@ -98,7 +99,7 @@ export class LoginFinisher {
         destination: code.destination,
         expiresAt: code.expiresAt,
         resendAvailableAt: code.resendAvailableAt,
-        availableChannels: channels,
+        availableChannels: issued.channels,
       },
       save,
       locale,

@@ -1,11 +1,15 @@
 import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
 import { ChannelNotAvailableError, OtpExpiredError, ResendCooldownError, SelectionNotFoundError, TooManyAttemptsError } from '../shared/errors';
 import type { Channel } from '../shared/roles';
+import type { Issued, IssuedCode } from './issued-code';
 import {
   AccountSelected,
+  DeliveryBlocked,
+  DeliveryFailed,
   LoginAttempted,
   LoginRejected,
   OtpChallengeIssued,
+  OtpDelivered,
   OtpResent,
   OtpVerificationFailed,
   OtpVerified,
@@ -35,7 +39,12 @@ interface LoginState {
   challenge: Challenge | null;
   failures: number;
   locale: string | null;
+  /** Id of the event that carries the current code (known once stored). */
+  currentCodeEventId: string | null;
+  deliveries: Record<string, 'delivered' | 'failed'>;
 }
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
 
 export type VerifyOutcome =
   | { kind: 'verified' }
@@ -44,7 +53,7 @@ export type VerifyOutcome =
   | { kind: 'used' }
   | { kind: 'dead' };
 
-export type IssuedCode = Omit<OtpResent['data'], 'loginId' | 'userId' | 'accountId'>;
+export type { Channel, IssuedCode };
 
 /**
  * One login attempt (`login-<id>`): the password (or IdP) step, an account choice when the
@@ -56,7 +65,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {} };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -88,9 +97,22 @@ export class Login extends EventSourcedAggregate<LoginState> {
     if (event instanceof TwoFactorSkipped) return { ...state, status: 'authenticated' };
     if (event instanceof OtpChallengeIssued) {
       const d = event.data;
-      return { ...state, status: 'awaiting_otp', challenge: toChallenge(d, d.availableChannels) };
+      return { ...state, status: 'awaiting_otp', challenge: toChallenge(d, d.availableChannels), currentCodeEventId: event.stored?.id ?? null };
     }
-    if (event instanceof OtpResent) return { ...state, challenge: toChallenge(event.data, state.challenge?.availableChannels ?? [event.data.channel]) };
+    if (event instanceof OtpResent) {
+      return {
+        ...state,
+        challenge: toChallenge(event.data, state.challenge?.availableChannels ?? [event.data.channel]),
+        currentCodeEventId: event.stored?.id ?? null,
+      };
+    }
+    if (event instanceof OtpDelivered) return { ...state, deliveries: { ...state.deliveries, [event.data.sourceEventId]: 'delivered' } };
+    if (event instanceof DeliveryFailed || event instanceof DeliveryBlocked) {
+      const failed = event.data.channel;
+      const challenge = state.challenge ? { ...state.challenge, availableChannels: state.challenge.availableChannels.filter((c) => c !== failed) } : null;
+      const deliveries = event instanceof DeliveryFailed ? { ...state.deliveries, [event.data.sourceEventId]: 'failed' as const } : state.deliveries;
+      return { ...state, challenge, deliveries };
+    }
     if (event instanceof OtpVerificationFailed) return { ...state, failures: state.failures + 1 };
     if (event instanceof OtpVerified) return { ...state, status: 'authenticated' };
     return state;
@@ -143,9 +165,10 @@ export class Login extends EventSourcedAggregate<LoginState> {
     this.apply(new TwoFactorSkipped({ loginId: this.id, userId, deviceId, reason }));
   }
 
-  requireTwoFactor(userId: string, accountId: string, reason: TwoFactorRequired['data']['reason'], code: IssuedCode, availableChannels: Channel[]): void {
+  requireTwoFactor(userId: string, accountId: string, reason: TwoFactorRequired['data']['reason'], issued: Issued): void {
     this.apply(new TwoFactorRequired({ loginId: this.id, userId, reason }));
-    this.apply(new OtpChallengeIssued({ loginId: this.id, userId, accountId, ...code, availableChannels }));
+    for (const block of issued.blocked) this.apply(new DeliveryBlocked({ loginId: this.id, userId, ...block }));
+    this.apply(new OtpChallengeIssued({ loginId: this.id, userId, accountId, ...issued.code, availableChannels: issued.channels }));
   }
 
   /** Checks that a resend may happen now on `channel`; throws the reason it may not. */
@@ -161,8 +184,37 @@ export class Login extends EventSourcedAggregate<LoginState> {
     }
   }
 
-  resend(code: IssuedCode): void {
-    this.apply(new OtpResent({ loginId: this.id, userId: this.state.userId!, accountId: this.state.accountId!, ...code }));
+  resend(issued: Pick<Issued, 'code' | 'blocked'>): void {
+    for (const block of issued.blocked) this.apply(new DeliveryBlocked({ loginId: this.id, userId: this.state.userId!, ...block }));
+    this.apply(new OtpResent({ loginId: this.id, userId: this.state.userId!, accountId: this.state.accountId!, ...issued.code }));
+  }
+
+  /** Whether the current code reached a provider, failed, or is still on its way. */
+  get delivery(): DeliveryState {
+    const id = this.state.currentCodeEventId;
+    return (id && this.state.deliveries[id]) || 'pending';
+  }
+
+  deliveryOf(sourceEventId: string): DeliveryState {
+    return this.state.deliveries[sourceEventId] ?? 'pending';
+  }
+
+  /** A provider accepted the code of `sourceEventId`; recorded once. */
+  recordDelivered(sourceEventId: string, channel: Channel, provider: string, providerMessageId: string): boolean {
+    if (this.deliveryOf(sourceEventId) !== 'pending') return false;
+    this.apply(new OtpDelivered({ loginId: this.id, channel, provider, providerMessageId, sourceEventId }));
+    return true;
+  }
+
+  /**
+   * The code of `sourceEventId` will not arrive. Recorded once; returns the channel a new code
+   * should go to when that code was the current one and the challenge is still open.
+   */
+  recordFailed(sourceEventId: string, channel: Channel, reason: string, maxAttempts: number): Channel | undefined {
+    if (this.deliveryOf(sourceEventId) !== 'pending') return undefined;
+    this.apply(new DeliveryFailed({ loginId: this.id, channel, reason: reason.slice(0, 200), sourceEventId }));
+    const open = this.state.status === 'awaiting_otp' && this.state.failures < maxAttempts && this.state.currentCodeEventId === sourceEventId;
+    return open ? this.state.challenge?.availableChannels[0] : undefined;
   }
 
   /** Checks a code. `matches` compares it with the current code's hash (the earlier ones no longer count). */

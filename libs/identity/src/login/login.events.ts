@@ -83,6 +83,31 @@ export class OtpVerificationFailed extends defineEvent(
   z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), attemptsLeft: z.number().int().min(0) }),
 ) {}
 
+/** A provider accepted a code (the worker records it before acknowledging its job). */
+export class OtpDelivered extends defineEvent(
+  'login.otp_delivered',
+  z.object({
+    loginId: z.string().uuid(),
+    channel,
+    provider: z.string(),
+    providerMessageId: z.string(),
+    /** The OtpChallengeIssued / OtpResent event this delivery sent. */
+    sourceEventId: z.string().uuid(),
+  }),
+) {}
+
+/** A code could not be delivered (refused by the provider, or retries exhausted). */
+export class DeliveryFailed extends defineEvent(
+  'login.delivery_failed',
+  z.object({ loginId: z.string().uuid(), channel, reason: z.string().max(200), sourceEventId: z.string().uuid() }),
+) {}
+
+/** A send was not attempted: SMS-pumping caps or the country allow-list. */
+export class DeliveryBlocked extends defineEvent(
+  'login.delivery_blocked',
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), channel, reason: z.enum(['number_daily_cap', 'country_not_allowed', 'user_hourly_cap']) }),
+) {}
+
 export const LOGIN_EVENTS = [
   LoginAttempted,
   LoginRejected,
@@ -93,4 +118,7 @@ export const LOGIN_EVENTS = [
   OtpResent,
   OtpVerified,
   OtpVerificationFailed,
+  OtpDelivered,
+  DeliveryFailed,
+  DeliveryBlocked,
 ];

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { Clock } from '@latchkey/event-store';
 import { RateLimiter, SecretBox, generateOtp } from '@latchkey/security';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { maskEmail, maskPhone } from '../shared/contact';
 import { OtpSendLimitError } from '../shared/errors';
 import type { UserRow } from '../shared/read-models';
 import { availableChannels, type Channel } from '../shared/roles';
-import type { IssuedCode } from './login.aggregate';
+import type { Issued, IssuedCode } from './issued-code';
 
 /** What the delivery worker finds when it opens a challenge's sealed box. */
 export interface SealedCode {
@@ -17,6 +18,8 @@ export interface SealedCode {
 }
 
 export const OTP_HMAC_PURPOSE = 'otp';
+
+export type { Issued } from './issued-code';
 
 /** The data a code's HMAC covers: the challenge and the code, so a code is worthless elsewhere. */
 export function otpMacInput(loginId: string, code: string): string {
@@ -37,13 +40,43 @@ export class OtpIssuer {
     return availableChannels(user.twoFactorChannel, user.phone);
   }
 
-  /** Counts the send against the user's hourly allowance first; past it, no code is made. */
-  async issue(loginId: string, user: UserRow, channel: Channel): Promise<IssuedCode> {
+  /**
+   * A new code on `requested` (or the first channel still open). Counts against the user's
+   * hourly allowance first (past it: no code, 429). SMS and voice also pass the SMS-pumping
+   * defences: the country allow-list and the per-number daily cap; a blocked phone channel is
+   * reported (`blocked`, for a DeliveryBlocked event), dropped from the challenge's channels,
+   * and the code goes by email instead.
+   */
+  async issue(loginId: string, user: UserRow, requested: Channel, available: Channel[]): Promise<Issued> {
     const allowance = await this.limiter.hit(`otp-sends:user:${user.id}`, this.config.throttle.maxOtpSendsPerUserPerHour, 3600);
     if (!allowance.allowed) throw new OtpSendLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
+    const blocked: Issued['blocked'] = [];
+    let channels = available.filter((c) => c === 'email' || user.phone);
+    let channel: Channel = channels.includes(requested) ? requested : (channels[0] ?? 'email');
+    if (channel !== 'email') {
+      const reason = await this.phoneBlock(user.phone!);
+      if (reason) {
+        for (const c of channels.filter((c) => c !== 'email')) blocked.push({ channel: c, reason });
+        channels = channels.filter((c) => c === 'email');
+        channel = 'email';
+      }
+    }
+    if (!channels.includes('email')) channels = [...channels, 'email'];
+    return { code: this.make(loginId, user, channel), channels, blocked };
+  }
+
+  /** Why codes may not go to this number now, if they may not (and counts the send if they may). */
+  private async phoneBlock(phone: string): Promise<'country_not_allowed' | 'number_daily_cap' | undefined> {
+    const allowed = this.config.delivery.allowedCountries;
+    const country = parsePhoneNumberFromString(phone)?.country;
+    if (allowed && (!country || !allowed.includes(country))) return 'country_not_allowed';
+    const cap = await this.limiter.hit(`otp-sends:number:${this.box.hmac('rate-limit', phone)}`, this.config.delivery.maxSendsPerNumberPerDay, 86_400);
+    return cap.allowed ? undefined : 'number_daily_cap';
+  }
+
+  private make(loginId: string, user: UserRow, deliveredOn: Channel): IssuedCode {
     const code = generateOtp();
-    const destination = channel === 'email' || !user.phone ? user.email : user.phone;
-    const deliveredOn: Channel = channel !== 'email' && !user.phone ? 'email' : channel;
+    const destination = deliveredOn === 'email' ? user.email : user.phone!;
     const now = this.clock.now().getTime();
     const sealed: SealedCode = { code, channel: deliveredOn, destination, locale: user.locale };
     return {

@@ -26,8 +26,9 @@ export class ResendOtpHandler implements ICommandHandler<ResendOtpCommand, Resen
       login.assertCanResend(channel, this.clock.now(), this.config.otp.maxAttempts);
       const user = await this.read.userById(login.userId, uow.sql);
       if (!user) throw new ChallengeNotFoundError();
-      const code = await this.otp.issue(login.id, user, channel);
-      login.resend(code);
+      const issued = await this.otp.issue(login.id, user, channel, login.challenge.availableChannels);
+      login.resend(issued);
+      const { code } = issued;
       return { channel: code.channel, destination: code.destination, resendAvailableAt: code.resendAvailableAt };
     });
   }
