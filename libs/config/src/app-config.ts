@@ -41,6 +41,8 @@ export class AppConfig {
     timeoutMs: number;
     retryDelayMs: number | undefined;
     jobLockMs: number;
+    /** Messages per second per channel, across all workers (the providers' limits). */
+    ratePerSecond: { sms: number; voice: number; email: number };
   };
   /** Basic-auth pair of the queue dashboard at /ops/queues; undefined: dashboard off. */
   readonly queueDashboard: { user: string; password: string } | undefined;
@@ -89,6 +91,7 @@ export class AppConfig {
       timeoutMs: e.DELIVERY_TIMEOUT_SECONDS * 1000,
       retryDelayMs: e.DELIVERY_RETRY_DELAY_MS === undefined ? undefined : Number(e.DELIVERY_RETRY_DELAY_MS),
       jobLockMs: e.DELIVERY_JOB_LOCK_SECONDS * 1000,
+      ratePerSecond: { sms: e.SMS_RATE_LIMIT_PER_SECOND, voice: e.VOICE_RATE_LIMIT_PER_SECOND, email: e.EMAIL_RATE_LIMIT_PER_SECOND },
     };
     this.queueDashboard =
       e.QUEUE_DASHBOARD_USER && e.QUEUE_DASHBOARD_PASSWORD ? { user: e.QUEUE_DASHBOARD_USER, password: e.QUEUE_DASHBOARD_PASSWORD } : undefined;

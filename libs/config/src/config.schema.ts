@@ -156,6 +156,10 @@ export const environmentSchema = z.object({
   DELIVERY_TIMEOUT_SECONDS: seconds(10),
   /** First retry delay of every delivery queue (doubles each attempt); unset: the per-queue defaults. */
   DELIVERY_RETRY_DELAY_MS: optionalText.refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) > 0), 'must be a whole number of milliseconds'),
+  /** Provider rate limits: messages per second across all workers, per channel. */
+  SMS_RATE_LIMIT_PER_SECOND: wholeNumber(100, 100000),
+  VOICE_RATE_LIMIT_PER_SECOND: wholeNumber(10, 100000),
+  EMAIL_RATE_LIMIT_PER_SECOND: wholeNumber(14, 100000),
   /** How long a worker's claim on a job lasts; a crashed worker's jobs are retried after it. */
   DELIVERY_JOB_LOCK_SECONDS: seconds(30),
 });

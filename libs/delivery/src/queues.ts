@@ -26,16 +26,16 @@ export interface QueueSettings {
   attempts: number;
   /** First retry delay; each next one doubles. */
   backoffMs: number;
-  /** Provider rate limit: at most `max` jobs per `durationMs` across all workers. */
-  limiter: { max: number; durationMs: number };
+  /** Which provider rate limit (messages per second across all workers, from configuration) applies. */
+  rateLimit: 'sms' | 'voice' | 'email';
 }
 
 /** Per-queue settings in one table. */
 export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
-  [QueueName.OtpSms]: { concurrency: 10, attempts: 5, backoffMs: 2000, limiter: { max: 50, durationMs: 1000 } },
-  [QueueName.OtpVoice]: { concurrency: 5, attempts: 4, backoffMs: 3000, limiter: { max: 10, durationMs: 1000 } },
-  [QueueName.OtpEmail]: { concurrency: 10, attempts: 6, backoffMs: 2000, limiter: { max: 14, durationMs: 1000 } },
-  [QueueName.Email]: { concurrency: 10, attempts: 8, backoffMs: 5000, limiter: { max: 14, durationMs: 1000 } },
+  [QueueName.OtpSms]: { concurrency: 20, attempts: 5, backoffMs: 2000, rateLimit: 'sms' },
+  [QueueName.OtpVoice]: { concurrency: 5, attempts: 4, backoffMs: 3000, rateLimit: 'voice' },
+  [QueueName.OtpEmail]: { concurrency: 20, attempts: 6, backoffMs: 2000, rateLimit: 'email' },
+  [QueueName.Email]: { concurrency: 10, attempts: 8, backoffMs: 5000, rateLimit: 'email' },
 };
 
 /**

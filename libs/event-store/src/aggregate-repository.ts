@@ -72,13 +72,18 @@ export class AggregateRepository {
   ) {}
 
   async load<A extends AnyAggregate>(type: AggregateClass<A>, id: string): Promise<A> {
+    return (await this.loadWithHistory(type, id)).aggregate;
+  }
+
+  /** The aggregate and the stored events it was built from (for callers that need an event's payload too). */
+  async loadWithHistory<A extends AnyAggregate>(type: AggregateClass<A>, id: string): Promise<{ aggregate: A; history: StoredEvent[] }> {
     const aggregate = new type(id);
-    const stored = await this.store.readStream(aggregate.streamId);
+    const history = await this.store.readStream(aggregate.streamId);
     aggregate.restore(
-      stored.map((e) => this.types.toDomain(e)),
-      stored.length > 0 ? stored[stored.length - 1].version : 0,
+      history.map((e) => this.types.toDomain(e)),
+      history.length > 0 ? history[history.length - 1].version : 0,
     );
-    return aggregate;
+    return { aggregate, history };
   }
 
   /**

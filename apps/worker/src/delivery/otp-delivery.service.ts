@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { AppConfig } from '@latchkey/config';
-import { AggregateRepository, EventStore, MetadataContext } from '@latchkey/event-store';
+import { AggregateRepository, ConcurrencyError, EventStore, MetadataContext } from '@latchkey/event-store';
 import {
   EmailChannel,
   PermanentDeliveryError,
@@ -81,11 +81,11 @@ export class OtpDelivery {
         this.sent.inc({ channel: accepted.channel, provider: accepted.provider, outcome: 'already_sent' });
         return 'already_sent';
       }
-      const login = await this.repository.load(Login, loginId);
+      // One read gives both the challenge's state and the event to send.
+      const { aggregate: login, history } = await this.repository.loadWithHistory(Login, loginId);
       if (login.deliveryOf(job.eventId) !== 'pending') return 'already_sent';
       if (login.status !== 'awaiting_otp') return 'stale'; // verified or abandoned meanwhile: nothing to send
-
-      const event = await this.store.readEvent(job.globalPosition, job.eventId);
+      const event = history.find((e) => e.id === job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
       const data = event.data as OtpResent['data'];
       const sealed = JSON.parse(this.box.decrypt(data.sealed, data.loginId)) as SealedCode;
@@ -94,7 +94,14 @@ export class OtpDelivery {
       await this.redis.set(OtpDelivery.acceptedKey(job.eventId), JSON.stringify({ ...accepted, channel: sealed.channel }), 'EX', ACCEPTED_TTL_SECONDS);
       this.latency.observe({ channel: sealed.channel }, (Date.now() - event.occurredAt.getTime()) / 1000);
       this.sent.inc({ channel: sealed.channel, provider: accepted.provider, outcome: 'sent' });
-      await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, sealed.channel, accepted.provider, accepted.providerMessageId));
+      // Usually nobody else wrote to the challenge meanwhile: append at the version just read;
+      // otherwise record it through the command, which takes turns with the other writers.
+      try {
+        if (login.recordDelivered(job.eventId, sealed.channel, accepted.provider, accepted.providerMessageId)) await this.repository.save(login);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, sealed.channel, accepted.provider, accepted.providerMessageId));
+      }
       this.logger.log(`code for challenge ${data.loginId} accepted by ${accepted.provider} (${sealed.channel})`);
       return 'sent';
     });

@@ -45,7 +45,7 @@ export function otpProcessorFor(queue: QueueName, config: AppConfig): OtpProcess
   const settings = QUEUE_SETTINGS[queue];
   @Processor(queue, {
     concurrency: settings.concurrency,
-    limiter: { max: settings.limiter.max, duration: settings.limiter.durationMs },
+    limiter: { max: config.delivery.ratePerSecond[settings.rateLimit], duration: 1000 },
     // A crashed worker's job comes back once its lock lapses; look for such jobs at a quarter of it.
     lockDuration: config.delivery.jobLockMs,
     stalledInterval: Math.max(1000, Math.floor(config.delivery.jobLockMs / 4)),

@@ -1,0 +1,216 @@
+import { InfobipPeer } from '../peers/infobip.peer';
+import { SesPeer } from '../peers/ses.peer';
+import {
+  TcpProxy,
+  builtEntry,
+  codeOf,
+  freePort,
+  runNode,
+  signUp,
+  startApi,
+  testEnvironment,
+  waitForStatus,
+  type RunningProcess,
+  type TestApi,
+} from '@latchkey/testing';
+
+/**
+ * Codes through the real worker to real HTTP peers (an Infobip-compatible server and
+ * aws-ses-v2-local), with the faults a delivery system meets: provider errors, a refusal,
+ * Redis going away, the worker killed mid-send, the relay replaying from the start. In every
+ * case no code is lost and none is sent twice.
+ */
+const LABEL = 'delivery_faults';
+let api: TestApi;
+let infobip: InfobipPeer;
+let ses: SesPeer;
+let redis: TcpProxy;
+let worker: RunningProcess | undefined;
+
+function workerEnv(): Record<string, string> {
+  return testEnvironment(api.database.url, LABEL, {
+    ...providerEnv(),
+    REDIS_URL: `redis://${redis.address.host}:${redis.address.port}`,
+    LOG_LEVEL: 'info',
+  });
+}
+
+function providerEnv(): Record<string, string> {
+  return {
+    SMS_PROVIDER: 'infobip',
+    VOICE_PROVIDER: 'infobip',
+    INFOBIP_BASE_URL: infobip.url,
+    INFOBIP_API_KEY: infobip.apiKey,
+    INFOBIP_SENDER: 'Latchkey',
+    EMAIL_PROVIDER: 'ses',
+    AWS_REGION: 'eu-west-1',
+    SES_ENDPOINT: ses.url,
+    EMAIL_FROM: 'no-reply@latchkey.test',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    DELIVERY_RETRY_DELAY_MS: '200',
+    DELIVERY_TIMEOUT_SECONDS: '2',
+    DELIVERY_JOB_LOCK_SECONDS: '4',
+  };
+}
+
+async function startWorker(): Promise<RunningProcess> {
+  const port = await freePort();
+  const process = runNode(builtEntry('apps/worker/src/main.js'), { ...workerEnv(), WORKER_PORT: String(port) });
+  expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`, 200, 20_000)).toBe(200);
+  return process;
+}
+
+async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; worker said:\n${worker?.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function events(challengeId: string, type: string) {
+  const { rows } = await api.pg.query(`SELECT data FROM events WHERE stream_id = $1 AND type = $2 ORDER BY version`, [`login-${challengeId}`, type]);
+  return rows.map((r) => r.data);
+}
+
+const digits = (phone: string) => phone.replace(/^\+/, '');
+
+beforeAll(async () => {
+  infobip = await InfobipPeer.start();
+  ses = await SesPeer.start();
+  redis = new TcpProxy('127.0.0.1', 6379);
+  await redis.start();
+  api = await startApi(LABEL, providerEnv());
+  worker = await startWorker();
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.close();
+  await redis?.stop();
+  await infobip?.stop();
+  await ses?.stop();
+});
+
+describe('codes reach the providers', () => {
+  it('by SMS and by voice, in the user language, to the user number, each once', async () => {
+    const user = await signUp(api.http, { phone: '+385981110001', locale: 'hr' });
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const code = await codeOf(api, login.body.challengeId);
+    const sms = await until(() => infobip.messages('sms').find((m) => m.to === digits('+385981110001')), 'the SMS');
+    expect(sms.text).toContain(code);
+    expect(sms.text).toMatch(/kôd/);
+    expect(sms.from).toBe('Latchkey');
+    await until(async () => (await events(login.body.challengeId, 'login.otp_delivered')).length === 1, 'OtpDelivered');
+
+    api.clock.advance(31);
+    await api.http.post('/auth/otp/resend').send({ challengeId: login.body.challengeId, channel: 'voice' }).expect(202);
+    const voiceCode = await codeOf(api, login.body.challengeId);
+    const call = await until(() => infobip.messages('voice').find((m) => m.to === digits('+385981110001')), 'the voice call');
+    expect(call.language).toBe('hr');
+    expect(call.text).toContain(voiceCode.split('').join(', '));
+    await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: voiceCode }).expect(200);
+    expect(infobip.messages().filter((m) => m.to === digits('+385981110001'))).toHaveLength(2);
+  });
+
+  it('by email through SES, with a text and an HTML body in the user language', async () => {
+    const user = await signUp(api.http, { locale: 'fr' });
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const code = await codeOf(api, login.body.challengeId);
+    const mail = await until(async () => (await ses.emails()).find((m) => m.destination.to.includes(user.email)), 'the email');
+    expect(mail.from).toContain('no-reply@latchkey.test');
+    expect(mail.subject).toBe('Votre code de vérification');
+    expect(mail.body.text).toContain(code);
+    expect(mail.body.html).toContain(code);
+    const status = await api.http.get(`/auth/otp/${login.body.challengeId}`).expect(200);
+    expect(['pending', 'delivered']).toContain(status.body.delivery);
+    await until(async () => (await api.http.get(`/auth/otp/${login.body.challengeId}`)).body.delivery === 'delivered', 'delivery: delivered');
+  });
+});
+
+describe('faults: no code lost, none sent twice', () => {
+  it('retries a provider answering 500 three times, then delivers once', async () => {
+    const phone = '+385981110002';
+    const user = await signUp(api.http, { phone });
+    infobip.failNext(3, 'server-error');
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const sms = await until(() => infobip.messages('sms').find((m) => m.to === digits(phone)), 'the SMS after three 500s');
+    expect(sms.text).toContain(await codeOf(api, login.body.challengeId));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(1);
+    expect(await events(login.body.challengeId, 'login.otp_delivered')).toHaveLength(1);
+    expect(await events(login.body.challengeId, 'login.delivery_failed')).toEqual([]);
+  });
+
+  it('records a refusal (400) as DeliveryFailed and sends a new code on the next channel at once', async () => {
+    const phone = '+385981110003';
+    const user = await signUp(api.http, { phone });
+    infobip.failNext(1, 'bad-request');
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    expect(login.body.channel).toBe('sms');
+    const [failed] = await until(async () => {
+      const found = await events(login.body.challengeId, 'login.delivery_failed');
+      return found.length > 0 ? found : undefined;
+    }, 'DeliveryFailed');
+    expect(failed).toMatchObject({ channel: 'sms', reason: expect.stringContaining('rejected') });
+    const call = await until(() => infobip.messages('voice').find((m) => m.to === digits(phone)), 'the fallback voice call');
+    const code = await codeOf(api, login.body.challengeId);
+    expect(call.text).toContain(code.split('').join(', '));
+    const status = await api.http.get(`/auth/otp/${login.body.challengeId}`).expect(200);
+    expect(status.body).toMatchObject({ channel: 'voice', availableChannels: ['voice', 'email'] });
+    await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(200);
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toEqual([]);
+  });
+
+  it('delivers a code committed while Redis is away once Redis is back (10 s later)', async () => {
+    const phone = '+385981110004';
+    const user = await signUp(api.http, { phone });
+    await redis.cut();
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    await new Promise((r) => setTimeout(r, 10_000));
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toEqual([]);
+    await redis.start();
+    const sms = await until(() => infobip.messages('sms').find((m) => m.to === digits(phone)), 'the SMS after Redis came back', 30_000);
+    expect(sms.text).toContain(await codeOf(api, login.body.challengeId));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(1);
+  });
+
+  it('delivers once after the worker is killed (SIGKILL) in the middle of a send', async () => {
+    const phone = '+385981110005';
+    const user = await signUp(api.http, { phone });
+    const calls = infobip.callCount();
+    infobip.failNext(1, 'hang');
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    await until(() => infobip.callCount() > calls, 'the send to start');
+    await worker!.stop('SIGKILL');
+    worker = await startWorker();
+    const sms = await until(() => infobip.messages('sms').find((m) => m.to === digits(phone)), 'the SMS from the new worker', 30_000);
+    expect(sms.text).toContain(await codeOf(api, login.body.challengeId));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(1);
+    expect(await events(login.body.challengeId, 'login.otp_delivered')).toHaveLength(1);
+  });
+
+  it('sends nothing again when the relay restarts from checkpoint 0', async () => {
+    const before = infobip.messages().length;
+    const mailsBefore = (await ses.emails()).length;
+    const deliveredBefore = (await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE type = 'login.otp_delivered'`)).rows[0].n;
+    expect(before).toBeGreaterThan(3);
+    await worker!.stop();
+    await api.pg.query(`UPDATE subscriptions SET last_transaction_id = '0', last_position = 0 WHERE name = 'relay'`);
+    worker = await startWorker();
+    await until(async () => {
+      const { rows } = await api.pg.query(`SELECT last_position FROM subscriptions WHERE name = 'relay'`);
+      const { rows: last } = await api.pg.query(`SELECT max(global_position) AS p FROM events`);
+      return Number(rows[0].last_position) >= Number(last[0].p);
+    }, 'the relay to replay everything');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(infobip.messages()).toHaveLength(before);
+    expect(await ses.emails()).toHaveLength(mailsBefore);
+    expect((await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE type = 'login.otp_delivered'`)).rows[0].n).toBe(deliveredBefore);
+  });
+});
