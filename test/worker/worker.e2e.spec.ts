@@ -25,3 +25,44 @@ describe('worker process', () => {
     }
   });
 });
+
+describe('worker start-up checks', () => {
+  it('warns when Redis may evict keys (BullMQ would lose queued deliveries)', async () => {
+    const { spawn } = await import('node:child_process');
+    const redisPort = await freePort();
+    const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], {
+      stdio: 'ignore',
+    });
+    const database = await createTestDatabase('worker_policy');
+    const port = await freePort();
+    const worker = runNode(
+      builtEntry('apps/worker/src/main.js'),
+      testEnvironment(database.url, 'worker_policy', { WORKER_PORT: String(port), LOG_LEVEL: 'info', REDIS_URL: `redis://127.0.0.1:${redisPort}` }),
+    );
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`, 200, 20_000)).toBe(200);
+      expect(worker.stdout()).toMatch(/maxmemory-policy is \\"allkeys-lru\\", not \\"noeviction\\"/);
+      expect(worker.stdout()).toMatch(/serving queues otp-sms, otp-voice, otp-email, email/);
+    } finally {
+      await worker.stop();
+      redis.kill();
+      await dropDatabase(database.name);
+    }
+  });
+
+  it('serves only the queues WORKER_QUEUES names', async () => {
+    const database = await createTestDatabase('worker_queues');
+    const port = await freePort();
+    const worker = runNode(
+      builtEntry('apps/worker/src/main.js'),
+      testEnvironment(database.url, 'worker_queues', { WORKER_PORT: String(port), LOG_LEVEL: 'info', WORKER_QUEUES: 'otp-email' }),
+    );
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`, 200, 20_000)).toBe(200);
+      expect(worker.stdout()).toMatch(/serving queues otp-email"/);
+    } finally {
+      await worker.stop();
+      await dropDatabase(database.name);
+    }
+  });
+});
