@@ -17,6 +17,7 @@ describe('projections:rebuild on the identity read models', () => {
       devices: 'SELECT * FROM read.devices ORDER BY id',
       sessions: 'SELECT * FROM read.sessions ORDER BY id',
       refresh_tokens: 'SELECT * FROM read.refresh_tokens ORDER BY token_hash',
+      reset_tokens: 'SELECT * FROM read.reset_tokens ORDER BY token_hash',
     };
     const out: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(tables)) out[name] = (await api.pg.query(sql)).rows;
@@ -41,11 +42,18 @@ describe('projections:rebuild on the identity read models', () => {
       const pending = await api.http.post('/auth/login').send({ login: user.username, password: user.password }).expect(200);
       if (pending.body.status === 'otp_required') await codeOf(api, pending.body.challengeId);
       await api.http.post('/auth/login').send({ login: user.email, password: 'wrong password, sorry' }).expect(401);
+      await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
+      await api.http.post('/auth/password/forgot').send({ login: user.username }).expect(202);
+    }
+    // The links are issued after the 202; wait until all eight are there.
+    for (let i = 0; i < 100 && (await api.pg.query(`SELECT count(*)::int AS n FROM read.reset_tokens`)).rows[0].n < 8; i++) {
+      await new Promise((r) => setTimeout(r, 50));
     }
     const before = await snapshot();
     expect(before.users).toHaveLength(4);
     expect(before.devices.length).toBeGreaterThanOrEqual(4);
     expect(before.sessions.length).toBeGreaterThanOrEqual(8);
+    expect(before.reset_tokens).toHaveLength(8);
 
     await api.pg.query(`UPDATE read.users SET locale = 'fr'`);
     await api.pg.query(`DELETE FROM read.refresh_tokens`);
@@ -53,7 +61,7 @@ describe('projections:rebuild on the identity read models', () => {
     const { code } = await run.exited;
     expect(run.stderr()).toBe('');
     expect(code).toBe(0);
-    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions\)/);
+    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions, reset-tokens\)/);
     expect(await snapshot()).toEqual(before);
   });
 });

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
 import { PlatformModule } from '@latchkey/platform';
 import { SecurityModule } from '@latchkey/security';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { domainProblems } from './problems';
 
@@ -11,7 +12,7 @@ export class ApiModule {
   static forRoot(config: AppConfig, extra: (Type | DynamicModule)[] = []): DynamicModule {
     return {
       module: ApiModule,
-      imports: [PlatformModule.forRoot(config, { app: 'api', problems: domainProblems }), SecurityModule.forRoot(), AuthModule, ...extra],
+      imports: [PlatformModule.forRoot(config, { app: 'api', problems: domainProblems }), SecurityModule.forRoot(), AuthModule, AdminModule, ...extra],
     };
   }
 }

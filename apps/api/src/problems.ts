@@ -34,4 +34,6 @@ export const domainProblems: DomainProblemMap = {
   invalid_token: problem('invalid-token', 'The token is not valid', 401),
   invalid_access_token: problem('unauthorized', 'Authentication is required', 401),
   hashing_busy: problem('unavailable', 'Too many logins in progress; try again shortly', 503),
+  reset_throttled: rateLimited,
+  invalid_reset_token: problem('invalid-reset-token', 'The link is not valid (unknown, used, replaced by a newer one, or expired)', 400),
 };

@@ -7,7 +7,8 @@ import { PlatformModule } from '@latchkey/platform';
 import { SecurityModule } from '@latchkey/security';
 import Redis from 'ioredis';
 import { OtpDelivery } from './delivery/otp-delivery.service';
-import { OTP_QUEUES, otpProcessorFor } from './delivery/otp.processors';
+import { DELIVERY_QUEUES, processorFor } from './delivery/delivery.processors';
+import { ResetEmailDelivery } from './delivery/reset-email-delivery.service';
 import { OutboxRelay } from './relay/outbox-relay.service';
 import { SERVED_QUEUES, WorkerLifecycle } from './worker-lifecycle.service';
 
@@ -24,7 +25,7 @@ export class WorkerModule {
     const base = [PlatformModule.forRoot(config, { app: 'worker' }), IdentityModelModule];
     if (options.loops === false) return { module: WorkerModule, imports: base };
     const served = servedQueues(config);
-    const processors = OTP_QUEUES.filter((queue) => served.includes(queue)).map((queue) => otpProcessorFor(queue, config));
+    const processors = DELIVERY_QUEUES.filter((queue) => served.includes(queue)).map((queue) => processorFor(queue, config));
     return {
       module: WorkerModule,
       imports: [
@@ -37,12 +38,13 @@ export class WorkerModule {
           connection: new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true }),
           prefix: bullPrefix(config.redis.prefix),
         }),
-        // Every OTP queue is registered (the relay enqueues to all); only served ones get a processor.
-        BullModule.registerQueue(...OTP_QUEUES.map((name) => ({ name }))),
+        // Every queue is registered (the relay enqueues to all); only served ones get a processor.
+        BullModule.registerQueue(...DELIVERY_QUEUES.map((name) => ({ name }))),
       ],
       providers: [
         OutboxRelay,
         OtpDelivery,
+        ResetEmailDelivery,
         ...processors,
         { provide: SERVED_QUEUES, useValue: { served, registrations: processors.map((p) => p.registration) } },
         WorkerLifecycle,

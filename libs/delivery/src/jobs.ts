@@ -3,6 +3,7 @@ import { QueueName } from './queues';
 /** Every job type, and the queues it can be routed to. */
 export const JOB_ROUTES: Record<string, readonly QueueName[]> = {
   'deliver-otp': [QueueName.OtpSms, QueueName.OtpVoice, QueueName.OtpEmail],
+  'send-email': [QueueName.Email],
 };
 
 export interface JobHandlerRegistration {

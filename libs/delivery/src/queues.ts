@@ -20,6 +20,10 @@ export interface DeliverOtpJob {
 }
 
 export const JOB_DELIVER_OTP = 'deliver-otp';
+export const JOB_SEND_EMAIL = 'send-email';
+
+/** Every delivery job points at the event that asked for it. */
+export type EventJob = DeliverOtpJob;
 
 export interface QueueSettings {
   concurrency: number;

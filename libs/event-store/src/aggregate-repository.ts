@@ -122,9 +122,9 @@ export class AggregateRepository {
    * adds through the unit of work is saved atomically when it returns; what it returns is
    * handed back after the commit (so a failure outcome can be recorded, then reported).
    */
-  async exclusive<R>(lockKey: string, work: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+  async exclusive<R>(lockKeys: string | readonly string[], work: (uow: UnitOfWork) => Promise<R>): Promise<R> {
     return this.retrying(() =>
-      this.store.exclusive([lockKey], async (session) => {
+      this.store.exclusive(typeof lockKeys === 'string' ? [lockKeys] : lockKeys, async (session) => {
         const uow = new UnitOfWork(session, this.types);
         const result = await work(uow);
         await uow.commit();

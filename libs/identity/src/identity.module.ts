@@ -22,19 +22,26 @@ import { SessionIssuer } from './session/session-issuer';
 import { SESSION_EVENTS } from './session/session.events';
 import { SessionsProjector } from './session/sessions.projector';
 import { IdentityReadModels } from './shared/read-models';
+import { CompleteResetHandler } from './password-reset/commands/complete-reset/complete-reset.handler';
+import { RecordResetEmailFailedHandler, RecordResetEmailSentHandler } from './password-reset/commands/record-email/record-email.handler';
+import { AdminResetHandler, RequestResetHandler } from './password-reset/commands/request-reset/request-reset.handler';
+import { RESET_EVENTS } from './password-reset/password-reset.events';
+import { ResetIssuer } from './password-reset/reset-issuer';
+import { ResetTokensProjector } from './password-reset/reset-tokens.projector';
+import { CreateUserHandler } from './user/commands/create-user/create-user.handler';
 import { ChangePreferencesHandler } from './user/commands/change-preferences/change-preferences.handler';
 import { GetMeHandler } from './user/queries/get-me.query';
 import { USER_EVENTS } from './user/user.events';
 import { UsersProjector } from './user/users.projector';
 
-export const IDENTITY_EVENTS = [...ACCOUNT_EVENTS, ...USER_EVENTS, ...DEVICE_EVENTS, ...LOGIN_EVENTS, ...SESSION_EVENTS];
+export const IDENTITY_EVENTS = [...ACCOUNT_EVENTS, ...USER_EVENTS, ...DEVICE_EVENTS, ...LOGIN_EVENTS, ...SESSION_EVENTS, ...RESET_EVENTS];
 
 /** Its events and read models only: what the worker and scripts need to read and rebuild. */
 @Module({
   imports: [
     EventStoreModule.forFeature({
       events: IDENTITY_EVENTS,
-      inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector],
+      inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector, ResetTokensProjector],
     }),
   ],
   providers: [IdentityReadModels],
@@ -61,6 +68,11 @@ export class IdentityModelModule {}
     GetMeHandler,
     ListDevicesHandler,
     GetChallengeHandler,
+    ResetIssuer,
+    RequestResetHandler,
+    AdminResetHandler,
+    CompleteResetHandler,
+    CreateUserHandler,
   ],
   exports: [IdentityModelModule],
 })
@@ -69,7 +81,7 @@ export class IdentityModule {}
 /** What the delivery worker needs of the domain: recording results, issuing fallback codes. */
 @Module({
   imports: [IdentityModelModule],
-  providers: [OtpIssuer, RecordOtpDeliveredHandler, RecordOtpFailedHandler],
+  providers: [OtpIssuer, RecordOtpDeliveredHandler, RecordOtpFailedHandler, RecordResetEmailSentHandler, RecordResetEmailFailedHandler],
   exports: [IdentityModelModule],
 })
 export class IdentityDeliveryModule {}

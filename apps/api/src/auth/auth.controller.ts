@@ -3,7 +3,9 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig } from '@latchkey/config';
 import {
+  CompleteResetCommand,
   GetChallengeQuery,
+  RequestResetCommand,
   LogoutCommand,
   PasswordLoginCommand,
   RefreshSessionCommand,
@@ -17,7 +19,7 @@ import {
 } from '@latchkey/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext, setDeviceCookie } from './client-context';
-import { LoginDto, RefreshTokenDto, ResendOtpDto, SelectAccountDto, SignUpDto, VerifyOtpDto } from './dto/auth.dto';
+import { ForgotPasswordDto, LoginDto, RefreshTokenDto, ResendOtpDto, ResetPasswordDto, SelectAccountDto, SignUpDto, VerifyOtpDto } from './dto/auth.dto';
 import { ApiLoginResult, ApiProblems } from './openapi';
 import { uuidParam } from './uuid-param';
 
@@ -102,6 +104,28 @@ export class AuthController {
   @ApiProblems(400)
   async logout(@Body() body: RefreshTokenDto): Promise<void> {
     await this.commands.execute(new LogoutCommand(body.refreshToken));
+  }
+
+  @Post('password/forgot')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Send a reset link to the user with this email or username, if there is one (always 202)',
+    description: 'The email goes out after the answer, so neither the status nor the timing tells whether the login exists. More than 20 requests per hour from one IP: 429.',
+  })
+  @ApiProblems(400, 429)
+  async forgotPassword(@Body() body: ForgotPasswordDto, @Req() req: FastifyRequest): Promise<void> {
+    await this.commands.execute(new RequestResetCommand(body.login, req.ip ?? null));
+  }
+
+  @Post('password/reset')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Set a new password with the token of a reset or invitation link',
+    description: 'The link works once, until it expires, and only while it is the newest of the user. All sessions of the user end; the user is not logged in.',
+  })
+  @ApiProblems(400, 422)
+  async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
+    await this.commands.execute(new CompleteResetCommand(body.token, body.newPassword));
   }
 
   private answer(result: LoginResult, res: FastifyReply): LoginResult {

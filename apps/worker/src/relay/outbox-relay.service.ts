@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { EventStore, Subscription, type StoredEvent } from '@latchkey/event-store';
-import { JOB_DELIVER_OTP, QueueName, jobOptions, otpQueueFor, type DeliverOtpJob } from '@latchkey/delivery';
-import { OtpChallengeIssued, OtpResent } from '@latchkey/identity';
+import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, QueueName, jobOptions, otpQueueFor, type DeliverOtpJob } from '@latchkey/delivery';
+import { OtpChallengeIssued, OtpResent, ResetRequested } from '@latchkey/identity';
 import type { Queue } from 'bullmq';
 
 export const RELAY_SUBSCRIPTION = 'relay';
@@ -25,6 +25,7 @@ export class OutboxRelay {
     @InjectQueue(QueueName.OtpSms) private readonly otpSms: Queue,
     @InjectQueue(QueueName.OtpVoice) private readonly otpVoice: Queue,
     @InjectQueue(QueueName.OtpEmail) private readonly otpEmail: Queue,
+    @InjectQueue(QueueName.Email) private readonly email: Queue,
   ) {}
 
   start(): void {
@@ -46,13 +47,19 @@ export class OutboxRelay {
   private async relay(events: readonly StoredEvent[]): Promise<void> {
     const byQueue = new Map<Queue, { name: string; data: DeliverOtpJob; opts: ReturnType<typeof jobOptions> }[]>();
     for (const event of events) {
-      if (event.type !== OtpChallengeIssued.type && event.type !== OtpResent.type) continue;
-      const channel = (event.data as OtpResent['data']).channel;
-      const queueName = otpQueueFor(channel);
+      let queueName: QueueName;
+      let jobName: string;
+      if (event.type === OtpChallengeIssued.type || event.type === OtpResent.type) {
+        queueName = otpQueueFor((event.data as OtpResent['data']).channel);
+        jobName = JOB_DELIVER_OTP;
+      } else if (event.type === ResetRequested.type) {
+        queueName = QueueName.Email;
+        jobName = JOB_SEND_EMAIL;
+      } else continue;
       const queue = this.queue(queueName);
       const jobs = byQueue.get(queue) ?? [];
       jobs.push({
-        name: JOB_DELIVER_OTP,
+        name: jobName,
         data: {
           eventId: event.id,
           globalPosition: event.globalPosition,
@@ -76,8 +83,10 @@ export class OutboxRelay {
         return this.otpSms;
       case QueueName.OtpVoice:
         return this.otpVoice;
-      default:
+      case QueueName.OtpEmail:
         return this.otpEmail;
+      default:
+        return this.email;
     }
   }
 }

@@ -33,7 +33,8 @@ export class DevicesProjector implements Projection {
         }
         case TwoFactorSkipped.type: {
           const d = event.data as TwoFactorSkipped['data'];
-          if (d.deviceId) await sql.query(`UPDATE read.devices SET last_used_at = $2 WHERE id = $1`, [d.deviceId, event.occurredAt]);
+          // greatest(): logins on one device commit in any order; the latest time wins, live and in a rebuild.
+          if (d.deviceId) await sql.query(`UPDATE read.devices SET last_used_at = greatest(last_used_at, $2) WHERE id = $1`, [d.deviceId, event.occurredAt]);
           break;
         }
       }

@@ -33,3 +33,7 @@ export class SelectionNotFoundError extends domainError('selection_not_found', '
 export class InvalidRefreshTokenError extends domainError('invalid_token', 'the token is not valid') {}
 export class NotFoundError extends domainError('not_found', 'not found') {}
 export class InvalidPhoneError extends domainError('invalid_phone', 'phone must be in E.164') {}
+/** Unknown, used, superseded or expired: one answer for all, so a link's history is not revealed. */
+export class InvalidResetTokenError extends domainError('invalid_reset_token', 'the reset link is not valid') {}
+/** details.retryAfterSeconds */
+export class ResetThrottledError extends domainError('reset_throttled', 'too many reset requests from this address') {}

@@ -54,6 +54,11 @@ const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", ref
 export class IdentityReadModels {
   constructor(private readonly db: ReadSql) {}
 
+  /** The pool-level `Sql` these queries use by default. */
+  get sql(): Sql {
+    return this.db;
+  }
+
   /** Users in every account with this email, at most `limit` (an email may exist in several accounts). */
   async usersByEmail(normalizedEmail: string, limit: number, sql: Sql = this.db): Promise<UserRow[]> {
     return sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM read.users WHERE email_normalized = $1 ORDER BY created_at LIMIT $2`, [
@@ -133,8 +138,8 @@ export class IdentityReadModels {
     };
   }
 
-  async activeSessionIds(userId: string): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }>(`SELECT id FROM read.sessions WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+  async activeSessionIds(userId: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await sql.query<{ id: string }>(`SELECT id FROM read.sessions WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
     return rows.map((r) => r.id);
   }
 }

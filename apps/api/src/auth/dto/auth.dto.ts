@@ -128,3 +128,28 @@ export class UpdateMeDto {
   @MaxLength(32)
   phone?: string | null;
 }
+
+export class ForgotPasswordDto {
+  @ApiProperty({ description: 'email or username' })
+  @IsString()
+  @Length(1, 320)
+  login!: string;
+
+  @ApiPropertyOptional({ description: 'interface language; the email is written in the user preferred language' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(35)
+  locale?: string;
+}
+
+export class ResetPasswordDto {
+  @ApiProperty({ description: 'the token from the reset or invitation link' })
+  @IsString()
+  @Length(1, 512)
+  token!: string;
+
+  @ApiProperty({ description: '10-256 characters, not a common password, not the email or username' })
+  @IsString()
+  @MaxLength(4096)
+  newPassword!: string;
+}

@@ -1,0 +1,82 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger, type Type } from '@nestjs/common';
+import type { AppConfig } from '@latchkey/config';
+import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_ROUTES, QUEUE_SETTINGS, QueueName, type EventJob, type JobHandlerRegistration } from '@latchkey/delivery';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { OtpDelivery, type DeliveryOutcome } from './otp-delivery.service';
+import { ResetEmailDelivery } from './reset-email-delivery.service';
+
+/** What a job type needs: sending, and recording that it will not be sent. */
+interface JobHandler {
+  deliver(job: EventJob): Promise<DeliveryOutcome>;
+  fail(job: EventJob, reason: string): Promise<void>;
+}
+
+/**
+ * One queue's worker. Transient provider errors go back to BullMQ (exponential back-off); a
+ * permanent refusal, or the last attempt failing, is recorded (for codes: DeliveryFailed, which
+ * sends a new code on the next channel) and ends the job as failed (kept for inspection).
+ */
+abstract class DeliveryProcessor extends WorkerHost {
+  private readonly logger = new Logger('DeliveryProcessor');
+  private readonly handlers: Record<string, JobHandler>;
+
+  constructor(otp: OtpDelivery, email: ResetEmailDelivery) {
+    super();
+    this.handlers = {
+      [JOB_DELIVER_OTP]: { deliver: (job) => otp.deliver(job), fail: async (job, reason) => otp.fail(job, await otp.channelOf(job), reason) },
+      [JOB_SEND_EMAIL]: { deliver: (job) => email.deliver(job), fail: (job, reason) => email.fail(job, reason) },
+    };
+  }
+
+  async process(job: Job<EventJob>): Promise<DeliveryOutcome> {
+    const handler = this.handlers[job.name];
+    if (!handler) throw new UnrecoverableError(`no handler for job type ${job.name}`);
+    try {
+      return await handler.deliver(job.data);
+    } catch (error) {
+      const permanent = OtpDelivery.isPermanent(error);
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const reason = (error as { reason?: string }).reason ?? (error as Error).name ?? 'error';
+      if (permanent || lastAttempt) {
+        await handler.fail(job.data, permanent ? reason : `retries_exhausted:${reason}`);
+        throw new UnrecoverableError(`not delivered: ${reason}`);
+      }
+      this.logger.warn(`delivery of ${job.data.eventId} failed (${reason}), attempt ${job.attemptsMade + 1} of ${job.opts.attempts}; retrying`);
+      throw error;
+    }
+  }
+}
+
+export type DeliveryProcessorClass = Type<WorkerHost> & { registration: JobHandlerRegistration };
+
+/**
+ * The processor class of one queue, with worker options from the settings table and the
+ * configuration (made per app, because decorators are evaluated before configuration exists).
+ */
+export function processorFor(queue: QueueName, config: AppConfig): DeliveryProcessorClass {
+  const settings = QUEUE_SETTINGS[queue];
+  @Processor(queue, {
+    concurrency: settings.concurrency,
+    limiter: { max: config.delivery.ratePerSecond[settings.rateLimit], duration: 1000 },
+    // A crashed worker's job comes back once its lock lapses; look for such jobs at a quarter of it.
+    lockDuration: config.delivery.jobLockMs,
+    stalledInterval: Math.max(1000, Math.floor(config.delivery.jobLockMs / 4)),
+  })
+  @Injectable()
+  class QueueProcessor extends DeliveryProcessor {
+    static readonly registration: JobHandlerRegistration = {
+      queue,
+      jobTypes: Object.entries(JOB_ROUTES)
+        .filter(([, queues]) => queues.includes(queue))
+        .map(([jobType]) => jobType),
+    };
+    constructor(otp: OtpDelivery, email: ResetEmailDelivery) {
+      super(otp, email);
+    }
+  }
+  Object.defineProperty(QueueProcessor, 'name', { value: `DeliveryProcessor[${queue}]` });
+  return QueueProcessor;
+}
+
+export const DELIVERY_QUEUES = [QueueName.OtpSms, QueueName.OtpVoice, QueueName.OtpEmail, QueueName.Email] as const;

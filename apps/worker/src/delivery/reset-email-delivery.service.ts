@@ -1,0 +1,85 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { AppConfig } from '@latchkey/config';
+import { AggregateRepository, ConcurrencyError, MetadataContext } from '@latchkey/event-store';
+import { EmailChannel, render, type Accepted, type EventJob } from '@latchkey/delivery';
+import {
+  IdentityReadModels,
+  PasswordReset,
+  RecordResetEmailFailedCommand,
+  RecordResetEmailSentCommand,
+  type ResetRequested,
+  type SealedResetLink,
+} from '@latchkey/identity';
+import { InjectRedis } from '@latchkey/platform';
+import { SecretBox } from '@latchkey/security';
+import type Redis from 'ioredis';
+import { UndeliverableError, type DeliveryOutcome } from './otp-delivery.service';
+
+const ACCEPTED_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * Sends one reset or invitation email, at most once (same scheme as codes: the provider's
+ * acceptance is remembered in Redis before anything else, then `reset.email_sent` is recorded).
+ * The link's host is PUBLIC_WEB_URL, never anything from a request.
+ */
+@Injectable()
+export class ResetEmailDelivery {
+  private readonly logger = new Logger(ResetEmailDelivery.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repository: AggregateRepository,
+    private readonly commands: CommandBus,
+    private readonly read: IdentityReadModels,
+    private readonly box: SecretBox,
+    private readonly context: MetadataContext,
+    @InjectRedis() private readonly redis: Redis,
+    private readonly email: EmailChannel,
+  ) {}
+
+  static acceptedKey(eventId: string): string {
+    return `delivery:accepted:${eventId}`;
+  }
+
+  async deliver(job: EventJob): Promise<DeliveryOutcome> {
+    return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+      const resetId = job.streamId.replace(/^reset-/, '');
+      const remembered = await this.redis.get(ResetEmailDelivery.acceptedKey(job.eventId));
+      if (remembered) {
+        const accepted = JSON.parse(remembered) as Accepted;
+        await this.commands.execute(new RecordResetEmailSentCommand(resetId, job.eventId, accepted.provider, accepted.providerMessageId));
+        return 'already_sent';
+      }
+      const { aggregate: reset, history } = await this.repository.loadWithHistory(PasswordReset, resetId);
+      if (reset.emailState !== 'pending') return 'already_sent';
+      const event = history.find((e) => e.id === job.eventId);
+      if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
+      const data = event.data as ResetRequested['data'];
+      const sealed = JSON.parse(this.box.decrypt(data.sealed, resetId)) as SealedResetLink;
+      const expiresInSeconds = Math.max(60, Math.round((new Date(data.expiresAt).getTime() - event.occurredAt.getTime()) / 1000));
+      const link = `${this.config.publicWebUrl}/${sealed.kind === 'invitation' ? 'set-password' : 'reset-password'}?token=${encodeURIComponent(sealed.token)}`;
+      const content =
+        sealed.kind === 'invitation'
+          ? render('invitation-email', sealed.locale, { link, expiresInSeconds, accountName: (await this.read.accountNames([data.accountId])).get(data.accountId)?.name })
+          : render('password-reset-email', sealed.locale, { link, expiresInSeconds });
+      const accepted = await this.email.send({ to: sealed.email, ...content, idempotencyKey: job.eventId });
+      await this.redis.set(ResetEmailDelivery.acceptedKey(job.eventId), JSON.stringify(accepted), 'EX', ACCEPTED_TTL_SECONDS);
+      try {
+        if (reset.recordSent(job.eventId, accepted.provider, accepted.providerMessageId)) await this.repository.save(reset);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        await this.commands.execute(new RecordResetEmailSentCommand(resetId, job.eventId, accepted.provider, accepted.providerMessageId));
+      }
+      this.logger.log(`${sealed.kind} email for ${resetId} accepted by ${accepted.provider}`);
+      return 'sent';
+    });
+  }
+
+  async fail(job: EventJob, reason: string): Promise<void> {
+    await this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+      await this.commands.execute(new RecordResetEmailFailedCommand(job.streamId.replace(/^reset-/, ''), job.eventId, reason));
+      this.logger.warn(`reset email ${job.eventId} not delivered (${reason})`);
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { Command } from '@nestjs/cqrs';
+
+/** "Forgot your password?": answered 202 whatever happens, unless the caller's IP floods us. */
+export class RequestResetCommand extends Command<void> {
+  constructor(
+    readonly login: string,
+    readonly ip: string | null,
+  ) {
+    super();
+  }
+}
+
+/** An account admin resets a user of their own account. */
+export class AdminResetCommand extends Command<void> {
+  constructor(
+    readonly accountId: string,
+    readonly adminId: string,
+    readonly userId: string,
+  ) {
+    super();
+  }
+}

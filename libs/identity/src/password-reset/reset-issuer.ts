@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@latchkey/config';
+import { Clock, IdGenerator } from '@latchkey/event-store';
+import { RateLimiter, SecretBox, randomToken, sha256 } from '@latchkey/security';
+import type { UserRow } from '../shared/read-models';
+import { PasswordReset } from './password-reset.aggregate';
+import type { RESET_INITIATORS } from './password-reset.events';
+
+/** Reset emails one user may receive per hour, whoever asks (the user, an admin). */
+export const RESET_EMAILS_PER_USER_PER_HOUR = 3;
+/** How long an invitation's set-password link works. */
+export const INVITATION_TTL_SECONDS = 72 * 3600;
+
+/**
+ * The lock every change to a user's reset links takes: "a newer link replaces the older ones"
+ * must mean the same order live and in a rebuild, so these changes never run side by side.
+ */
+export const resetsOfUser = (userId: string) => `resets-of-${userId}`;
+
+/** What the email worker finds when it opens a reset's sealed box. */
+export interface SealedResetLink {
+  token: string;
+  email: string;
+  locale: string;
+  kind: 'reset' | 'invitation';
+}
+
+/**
+ * Issues reset and invitation links: 256 random bits, only the SHA-256 kept, the token sealed
+ * for the email worker. Counts against the user's hourly allowance of reset emails (invitations
+ * excepted); past it the request is recorded as blocked and nothing is sent.
+ */
+@Injectable()
+export class ResetIssuer {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly box: SecretBox,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  async issue(user: UserRow, initiatedBy: (typeof RESET_INITIATORS)[number], adminId: string | null = null): Promise<PasswordReset> {
+    const reset = new PasswordReset(this.ids.next());
+    if (initiatedBy !== 'invitation') {
+      const allowance = await this.limiter.hit(`reset-emails:user:${user.id}`, RESET_EMAILS_PER_USER_PER_HOUR, 3600);
+      if (!allowance.allowed) {
+        reset.block(user.id);
+        return reset;
+      }
+    }
+    const token = randomToken();
+    const ttl = initiatedBy === 'invitation' ? INVITATION_TTL_SECONDS : this.config.resetTokenTtlSeconds;
+    const sealed: SealedResetLink = { token, email: user.email, locale: user.locale, kind: initiatedBy === 'invitation' ? 'invitation' : 'reset' };
+    reset.request({
+      userId: user.id,
+      accountId: user.accountId,
+      initiatedBy,
+      adminId,
+      tokenHash: sha256(token),
+      sealed: this.box.encrypt(JSON.stringify(sealed), reset.id),
+      expiresAt: new Date(this.clock.now().getTime() + ttl * 1000).toISOString(),
+    });
+    return reset;
+  }
+}
