@@ -1,3 +1,4 @@
+import { AsyncProjectionRunner } from '@latchkey/event-store';
 import { builtEntry, codeOf, loginWithCode, runNode, signUp, startApi, testEnvironment, type TestApi } from '@latchkey/testing';
 
 /** The identity read models, rebuilt from the events of real sign-ups, logins, devices and sessions, equal the ones kept inline. */
@@ -6,9 +7,13 @@ describe('projections:rebuild on the identity read models', () => {
 
   beforeAll(async () => {
     api = await startApi('rebuild_identity');
+    api.app.get(AsyncProjectionRunner).start({ idleDelayMs: 20 });
   });
 
-  afterAll(() => api.close());
+  afterAll(async () => {
+    await api.app.get(AsyncProjectionRunner).stop();
+    await api.close();
+  });
 
   async function snapshot(): Promise<Record<string, unknown[]>> {
     const tables: Record<string, string> = {
@@ -18,6 +23,7 @@ describe('projections:rebuild on the identity read models', () => {
       sessions: 'SELECT * FROM read.sessions ORDER BY id',
       refresh_tokens: 'SELECT * FROM read.refresh_tokens ORDER BY token_hash',
       reset_tokens: 'SELECT * FROM read.reset_tokens ORDER BY token_hash',
+      audit_log: 'SELECT * FROM read.audit_log ORDER BY global_position',
     };
     const out: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(tables)) out[name] = (await api.pg.query(sql)).rows;
@@ -49,7 +55,16 @@ describe('projections:rebuild on the identity read models', () => {
     for (let i = 0; i < 100 && (await api.pg.query(`SELECT count(*)::int AS n FROM read.reset_tokens`)).rows[0].n < 8; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    // The audit log is async: let it catch up with the last event first.
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await api.pg.query(
+        `SELECT (SELECT max(global_position) FROM events) AS last, (SELECT last_position FROM subscriptions WHERE name = 'projection:audit-log') AS seen`,
+      );
+      if (rows[0].seen !== null && Number(rows[0].seen) >= Number(rows[0].last)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const before = await snapshot();
+    expect(before.audit_log.length).toBeGreaterThan(40);
     expect(before.users).toHaveLength(4);
     expect(before.devices.length).toBeGreaterThanOrEqual(4);
     expect(before.sessions.length).toBeGreaterThanOrEqual(8);
@@ -57,11 +72,12 @@ describe('projections:rebuild on the identity read models', () => {
 
     await api.pg.query(`UPDATE read.users SET locale = 'fr'`);
     await api.pg.query(`DELETE FROM read.refresh_tokens`);
+    await api.pg.query(`DELETE FROM read.audit_log WHERE global_position % 2 = 0`);
     const run = runNode(builtEntry('scripts/projections-rebuild.js'), testEnvironment(api.database.url, 'rebuild_identity'));
     const { code } = await run.exited;
     expect(run.stderr()).toBe('');
     expect(code).toBe(0);
-    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions, reset-tokens\)/);
+    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions, reset-tokens, audit-log\)/);
     expect(await snapshot()).toEqual(before);
   });
 });

@@ -35,5 +35,6 @@ export const domainProblems: DomainProblemMap = {
   invalid_access_token: problem('unauthorized', 'Authentication is required', 401),
   hashing_busy: problem('unavailable', 'Too many logins in progress; try again shortly', 503),
   reset_throttled: rateLimited,
+  last_admin: problem('last-admin', 'The account would be left without an account_admin', 409),
   invalid_reset_token: problem('invalid-reset-token', 'The link is not valid (unknown, used, replaced by a newer one, or expired)', 400),
 };

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { EventStoreModule } from '@latchkey/event-store';
-import { ACCOUNT_EVENTS } from './account/account.events';
+import { AuditLogProjector } from './audit/audit-log.projector';
+import { IDENTITY_EVENTS } from './audit/identity-event-types';
 import { AccountsProjector } from './account/accounts.projector';
 import { SignUpHandler } from './account/commands/sign-up/sign-up.handler';
 import { RevokeDeviceHandler } from './device/commands/revoke-device/revoke-device.handler';
-import { DEVICE_EVENTS } from './device/device.events';
 import { DevicesProjector } from './device/devices.projector';
 import { ListDevicesHandler } from './device/queries/list-devices.query';
 import { PasswordLoginHandler } from './login/commands/password-login/password-login.handler';
@@ -13,28 +13,27 @@ import { ResendOtpHandler } from './login/commands/resend-otp/resend-otp.handler
 import { SelectAccountHandler } from './login/commands/select-account/select-account.handler';
 import { VerifyOtpHandler } from './login/commands/verify-otp/verify-otp.handler';
 import { LoginFinisher } from './login/login-finisher';
-import { LOGIN_EVENTS } from './login/login.events';
 import { OtpIssuer } from './login/otp-issuer';
 import { GetChallengeHandler } from './login/queries/get-challenge.query';
 import { LogoutHandler } from './session/commands/logout/logout.handler';
 import { RefreshSessionHandler } from './session/commands/refresh-session/refresh-session.handler';
 import { SessionIssuer } from './session/session-issuer';
-import { SESSION_EVENTS } from './session/session.events';
 import { SessionsProjector } from './session/sessions.projector';
 import { IdentityReadModels } from './shared/read-models';
 import { CompleteResetHandler } from './password-reset/commands/complete-reset/complete-reset.handler';
 import { RecordResetEmailFailedHandler, RecordResetEmailSentHandler } from './password-reset/commands/record-email/record-email.handler';
 import { AdminResetHandler, RequestResetHandler } from './password-reset/commands/request-reset/request-reset.handler';
-import { RESET_EVENTS } from './password-reset/password-reset.events';
 import { ResetIssuer } from './password-reset/reset-issuer';
 import { ResetTokensProjector } from './password-reset/reset-tokens.projector';
 import { CreateUserHandler } from './user/commands/create-user/create-user.handler';
+import { UnlockUserHandler } from './user/commands/unlock-user/unlock-user.handler';
+import { UpdateUserHandler } from './user/commands/update-user/update-user.handler';
+import { AdminQueries } from './user/queries/admin-users.query';
 import { ChangePreferencesHandler } from './user/commands/change-preferences/change-preferences.handler';
 import { GetMeHandler } from './user/queries/get-me.query';
-import { USER_EVENTS } from './user/user.events';
 import { UsersProjector } from './user/users.projector';
 
-export const IDENTITY_EVENTS = [...ACCOUNT_EVENTS, ...USER_EVENTS, ...DEVICE_EVENTS, ...LOGIN_EVENTS, ...SESSION_EVENTS, ...RESET_EVENTS];
+export { IDENTITY_EVENTS };
 
 /** Its events and read models only: what the worker and scripts need to read and rebuild. */
 @Module({
@@ -42,6 +41,7 @@ export const IDENTITY_EVENTS = [...ACCOUNT_EVENTS, ...USER_EVENTS, ...DEVICE_EVE
     EventStoreModule.forFeature({
       events: IDENTITY_EVENTS,
       inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector, ResetTokensProjector],
+      asyncProjections: [AuditLogProjector],
     }),
   ],
   providers: [IdentityReadModels],
@@ -73,8 +73,11 @@ export class IdentityModelModule {}
     AdminResetHandler,
     CompleteResetHandler,
     CreateUserHandler,
+    UpdateUserHandler,
+    UnlockUserHandler,
+    AdminQueries,
   ],
-  exports: [IdentityModelModule],
+  exports: [IdentityModelModule, AdminQueries],
 })
 export class IdentityModule {}
 

@@ -38,3 +38,7 @@ export { RecordResetEmailFailedCommand, RecordResetEmailSentCommand } from './pa
 export { INVITATION_TTL_SECONDS, RESET_EMAILS_PER_USER_PER_HOUR, type SealedResetLink } from './password-reset/reset-issuer';
 export { RESET_REQUESTS_PER_IP_PER_HOUR } from './password-reset/commands/request-reset/request-reset.handler';
 export { CreateUserCommand, type NewUser } from './user/commands/create-user/create-user.command';
+export { UpdateUserCommand, type UserChange } from './user/commands/update-user/update-user.command';
+export { UnlockUserCommand } from './user/commands/unlock-user/unlock-user.command';
+export { AdminQueries, type AuditRow } from './user/queries/admin-users.query';
+export { AuditLogProjector } from './audit/audit-log.projector';

@@ -1,15 +1,51 @@
-import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminResetCommand, CreateUserCommand, IdentityReadModels, NotFoundError } from '@latchkey/identity';
+import {
+  AdminQueries,
+  AdminResetCommand,
+  CreateUserCommand,
+  IdentityReadModels,
+  NotFoundError,
+  RevokeDeviceCommand,
+  UnlockUserCommand,
+  UpdateUserCommand,
+  type UserRow,
+} from '@latchkey/identity';
+import { Clock } from '@latchkey/event-store';
 import { AccessTokenGuard } from '../auth/access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from '../auth/access-token/principal';
 import { ApiProblems } from '../auth/openapi';
 import { uuidParam } from '../auth/uuid-param';
 import { AdminGuard } from './admin.guard';
-import { CreateUserDto } from './admin.dto';
+import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './admin.dto';
 import { adminUserView, type AdminUserView } from './admin-user.view';
 
+export interface DeviceItem {
+  id: string;
+  name: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  authorizedAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string;
+}
+
+export interface HistoryItem {
+  type: string;
+  occurredAt: string;
+  actor: { type: string; id: string | null };
+  ip: string | null;
+  data: Record<string, unknown>;
+}
+
+/** Events shown by GET /admin/users/:id/events (the latest ones). */
+const HISTORY_LIMIT = 1000;
+
+/**
+ * Account admins manage the users of their own account. Every id is checked against the
+ * token's account: another account's user is 404, never 403 and never data.
+ */
 @ApiTags('admin')
 @ApiBearerAuth()
 @UseGuards(AccessTokenGuard, AdminGuard)
@@ -18,18 +54,44 @@ export class AdminUsersController {
   constructor(
     private readonly commands: CommandBus,
     private readonly read: IdentityReadModels,
+    private readonly queries: AdminQueries,
+    private readonly clock: Clock,
   ) {}
 
+  @Get()
+  @ApiOperation({ summary: 'Users of your account, searched by email or username, a page at a time' })
+  @ApiProblems(400, 401, 403)
+  async list(@CurrentPrincipal() admin: Principal, @Query() query: ListUsersQuery): Promise<{ items: AdminUserView[]; total: number; page: number; pageSize: number }> {
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 20;
+    const { items, total } = await this.queries.users(admin.accountId, query.query ?? '', page, pageSize);
+    return { items: items.map(adminUserView), total, page, pageSize };
+  }
+
   @Post()
-  @ApiOperation({
-    summary: 'Create a user in your account; they get an invitation email with a set-password link (72 h)',
-  })
+  @ApiOperation({ summary: 'Create a user in your account; they get an invitation email with a set-password link (72 h)' })
   @ApiProblems(400, 401, 403, 409)
   async create(@CurrentPrincipal() admin: Principal, @Body() body: CreateUserDto): Promise<AdminUserView> {
     const { userId } = await this.commands.execute(new CreateUserCommand(admin.accountId, admin.userId, body));
-    const user = await this.read.userById(userId);
-    if (!user) throw new NotFoundError();
-    return adminUserView(user);
+    return adminUserView(await this.user(admin, userId));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One user of your account' })
+  @ApiProblems(400, 401, 403, 404)
+  async get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<AdminUserView> {
+    return adminUserView(await this.user(admin, id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Change roles, web access, code channel, phone, language or enabled',
+    description: 'Disabling a user ends their sessions. The last enabled account_admin cannot be demoted or disabled (409 /problems/last-admin).',
+  })
+  @ApiProblems(400, 401, 403, 404, 409)
+  async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateUserDto): Promise<AdminUserView> {
+    await this.commands.execute(new UpdateUserCommand(admin.accountId, id, body));
+    return adminUserView(await this.user(admin, id));
   }
 
   @Post(':id/password-reset')
@@ -38,5 +100,62 @@ export class AdminUsersController {
   @ApiProblems(400, 401, 403, 404)
   async resetPassword(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
     await this.commands.execute(new AdminResetCommand(admin.accountId, admin.userId, id));
+  }
+
+  @Get(':id/devices')
+  @ApiOperation({ summary: "The user's trusted devices" })
+  @ApiProblems(400, 401, 403, 404)
+  async devices(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<DeviceItem[]> {
+    await this.user(admin, id);
+    const rows = await this.read.activeDevices(id, this.clock.now());
+    return rows.map((d) => ({
+      id: d.id,
+      name: d.name,
+      userAgent: d.userAgent,
+      ip: d.ip,
+      authorizedAt: d.authorizedAt.toISOString(),
+      lastUsedAt: d.lastUsedAt?.toISOString() ?? null,
+      expiresAt: d.expiresAt.toISOString(),
+    }));
+  }
+
+  @Delete(':id/devices/:deviceId')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Revoke one of the user's trusted devices: its next login needs a code" })
+  @ApiProblems(400, 401, 403, 404)
+  async revokeDevice(
+    @CurrentPrincipal() admin: Principal,
+    @Param('id', uuidParam('id')) id: string,
+    @Param('deviceId', uuidParam('deviceId')) deviceId: string,
+  ): Promise<void> {
+    await this.user(admin, id);
+    await this.commands.execute(new RevokeDeviceCommand(id, deviceId, 'admin'));
+  }
+
+  @Post(':id/unlock')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Clear the login throttling of the user's email and username" })
+  @ApiProblems(400, 401, 403, 404)
+  async unlock(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+    await this.commands.execute(new UnlockUserCommand(admin.accountId, id));
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    summary: "The user's event history, oldest first (the latest 1,000): type, time, actor, ip and data without secrets",
+    description: 'Served from the audit projection, which follows the event store within moments.',
+  })
+  @ApiProblems(400, 401, 403, 404)
+  async events(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<HistoryItem[]> {
+    await this.user(admin, id);
+    const rows = await this.queries.history(admin.accountId, id, HISTORY_LIMIT);
+    return rows.map((r) => ({ type: r.type, occurredAt: r.occurredAt.toISOString(), actor: r.actor, ip: r.ip, data: r.data }));
+  }
+
+  /** A user of the admin's account, or 404. */
+  private async user(admin: Principal, id: string): Promise<UserRow> {
+    const user = await this.read.userById(id);
+    if (!user || user.accountId !== admin.accountId) throw new NotFoundError();
+    return user;
   }
 }

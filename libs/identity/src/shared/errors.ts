@@ -37,3 +37,5 @@ export class InvalidPhoneError extends domainError('invalid_phone', 'phone must 
 export class InvalidResetTokenError extends domainError('invalid_reset_token', 'the reset link is not valid') {}
 /** details.retryAfterSeconds */
 export class ResetThrottledError extends domainError('reset_throttled', 'too many reset requests from this address') {}
+/** The change would leave the account without an enabled account_admin. */
+export class LastAdminError extends domainError('last_admin', 'an account needs at least one enabled account_admin') {}

@@ -2,7 +2,7 @@ import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
 import { normalizeLogin } from '../shared/contact';
 import type { Locale } from '../shared/locale';
 import type { Channel, Role } from '../shared/roles';
-import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered } from './user.events';
+import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
 
 export interface UserState {
   registered: boolean;
@@ -124,6 +124,10 @@ export class User extends EventSourcedAggregate<UserState> {
 
   changePassword(hash: string, via: 'reset' | 'change' | 'invitation'): void {
     this.apply(new PasswordChanged({ userId: this.id, hash, via }));
+  }
+
+  unlock(): void {
+    this.apply(new UserUnlocked({ userId: this.id }));
   }
 
   lockOut(failures: number, until: Date): void {

@@ -57,4 +57,7 @@ export class UserLockedOut extends defineEvent(
   z.object({ userId: z.string().uuid(), failures: z.number().int(), until: z.string().datetime() }),
 ) {}
 
-export const USER_EVENTS = [UserRegistered, PasswordChanged, UserPreferencesChanged, UserAccessChanged, UserLockedOut];
+/** An account admin cleared the login throttles of the user. */
+export class UserUnlocked extends defineEvent('user.unlocked', z.object({ userId: z.string().uuid() })) {}
+
+export const USER_EVENTS = [UserRegistered, PasswordChanged, UserPreferencesChanged, UserAccessChanged, UserLockedOut, UserUnlocked];

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Projection, Sql, StoredEvent } from '@latchkey/event-store';
 import { normalizeLogin } from '../shared/contact';
-import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered } from './user.events';
+import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
 
 /** read.users: everything a login decision reads about a user, including the password hash. */
 @Injectable()
 export class UsersProjector implements Projection {
   readonly name = 'users';
-  readonly handles = [UserRegistered.type, PasswordChanged.type, UserPreferencesChanged.type, UserAccessChanged.type, UserLockedOut.type];
+  readonly handles = [UserRegistered.type, PasswordChanged.type, UserPreferencesChanged.type, UserAccessChanged.type, UserLockedOut.type, UserUnlocked.type];
   readonly tables = ['read.users'];
 
   async apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
@@ -66,6 +66,11 @@ export class UsersProjector implements Projection {
               WHERE id = $1`,
             [d.userId, d.roles ?? null, d.webAccess ?? null, d.enabled ?? null, event.occurredAt, event.version],
           );
+          break;
+        }
+        case UserUnlocked.type: {
+          const d = event.data as UserUnlocked['data'];
+          await sql.query(`UPDATE read.users SET locked_until = NULL, version = $2 WHERE id = $1`, [d.userId, event.version]);
           break;
         }
         case UserLockedOut.type: {

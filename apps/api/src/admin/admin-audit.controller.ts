@@ -1,0 +1,65 @@
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminQueries } from '@latchkey/identity';
+import { RequestValidationError } from '@latchkey/platform';
+import { AccessTokenGuard } from '../auth/access-token/access-token.guard';
+import { CurrentPrincipal, type Principal } from '../auth/access-token/principal';
+import { ApiProblems } from '../auth/openapi';
+import { AdminGuard } from './admin.guard';
+import { AuditQuery } from './admin.dto';
+
+export interface AuditItem {
+  id: string;
+  type: string;
+  occurredAt: string;
+  userId: string | null;
+  actor: { type: string; id: string | null };
+  ip: string | null;
+  data: Record<string, unknown>;
+}
+
+/** Cursors are opaque to clients: the position of the last item, versioned so the format can change. */
+export function encodeCursor(position: string): string {
+  return Buffer.from(`a1:${position}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^a1:(\d{1,18})$/.exec(decoded);
+  if (!match) throw new RequestValidationError([{ field: 'cursor', message: 'cursor is not one this API gave out' }]);
+  return Number(match[1]);
+}
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(AccessTokenGuard, AdminGuard)
+@Controller('admin/audit')
+export class AdminAuditController {
+  constructor(private readonly queries: AdminQueries) {}
+
+  @Get()
+  @ApiOperation({
+    summary: "Your account's events, newest first, filtered by type, user and time, a page at a time",
+    description: 'Keyset pagination: pass nextCursor back as cursor; pages stay stable while new events arrive. Served from the audit projection.',
+  })
+  @ApiProblems(400, 401, 403)
+  async audit(@CurrentPrincipal() admin: Principal, @Query() query: AuditQuery): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const rows = await this.queries.audit(
+      admin.accountId,
+      {
+        type: query.type,
+        userId: query.userId,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+        before: query.cursor ? decodeCursor(query.cursor) : undefined,
+      },
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => ({ id: r.id, type: r.type, occurredAt: r.occurredAt.toISOString(), userId: r.userId, actor: r.actor, ip: r.ip, data: r.data })),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null,
+    };
+  }
+}

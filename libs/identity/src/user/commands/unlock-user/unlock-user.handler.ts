@@ -1,0 +1,27 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AggregateRepository } from '@latchkey/event-store';
+import { RateLimiter, SecretBox } from '@latchkey/security';
+import { loginThrottleKey } from '../../../login/commands/password-login/password-login.handler';
+import { normalizeLogin } from '../../../shared/contact';
+import { NotFoundError } from '../../../shared/errors';
+import { User } from '../../user.aggregate';
+import { UnlockUserCommand } from './unlock-user.command';
+
+/** Clears the login-failure throttles of a user's email and username (`UserUnlocked`). */
+@CommandHandler(UnlockUserCommand)
+export class UnlockUserHandler implements ICommandHandler<UnlockUserCommand, void> {
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly limiter: RateLimiter,
+    private readonly box: SecretBox,
+  ) {}
+
+  async execute(command: UnlockUserCommand): Promise<void> {
+    await this.repository.update(User, command.userId, async (user) => {
+      const { accountId, email, username } = user.snapshot;
+      if (!user.exists || accountId !== command.accountId) throw new NotFoundError();
+      await Promise.all([email, username].map((login) => this.limiter.reset(loginThrottleKey(this.box, normalizeLogin(login!)))));
+      user.unlock();
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { Command } from '@nestjs/cqrs';
+import type { Channel, Role } from '../../../shared/roles';
+
+export interface UserChange {
+  roles?: Role[];
+  webAccess?: boolean;
+  twoFactorChannel?: Channel;
+  phone?: string | null;
+  locale?: string;
+  enabled?: boolean;
+}
+
+/** An account admin changes a user of their account. */
+export class UpdateUserCommand extends Command<void> {
+  constructor(
+    readonly accountId: string,
+    readonly userId: string,
+    readonly change: UserChange,
+  ) {
+    super();
+  }
+}

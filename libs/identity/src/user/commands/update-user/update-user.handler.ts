@@ -1,0 +1,64 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AggregateRepository } from '@latchkey/event-store';
+import { Session } from '../../../session/session.aggregate';
+import { toE164 } from '../../../shared/contact';
+import { InvalidPhoneError, LastAdminError, NotFoundError } from '../../../shared/errors';
+import { closestLocale } from '../../../shared/locale';
+import { IdentityReadModels } from '../../../shared/read-models';
+import { User } from '../../user.aggregate';
+import { UpdateUserCommand } from './update-user.command';
+
+/** Changes to who may administer an account take turns, so two admins cannot demote each other at once. */
+export const adminsOf = (accountId: string) => `admins-of-${accountId}`;
+
+/**
+ * Roles, web access, enabled, code channel, phone, language. An account keeps at least one
+ * enabled account_admin (409 otherwise); disabling a user ends all their sessions at once.
+ */
+@CommandHandler(UpdateUserCommand)
+export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, void> {
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly read: IdentityReadModels,
+  ) {}
+
+  async execute(command: UpdateUserCommand): Promise<void> {
+    const { change } = command;
+    let phone: string | null | undefined = change.phone;
+    if (typeof change.phone === 'string') {
+      phone = toE164(change.phone);
+      if (phone === undefined) {
+        throw new InvalidPhoneError({ errors: [{ field: 'phone', message: 'must be a phone number in E.164 format, e.g. +385911234567' }] });
+      }
+    }
+    await this.repository.exclusive([adminsOf(command.accountId), `user-${command.userId}`], async (uow) => {
+      const user = await uow.load(User, command.userId);
+      const state = user.snapshot;
+      if (!user.exists || state.accountId !== command.accountId) throw new NotFoundError();
+
+      const wasAdmin = state.enabled && state.roles.includes('account_admin');
+      const staysAdmin = (change.enabled ?? state.enabled) && (change.roles ?? state.roles).includes('account_admin');
+      if (wasAdmin && !staysAdmin) {
+        const [{ others }] = await uow.sql.query<{ others: number }>(
+          `SELECT count(*)::int AS others FROM read.users
+            WHERE account_id = $1 AND id <> $2 AND enabled AND 'account_admin' = ANY(roles)`,
+          [command.accountId, command.userId],
+        );
+        if (others === 0) throw new LastAdminError();
+      }
+
+      user.changeAccess({ roles: change.roles, webAccess: change.webAccess, enabled: change.enabled });
+      user.changePreferences({
+        ...(change.locale !== undefined ? { locale: closestLocale(change.locale) } : {}),
+        ...(change.twoFactorChannel !== undefined ? { twoFactorChannel: change.twoFactorChannel } : {}),
+        ...(phone !== undefined ? { phone } : {}),
+      });
+      if (change.enabled === false && state.enabled) {
+        for (const sessionId of await this.read.activeSessionIds(command.userId, uow.sql)) {
+          const row = await this.read.sessionById(sessionId, uow.sql);
+          if (row) uow.add(Session.fromRow(row)).revoke('user_disabled');
+        }
+      }
+    });
+  }
+}
