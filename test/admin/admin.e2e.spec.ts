@@ -209,6 +209,12 @@ describe('OpenAPI', () => {
       expect(doc.paths[path]).toBeDefined();
     }
     expect(doc.paths['/admin/users/{id}'].patch.responses['409']).toBeDefined();
+    // Responses have schemas, not just descriptions.
+    expect(doc.paths['/admin/users/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AdminUserDoc' });
+    expect(Object.keys(doc.components.schemas.AdminUserDoc.properties)).toEqual(
+      expect.arrayContaining(['id', 'accountId', 'email', 'username', 'phone', 'roles', 'webAccess', 'twoFactorChannel', 'locale', 'enabled', 'createdAt']),
+    );
+    expect(doc.paths['/admin/audit'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AuditPageDoc' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminQueries } from '@latchkey/identity';
 import { RequestValidationError } from '@latchkey/platform';
 import { AccessTokenGuard } from '../auth/access-token/access-token.guard';
@@ -7,6 +7,7 @@ import { CurrentPrincipal, type Principal } from '../auth/access-token/principal
 import { ApiProblems } from '../auth/openapi';
 import { AdminGuard } from './admin.guard';
 import { AuditQuery } from './admin.dto';
+import { AuditPageDoc } from './admin.docs';
 
 export interface AuditItem {
   id: string;
@@ -42,6 +43,7 @@ export class AdminAuditController {
     summary: "Your account's events, newest first, filtered by type, user and time, a page at a time",
     description: 'Keyset pagination: pass nextCursor back as cursor; pages stay stable while new events arrive. Served from the audit projection.',
   })
+  @ApiOkResponse({ type: AuditPageDoc })
   @ApiProblems(400, 401, 403)
   async audit(@CurrentPrincipal() admin: Principal, @Query() query: AuditQuery): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AdminQueries,
   AdminResetCommand,
@@ -20,6 +20,7 @@ import { uuidParam } from '../auth/uuid-param';
 import { AdminGuard } from './admin.guard';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './admin.dto';
 import { adminUserView, type AdminUserView } from './admin-user.view';
+import { AdminUserDoc, DeviceDoc, HistoryItemDoc, UserPageDoc } from './admin.docs';
 
 export interface DeviceItem {
   id: string;
@@ -60,6 +61,7 @@ export class AdminUsersController {
 
   @Get()
   @ApiOperation({ summary: 'Users of your account, searched by email or username, a page at a time' })
+  @ApiOkResponse({ type: UserPageDoc })
   @ApiProblems(400, 401, 403)
   async list(@CurrentPrincipal() admin: Principal, @Query() query: ListUsersQuery): Promise<{ items: AdminUserView[]; total: number; page: number; pageSize: number }> {
     const page = query.page ?? 1;
@@ -70,6 +72,7 @@ export class AdminUsersController {
 
   @Post()
   @ApiOperation({ summary: 'Create a user in your account; they get an invitation email with a set-password link (72 h)' })
+  @ApiCreatedResponse({ type: AdminUserDoc })
   @ApiProblems(400, 401, 403, 409)
   async create(@CurrentPrincipal() admin: Principal, @Body() body: CreateUserDto): Promise<AdminUserView> {
     const { userId } = await this.commands.execute(new CreateUserCommand(admin.accountId, admin.userId, body));
@@ -78,6 +81,7 @@ export class AdminUsersController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One user of your account' })
+  @ApiOkResponse({ type: AdminUserDoc })
   @ApiProblems(400, 401, 403, 404)
   async get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<AdminUserView> {
     return adminUserView(await this.user(admin, id));
@@ -88,6 +92,7 @@ export class AdminUsersController {
     summary: 'Change roles, web access, code channel, phone, language or enabled',
     description: 'Disabling a user ends their sessions. The last enabled account_admin cannot be demoted or disabled (409 /problems/last-admin).',
   })
+  @ApiOkResponse({ type: AdminUserDoc })
   @ApiProblems(400, 401, 403, 404, 409)
   async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateUserDto): Promise<AdminUserView> {
     await this.commands.execute(new UpdateUserCommand(admin.accountId, id, body));
@@ -104,6 +109,7 @@ export class AdminUsersController {
 
   @Get(':id/devices')
   @ApiOperation({ summary: "The user's trusted devices" })
+  @ApiOkResponse({ type: [DeviceDoc] })
   @ApiProblems(400, 401, 403, 404)
   async devices(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<DeviceItem[]> {
     await this.user(admin, id);
@@ -145,6 +151,7 @@ export class AdminUsersController {
     summary: "The user's event history, oldest first (the latest 1,000): type, time, actor, ip and data without secrets",
     description: 'Served from the audit projection, which follows the event store within moments.',
   })
+  @ApiOkResponse({ type: [HistoryItemDoc] })
   @ApiProblems(400, 401, 403, 404)
   async events(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<HistoryItem[]> {
     await this.user(admin, id);

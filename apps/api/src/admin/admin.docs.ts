@@ -1,0 +1,57 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CHANNELS, ROLES, SUPPORTED_LOCALES } from '@latchkey/identity';
+
+/** Response shapes of the admin API, for the OpenAPI document. */
+export class AdminUserDoc {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) accountId!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty({ nullable: true, example: '+385911234567' }) phone!: string | null;
+  @ApiProperty({ enum: ROLES, isArray: true }) roles!: string[];
+  @ApiProperty() webAccess!: boolean;
+  @ApiProperty({ enum: CHANNELS }) twoFactorChannel!: string;
+  @ApiProperty({ enum: SUPPORTED_LOCALES }) locale!: string;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class UserPageDoc {
+  @ApiProperty({ type: [AdminUserDoc] }) items!: AdminUserDoc[];
+  @ApiProperty() total!: number;
+  @ApiProperty({ minimum: 1 }) page!: number;
+  @ApiProperty() pageSize!: number;
+}
+
+export class DeviceDoc {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ nullable: true }) name!: string | null;
+  @ApiProperty({ nullable: true }) userAgent!: string | null;
+  @ApiProperty({ nullable: true }) ip!: string | null;
+  @ApiProperty({ format: 'date-time' }) authorizedAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true }) lastUsedAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}
+
+export class ActorDoc {
+  @ApiProperty({ enum: ['user', 'admin', 'system', 'anonymous'] }) type!: string;
+  @ApiProperty({ nullable: true }) id!: string | null;
+}
+
+export class HistoryItemDoc {
+  @ApiProperty({ example: 'user.access_changed' }) type!: string;
+  @ApiProperty({ format: 'date-time' }) occurredAt!: string;
+  @ApiProperty({ type: ActorDoc }) actor!: ActorDoc;
+  @ApiProperty({ nullable: true }) ip!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'the event payload without secret fields' }) data!: Record<string, unknown>;
+}
+
+export class AuditItemDoc extends HistoryItemDoc {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiPropertyOptional({ format: 'uuid', nullable: true }) userId!: string | null;
+}
+
+export class AuditPageDoc {
+  @ApiProperty({ type: [AuditItemDoc] }) items!: AuditItemDoc[];
+  @ApiProperty({ nullable: true, description: 'pass as cursor for the next (older) page; null at the end' }) nextCursor!: string | null;
+}
