@@ -49,7 +49,7 @@ async function auditCaughtUp(): Promise<void> {
 describe('an admin session, with every effect visible to the user', () => {
   it('creates, finds, changes, locks out and unlocks, revokes, disables — and the member notices each', async () => {
     const { admin, token } = await adminSession();
-    const member = await createMember(token, { locale: 'de', roles: ['member'] });
+    const member = await createMember(token, { locale: 'de', roles: ['member'], name: 'Zora Quintessa' });
     const memberTokens = await loginWithCode(api, member);
 
     // Read and search.
@@ -59,6 +59,7 @@ describe('an admin session, with every effect visible to the user', () => {
       accountId: admin.accountId,
       email: member.email,
       username: member.username,
+      name: 'Zora Quintessa',
       phone: null,
       roles: ['member'],
       webAccess: true,
@@ -69,6 +70,10 @@ describe('an admin session, with every effect visible to the user', () => {
     });
     const found = await api.http.get('/admin/users').query({ query: member.username.slice(2, 14).toUpperCase() }).set(bearer(token)).expect(200);
     expect(found.body).toMatchObject({ total: 1, page: 1, pageSize: 20, items: [{ id: member.id }] });
+    const byName = await api.http.get('/admin/users').query({ query: 'QUINTESS' }).set(bearer(token)).expect(200);
+    expect(byName.body.items.map((u: { id: string }) => u.id)).toEqual([member.id]);
+    const renamed = await api.http.patch(`/admin/users/${member.id}`).set(bearer(token)).send({ name: 'Zora Q. Horvat' }).expect(200);
+    expect(renamed.body.name).toBe('Zora Q. Horvat');
     const paged = await api.http.get('/admin/users').query({ page: 2, pageSize: 1 }).set(bearer(token)).expect(200);
     expect(paged.body).toMatchObject({ total: 2, page: 2, pageSize: 1 });
     expect(paged.body.items).toHaveLength(1);

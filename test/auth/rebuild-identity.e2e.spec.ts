@@ -1,18 +1,20 @@
 import { AsyncProjectionRunner } from '@latchkey/event-store';
-import { builtEntry, codeOf, loginWithCode, runNode, signUp, startApi, testEnvironment, type TestApi } from '@latchkey/testing';
+import { builtEntry, codeOf, loginWithCode, runNode, signUp, startApi, testEnvironment, unique, type TestApi } from '@latchkey/testing';
+import { SamlIdpPeer } from '../peers/saml-idp.peer';
 
 /** The identity read models, rebuilt from the events of real sign-ups, logins, devices and sessions, equal the ones kept inline. */
 describe('projections:rebuild on the identity read models', () => {
   let api: TestApi;
+  let idp: SamlIdpPeer;
 
   beforeAll(async () => {
-    api = await startApi('rebuild_identity');
+    [api, idp] = await Promise.all([startApi('rebuild_identity'), SamlIdpPeer.start()]);
     api.app.get(AsyncProjectionRunner).start({ idleDelayMs: 20 });
   });
 
   afterAll(async () => {
     await api.app.get(AsyncProjectionRunner).stop();
-    await api.close();
+    await Promise.all([api.close(), idp.stop()]);
   });
 
   async function snapshot(): Promise<Record<string, unknown[]>> {
@@ -24,6 +26,10 @@ describe('projections:rebuild on the identity read models', () => {
       refresh_tokens: 'SELECT * FROM read.refresh_tokens ORDER BY token_hash',
       reset_tokens: 'SELECT * FROM read.reset_tokens ORDER BY token_hash',
       audit_log: 'SELECT * FROM read.audit_log ORDER BY global_position',
+      sso_connections: 'SELECT * FROM read.sso_connections ORDER BY id',
+      sso_connection_accounts: 'SELECT * FROM read.sso_connection_accounts ORDER BY connection_id, account_id',
+      groups: 'SELECT * FROM read.groups ORDER BY id',
+      group_members: 'SELECT * FROM read.group_members ORDER BY group_id, user_id',
     };
     const out: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(tables)) out[name] = (await api.pg.query(sql)).rows;
@@ -51,6 +57,23 @@ describe('projections:rebuild on the identity read models', () => {
       await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
       await api.http.post('/auth/password/forgot').send({ login: user.username }).expect(202);
     }
+    // SSO: a connection shared with a second account that joins, a just-in-time user, confirmed groups.
+    const [owner, sharing] = [await signUp(api.http), await signUp(api.http)];
+    const [ownerToken, sharingToken] = [(await loginWithCode(api, owner)).accessToken, (await loginWithCode(api, sharing)).accessToken];
+    const identifier = unique('rb');
+    const connection = await api.http
+      .post('/admin/sso-connections')
+      .set({ Authorization: `Bearer ${ownerToken}` })
+      .send({ identifier, idpEntityId: idp.entityId, idpSsoUrl: `${idp.url}/sso`, idpCertificate: idp.credentials.certificate, emailDomains: ['rebuild.test'], sharedWithAccountIds: [sharing.accountId], autoCreateUsers: true, autoCreateGroups: true })
+      .expect(201);
+    await api.http.post(`/admin/sso-connections/${connection.body.id}/join`).set({ Authorization: `Bearer ${sharingToken}` }).expect(204);
+    await api.http.patch(`/admin/sso-connections/${connection.body.id}`).set({ Authorization: `Bearer ${ownerToken}` }).send({ enforceSso: true }).expect(200);
+    idp.trust((await api.http.get(`/auth/saml/${identifier}/metadata`).expect(200)).text);
+    const requestId = (await idp.parseRequest((await api.http.get(`/login/saml/${identifier}`).expect(302)).headers.location)).id;
+    const samlResponse = await idp.response({ email: 'jit@rebuild.test', attributes: { groups: ['Alpha', 'Beta'] } }, { requestId });
+    const sso = await api.http.post(`/auth/saml/${identifier}/acs`).type('form').set('Accept', 'application/json').send({ SAMLResponse: samlResponse }).expect(200);
+    await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: sso.body.confirmationId }).expect(200);
+
     // The links are issued after the 202; wait until all eight are there.
     for (let i = 0; i < 100 && (await api.pg.query(`SELECT count(*)::int AS n FROM read.reset_tokens`)).rows[0].n < 8; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -65,19 +88,23 @@ describe('projections:rebuild on the identity read models', () => {
     }
     const before = await snapshot();
     expect(before.audit_log.length).toBeGreaterThan(40);
-    expect(before.users).toHaveLength(4);
+    expect(before.users).toHaveLength(7);
+    expect(before.sso_connection_accounts).toHaveLength(2);
+    expect(before.group_members).toHaveLength(2);
     expect(before.devices.length).toBeGreaterThanOrEqual(4);
     expect(before.sessions.length).toBeGreaterThanOrEqual(8);
     expect(before.reset_tokens).toHaveLength(8);
 
     await api.pg.query(`UPDATE read.users SET locale = 'fr'`);
     await api.pg.query(`DELETE FROM read.refresh_tokens`);
+    await api.pg.query(`DELETE FROM read.group_members`);
+    await api.pg.query(`UPDATE read.sso_connections SET enforce_sso = false`);
     await api.pg.query(`DELETE FROM read.audit_log WHERE global_position % 2 = 0`);
     const run = runNode(builtEntry('scripts/projections-rebuild.js'), testEnvironment(api.database.url, 'rebuild_identity'));
     const { code } = await run.exited;
     expect(run.stderr()).toBe('');
     expect(code).toBe(0);
-    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions, reset-tokens, audit-log\)/);
+    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions, reset-tokens, sso-connections, groups, audit-log\)/);
     expect(await snapshot()).toEqual(before);
   });
 });

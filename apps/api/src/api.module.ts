@@ -5,6 +5,7 @@ import { SecurityModule } from '@latchkey/security';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { domainProblems } from './problems';
+import { SsoModule } from './sso/sso.module';
 
 @Module({})
 export class ApiModule {
@@ -12,7 +13,7 @@ export class ApiModule {
   static forRoot(config: AppConfig, extra: (Type | DynamicModule)[] = []): DynamicModule {
     return {
       module: ApiModule,
-      imports: [PlatformModule.forRoot(config, { app: 'api', problems: domainProblems }), SecurityModule.forRoot(), AuthModule, AdminModule, ...extra],
+      imports: [PlatformModule.forRoot(config, { app: 'api', problems: domainProblems }), SecurityModule.forRoot(), AuthModule, SsoModule, AdminModule, ...extra],
     };
   }
 }

@@ -7,6 +7,7 @@ import { configureHttpApp, createHttpApp, createValidationPipe } from '@latchkey
 import type { Logger as PinoLogger } from 'pino';
 import { ApiModule } from './api.module';
 import { mountQueueDashboard } from './ops/queue-dashboard';
+import { acceptSamlForms } from './sso/form-body';
 
 function setupOpenApi(app: INestApplication): void {
   const document = () =>
@@ -32,6 +33,7 @@ export async function createApiApp(config: AppConfig, extra: (Type | DynamicModu
 /** What the API adds around its modules: cookies, validation, OpenAPI (tests reuse it). */
 export async function configureApiApp(app: NestFastifyApplication, logger: PinoLogger, withPlatformHooks = true): Promise<NestFastifyApplication> {
   if (withPlatformHooks) configureHttpApp(app, logger);
+  acceptSamlForms(app.getHttpAdapter().getInstance());
   await app.register(fastifyCookie);
   await mountQueueDashboard(app, app.get(AppConfig));
   app.useGlobalPipes(createValidationPipe());

@@ -36,5 +36,12 @@ export const domainProblems: DomainProblemMap = {
   hashing_busy: problem('unavailable', 'Too many logins in progress; try again shortly', 503),
   reset_throttled: rateLimited,
   last_admin: problem('last-admin', 'The account would be left without an account_admin', 409),
+  identifier_taken: problem('identifier-taken', 'The SSO identifier is used by another connection', 409),
+  connection_not_shared: notFound,
+  sso_not_configured: problem('sso-not-configured', 'No single sign-on is configured for this email', 404),
+  no_account: problem('no-account', 'There is no user for this identity', 403),
+  invalid_saml_response: problem('invalid-saml-response', 'The SAML response is not valid', 401),
+  confirmation_not_found: notFound,
+  invalid_certificate: validation,
   invalid_reset_token: problem('invalid-reset-token', 'The link is not valid (unknown, used, replaced by a newer one, or expired)', 400),
 };

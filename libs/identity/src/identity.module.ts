@@ -32,6 +32,19 @@ import { AdminQueries } from './user/queries/admin-users.query';
 import { ChangePreferencesHandler } from './user/commands/change-preferences/change-preferences.handler';
 import { GetMeHandler } from './user/queries/get-me.query';
 import { UsersProjector } from './user/users.projector';
+import { GroupsProjector } from './group/groups.projector';
+import { GroupQueries } from './group/queries/groups.query';
+import { ConfirmGroupsHandler } from './login/commands/confirm-groups/confirm-groups.handler';
+import { RejectSsoLoginHandler, SsoLoginHandler } from './login/commands/sso-login/sso-login.handler';
+import { SsoSteps } from './login/sso-steps';
+import { JoinSsoConnectionHandler } from './sso-connection/commands/join-connection/join-connection.handler';
+import {
+  CreateSsoConnectionHandler,
+  RemoveSsoConnectionHandler,
+  UpdateSsoConnectionHandler,
+} from './sso-connection/commands/manage-connection/manage-connection.handler';
+import { SsoConnectionQueries } from './sso-connection/queries/sso-connections.query';
+import { SsoConnectionsProjector } from './sso-connection/sso-connections.projector';
 
 export { IDENTITY_EVENTS };
 
@@ -40,7 +53,7 @@ export { IDENTITY_EVENTS };
   imports: [
     EventStoreModule.forFeature({
       events: IDENTITY_EVENTS,
-      inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector, ResetTokensProjector],
+      inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector, ResetTokensProjector, SsoConnectionsProjector, GroupsProjector],
       asyncProjections: [AuditLogProjector],
     }),
   ],
@@ -76,8 +89,18 @@ export class IdentityModelModule {}
     UpdateUserHandler,
     UnlockUserHandler,
     AdminQueries,
+    GroupQueries,
+    SsoConnectionQueries,
+    SsoSteps,
+    SsoLoginHandler,
+    RejectSsoLoginHandler,
+    ConfirmGroupsHandler,
+    CreateSsoConnectionHandler,
+    UpdateSsoConnectionHandler,
+    RemoveSsoConnectionHandler,
+    JoinSsoConnectionHandler,
   ],
-  exports: [IdentityModelModule, AdminQueries],
+  exports: [IdentityModelModule, AdminQueries, GroupQueries, SsoConnectionQueries],
 })
 export class IdentityModule {}
 

@@ -42,3 +42,14 @@ export { UpdateUserCommand, type UserChange } from './user/commands/update-user/
 export { UnlockUserCommand } from './user/commands/unlock-user/unlock-user.command';
 export { AdminQueries, type AuditRow } from './user/queries/admin-users.query';
 export { AuditLogProjector } from './audit/audit-log.projector';
+export * from './sso-connection/sso-connection.events';
+export { SsoConnection, SSO_IDENTIFIER_SCOPE } from './sso-connection/sso-connection.aggregate';
+export { normalizeCertificate } from './sso-connection/certificates';
+export { CreateSsoConnectionCommand, RemoveSsoConnectionCommand, UpdateSsoConnectionCommand, type ConnectionInput } from './sso-connection/commands/manage-connection/manage-connection.command';
+export { JoinSsoConnectionCommand } from './sso-connection/commands/join-connection/join-connection.command';
+export { SsoConnectionQueries, type SsoConnectionRow } from './sso-connection/queries/sso-connections.query';
+export * from './group/group.events';
+export { Group } from './group/group.aggregate';
+export { GroupQueries, type GroupRow } from './group/queries/groups.query';
+export { SsoLoginCommand, RejectSsoLoginCommand, type SsoIdentity } from './login/commands/sso-login/sso-login.command';
+export { ConfirmGroupsCommand } from './login/commands/confirm-groups/confirm-groups.command';

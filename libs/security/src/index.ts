@@ -28,3 +28,4 @@ export {
   type VerifiedClaims,
 } from './tokens/jws';
 export { SigningKeys } from './tokens/signing-keys.service';
+export { selfSignedCertificate, type KeyAndCertificate } from './certificates/self-signed';

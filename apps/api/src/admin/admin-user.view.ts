@@ -6,6 +6,7 @@ export interface AdminUserView {
   accountId: string;
   email: string;
   username: string;
+  name: string | null;
   phone: string | null;
   roles: Role[];
   webAccess: boolean;
@@ -21,6 +22,7 @@ export function adminUserView(user: UserRow): AdminUserView {
     accountId: user.accountId,
     email: user.email,
     username: user.username,
+    name: user.name ?? null,
     phone: user.phone,
     roles: user.roles,
     webAccess: user.webAccess,

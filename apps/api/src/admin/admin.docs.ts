@@ -7,6 +7,7 @@ export class AdminUserDoc {
   @ApiProperty({ format: 'uuid' }) accountId!: string;
   @ApiProperty() email!: string;
   @ApiProperty() username!: string;
+  @ApiProperty({ nullable: true, example: 'Ana Horvat' }) name!: string | null;
   @ApiProperty({ nullable: true, example: '+385911234567' }) phone!: string | null;
   @ApiProperty({ enum: ROLES, isArray: true }) roles!: string[];
   @ApiProperty() webAccess!: boolean;

@@ -14,6 +14,12 @@ export class CreateUserDto {
   @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, ".", "_" or "-", starting with a letter or digit' })
   username!: string;
 
+  @ApiPropertyOptional({ example: 'Ana Horvat', description: 'display name' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  name?: string;
+
   @ApiPropertyOptional({ example: '+385911234567' })
   @IsOptional()
   @IsString()
@@ -68,6 +74,12 @@ export class UpdateUserDto {
   @MaxLength(32)
   phone?: string | null;
 
+  @ApiPropertyOptional({ example: 'Ana Horvat', nullable: true, description: 'display name, or null to remove' })
+  @ValidateIf((_o, value) => value !== null && value !== undefined)
+  @IsString()
+  @MaxLength(200)
+  name?: string | null;
+
   @ApiPropertyOptional({ example: 'de' })
   @IsOptional()
   @IsString()
@@ -81,7 +93,7 @@ export class UpdateUserDto {
 }
 
 export class ListUsersQuery {
-  @ApiPropertyOptional({ description: 'part of an email or username, any case' })
+  @ApiPropertyOptional({ description: 'part of an email, username or name, any case' })
   @IsOptional()
   @IsString()
   @MaxLength(320)

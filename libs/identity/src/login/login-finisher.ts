@@ -120,8 +120,8 @@ export class LoginFinisher {
     return continuation.result!;
   }
 
-  /** Why this user may not log in this way, checked only after the password was right. */
-  private async refusal(user: UserRow, method: LoginMethod, sql?: Sql): Promise<DomainError | undefined> {
+  /** Why this user may not log in this way, checked only after the password (or IdP) vouched for them. */
+  async refusal(user: UserRow, method: LoginMethod, sql?: Sql): Promise<DomainError | undefined> {
     if (!user.enabled) return new AccountDisabledError();
     if (!user.webAccess) return new WebAccessDeniedError();
     if (method === 'password' || method === 'google' || method === 'github') {

@@ -31,7 +31,8 @@ export type LoginResult =
       resendAvailableAt: string;
       availableChannels: Channel[];
     }
-  | { status: 'account_selection_required'; selectionId: string; accounts: { id: string; name: string }[] };
+  | { status: 'account_selection_required'; selectionId: string; accounts: { id: string; name: string }[] }
+  | { status: 'groups_confirmation_required'; confirmationId: string; added: string[]; removed: string[] };
 
 /** Where the request came from: device token (body, header or cookie, in that order), IP, user agent. */
 export interface ClientContext {

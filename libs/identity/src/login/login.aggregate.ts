@@ -1,11 +1,13 @@
 import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
-import { ChannelNotAvailableError, OtpExpiredError, ResendCooldownError, SelectionNotFoundError, TooManyAttemptsError } from '../shared/errors';
+import { ChannelNotAvailableError, ConfirmationNotFoundError, OtpExpiredError, ResendCooldownError, SelectionNotFoundError, TooManyAttemptsError } from '../shared/errors';
 import type { Channel } from '../shared/roles';
 import type { Issued, IssuedCode } from './issued-code';
 import {
   AccountSelected,
   DeliveryBlocked,
   DeliveryFailed,
+  GroupsConfirmationRequired,
+  GroupsConfirmed,
   LoginAttempted,
   LoginRejected,
   OtpChallengeIssued,
@@ -13,12 +15,30 @@ import {
   OtpResent,
   OtpVerificationFailed,
   OtpVerified,
+  SsoLoginRejected,
+  SsoLoginSucceeded,
   TwoFactorRequired,
   TwoFactorSkipped,
 } from './login.events';
 
 export type LoginMethod = LoginAttempted['data']['method'];
-export type LoginStatus = 'new' | 'failed' | 'rejected' | 'awaiting_selection' | 'selected' | 'awaiting_otp' | 'authenticated';
+export type LoginStatus =
+  | 'new'
+  | 'failed'
+  | 'rejected'
+  | 'awaiting_selection'
+  | 'selected'
+  | 'awaiting_groups'
+  | 'groups_confirmed'
+  | 'awaiting_otp'
+  | 'authenticated';
+
+/** What the IdP said, for the steps after an account choice or a group confirmation. */
+export interface SsoFacts {
+  connectionId: string;
+  email: string;
+  groups: string[] | null;
+}
 
 interface Challenge {
   channel: Channel;
@@ -42,6 +62,8 @@ interface LoginState {
   /** Id of the event that carries the current code (known once stored). */
   currentCodeEventId: string | null;
   deliveries: Record<string, 'delivered' | 'failed'>;
+  sso: SsoFacts | null;
+  groupsExpireAt: Date | null;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
@@ -65,7 +87,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {} };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -74,6 +96,8 @@ export class Login extends EventSourcedAggregate<LoginState> {
       const status: LoginStatus =
         d.outcome === 'failed'
           ? 'failed'
+          : d.outcome === 'groups_confirmation_required'
+            ? 'awaiting_groups'
           : d.outcome === 'rejected'
             ? 'rejected'
             : d.outcome === 'account_selection_required'
@@ -92,6 +116,15 @@ export class Login extends EventSourcedAggregate<LoginState> {
         locale: d.locale ?? null,
       };
     }
+    if (event instanceof SsoLoginSucceeded) {
+      const d = event.data;
+      return { ...state, sso: { connectionId: d.connectionId, email: d.email, groups: d.groups } };
+    }
+    if (event instanceof SsoLoginRejected) return { ...state, status: 'rejected' };
+    if (event instanceof GroupsConfirmationRequired) {
+      return { ...state, status: 'awaiting_groups', userId: event.data.userId, accountId: event.data.accountId, groupsExpireAt: new Date(event.data.expiresAt) };
+    }
+    if (event instanceof GroupsConfirmed) return { ...state, status: 'groups_confirmed' };
     if (event instanceof AccountSelected) return { ...state, userId: event.data.userId, accountId: event.data.accountId, status: 'selected' };
     if (event instanceof LoginRejected) return { ...state, status: 'rejected' };
     if (event instanceof TwoFactorSkipped) return { ...state, status: 'authenticated' };
@@ -138,6 +171,10 @@ export class Login extends EventSourcedAggregate<LoginState> {
     return this.state.locale;
   }
 
+  get sso(): Readonly<SsoFacts> | null {
+    return this.state.sso;
+  }
+
   get challenge(): Readonly<Challenge> | null {
     return this.state.challenge;
   }
@@ -155,6 +192,28 @@ export class Login extends EventSourcedAggregate<LoginState> {
     if (!open || !candidate) throw new SelectionNotFoundError();
     this.apply(new AccountSelected({ loginId: this.id, ...candidate }));
     return candidate;
+  }
+
+  /** The IdP's response was valid and named `facts.email`. */
+  ssoAsserted(accountId: string, facts: SsoFacts): void {
+    if (this.state.status !== 'new' || this.state.sso) throw new Error(`login ${this.id} already attempted`);
+    this.apply(new SsoLoginSucceeded({ loginId: this.id, accountId, ...facts }));
+  }
+
+  ssoRejected(connectionId: string, accountId: string, reason: string): void {
+    this.apply(new SsoLoginRejected({ loginId: this.id, connectionId, accountId, reason: reason.slice(0, 300) }));
+  }
+
+  askToConfirmGroups(userId: string, accountId: string, change: { added: string[]; removed: string[] }, expiresAt: Date): void {
+    this.apply(new GroupsConfirmationRequired({ loginId: this.id, userId, accountId, ...change, expiresAt: expiresAt.toISOString() }));
+  }
+
+  /** "I understand"; returns the user whose groups change. */
+  confirmGroups(now: Date): { userId: string; accountId: string } {
+    const open = this.state.status === 'awaiting_groups' && this.state.groupsExpireAt !== null && now < this.state.groupsExpireAt;
+    if (!open) throw new ConfirmationNotFoundError();
+    this.apply(new GroupsConfirmed({ loginId: this.id, userId: this.state.userId! }));
+    return { userId: this.state.userId!, accountId: this.state.accountId! };
   }
 
   reject(userId: string, reason: string): void {

@@ -4,7 +4,7 @@ import { CHANNELS } from '../shared/roles';
 
 const channel = z.enum(CHANNELS);
 
-export const LOGIN_OUTCOMES = ['authenticated', 'otp_required', 'account_selection_required', 'failed', 'rejected'] as const;
+export const LOGIN_OUTCOMES = ['authenticated', 'otp_required', 'account_selection_required', 'groups_confirmation_required', 'failed', 'rejected'] as const;
 
 /**
  * One attempt to log in: how it ended and why. Never the password. `login` is the identifier
@@ -108,7 +108,55 @@ export class DeliveryBlocked extends defineEvent(
   z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), channel, reason: z.enum(['number_daily_cap', 'country_not_allowed', 'user_hourly_cap']) }),
 ) {}
 
+/**
+ * The IdP's response passed every check (signature, audience, destination, recipient, time,
+ * InResponseTo, replay) and named this person. The login then follows the usual rules.
+ */
+export class SsoLoginSucceeded extends defineEvent(
+  'login.sso_succeeded',
+  z.object({
+    loginId: z.string().uuid(),
+    connectionId: z.string().uuid(),
+    /** The connection's own account. */
+    accountId: z.string().uuid(),
+    email: z.string().max(320),
+    /** The IdP's group list for the user; null when the IdP sent none (then nothing is synced). */
+    groups: z.array(z.string()).nullable(),
+  }),
+) {}
+
+/** A SAML login refused: the response failed a check (`reason` says which), or nobody matched. */
+export class SsoLoginRejected extends defineEvent(
+  'login.sso_rejected',
+  z.object({
+    loginId: z.string().uuid(),
+    connectionId: z.string().uuid(),
+    accountId: z.string().uuid(),
+    reason: z.string().max(300),
+  }),
+) {}
+
+/** The IdP's groups differ from those last applied; the user must confirm before anything changes. */
+export class GroupsConfirmationRequired extends defineEvent(
+  'login.groups_confirmation_required',
+  z.object({
+    loginId: z.string().uuid(),
+    userId: z.string().uuid(),
+    accountId: z.string().uuid(),
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    expiresAt: z.string().datetime(),
+  }),
+) {}
+
+/** "I understand": the user accepted the group changes (applied by SsoGroupsChanged on the user). */
+export class GroupsConfirmed extends defineEvent('login.groups_confirmed', z.object({ loginId: z.string().uuid(), userId: z.string().uuid() })) {}
+
 export const LOGIN_EVENTS = [
+  SsoLoginSucceeded,
+  SsoLoginRejected,
+  GroupsConfirmationRequired,
+  GroupsConfirmed,
   LoginAttempted,
   LoginRejected,
   AccountSelected,

@@ -39,3 +39,16 @@ export class InvalidResetTokenError extends domainError('invalid_reset_token', '
 export class ResetThrottledError extends domainError('reset_throttled', 'too many reset requests from this address') {}
 /** The change would leave the account without an enabled account_admin. */
 export class LastAdminError extends domainError('last_admin', 'an account needs at least one enabled account_admin') {}
+/** The SP-initiated URL identifier is used by another connection. */
+export class IdentifierTakenError extends domainError('identifier_taken', 'the SSO identifier is taken') {}
+/** The connection is not offered to this account (or no longer exists). */
+export class ConnectionNotSharedError extends domainError('connection_not_shared', 'the connection is not shared with this account') {}
+/** No SSO connection serves this email (or identifier). */
+export class SsoNotConfiguredError extends domainError('sso_not_configured', 'no single sign-on is configured for this email') {}
+/** The IdP vouched for someone who has no user here and the connection does not create users. */
+export class NoAccountError extends domainError('no_account', 'there is no user for this identity') {}
+/** details.reason: why the IdP's response was refused (kept in the SsoLoginRejected event, not shown). */
+export class InvalidSamlResponseError extends domainError('invalid_saml_response', 'the SAML response is not valid') {}
+export class ConfirmationNotFoundError extends domainError('confirmation_not_found', 'no such group confirmation') {}
+/** details.errors: [{field, message}] */
+export class InvalidCertificateError extends domainError('invalid_certificate', 'the certificate is not valid') {}

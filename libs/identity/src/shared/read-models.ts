@@ -8,6 +8,8 @@ export interface UserRow {
   accountId: string;
   email: string;
   username: string;
+  /** Display name; not read by every query. */
+  name?: string | null;
   phone: string | null;
   locale: Locale;
   roles: Role[];
@@ -42,7 +44,7 @@ export interface SessionRow {
   version: number;
 }
 
-const USER_COLUMNS = `id, account_id AS "accountId", email, username, phone, locale, roles, web_access AS "webAccess",
+const USER_COLUMNS = `id, account_id AS "accountId", email, username, name, phone, locale, roles, web_access AS "webAccess",
   two_factor_channel AS "twoFactorChannel", enabled, password_hash AS "passwordHash", created_at AS "createdAt", version`;
 const DEVICE_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", name, user_agent AS "userAgent", ip,
   authorized_at AS "authorizedAt", last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
@@ -67,6 +69,14 @@ export class IdentityReadModels {
     ]);
   }
 
+  /** Users with this email in any of these accounts (an SSO connection's accounts). */
+  async usersByEmailIn(normalizedEmail: string, accountIds: string[], sql: Sql = this.db): Promise<UserRow[]> {
+    return sql.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM read.users WHERE email_normalized = $1 AND account_id = ANY($2::uuid[]) ORDER BY created_at`,
+      [normalizedEmail, accountIds],
+    );
+  }
+
   async userByUsername(normalizedUsername: string, sql: Sql = this.db): Promise<UserRow | undefined> {
     const [row] = await sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM read.users WHERE username_normalized = $1`, [normalizedUsername]);
     return row;
@@ -79,7 +89,9 @@ export class IdentityReadModels {
 
   async accountNames(ids: string[], sql: Sql = this.db): Promise<Map<string, { name: string; enforceSso: boolean }>> {
     const rows = await sql.query<{ id: string; name: string; enforceSso: boolean }>(
-      `SELECT id, name, enforce_sso AS "enforceSso" FROM read.accounts WHERE id = ANY($1::uuid[])`,
+      `SELECT a.id, a.name,
+              EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = a.id AND c.enforce_sso) AS "enforceSso"
+         FROM read.accounts a WHERE a.id = ANY($1::uuid[])`,
       [ids],
     );
     return new Map(rows.map((r) => [r.id, { name: r.name, enforceSso: r.enforceSso }]));

@@ -2,13 +2,14 @@ import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
 import { normalizeLogin } from '../shared/contact';
 import type { Locale } from '../shared/locale';
 import type { Channel, Role } from '../shared/roles';
-import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
+import { PasswordChanged, SsoGroupsChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
 
 export interface UserState {
   registered: boolean;
   accountId: string | null;
   email: string | null;
   username: string | null;
+  name: string | null;
   phone: string | null;
   locale: Locale;
   roles: Role[];
@@ -26,6 +27,7 @@ export interface Registration {
   accountId: string;
   email: string;
   username: string;
+  name?: string | null;
   phone: string | null;
   locale: Locale;
   roles: Role[];
@@ -45,6 +47,7 @@ export class User extends EventSourcedAggregate<UserState> {
       accountId: null,
       email: null,
       username: null,
+      name: null,
       phone: null,
       locale: 'en',
       roles: [],
@@ -64,6 +67,7 @@ export class User extends EventSourcedAggregate<UserState> {
         accountId: d.accountId,
         email: d.email,
         username: d.username,
+        name: d.name ?? null,
         phone: d.phone,
         locale: d.locale,
         roles: d.roles,
@@ -79,6 +83,7 @@ export class User extends EventSourcedAggregate<UserState> {
         locale: d.locale ?? state.locale,
         twoFactorChannel: d.twoFactorChannel ?? state.twoFactorChannel,
         phone: d.phone === undefined ? state.phone : d.phone,
+        name: d.name === undefined ? state.name : d.name,
       };
     }
     if (event instanceof UserAccessChanged) {
@@ -96,16 +101,25 @@ export class User extends EventSourcedAggregate<UserState> {
     if (this.state.registered) throw new Error(`user ${this.id} exists`);
     this.claim(USERNAME_SCOPE, normalizeLogin(registration.username));
     this.claim(emailScope(registration.accountId), normalizeLogin(registration.email));
-    this.apply(new UserRegistered({ userId: this.id, ...registration, email: registration.email.trim(), username: registration.username.trim() }));
+    this.apply(
+      new UserRegistered({
+        userId: this.id,
+        ...registration,
+        name: registration.name?.trim() || null,
+        email: registration.email.trim(),
+        username: registration.username.trim(),
+      }),
+    );
     if (passwordHash) this.apply(new PasswordChanged({ userId: this.id, hash: passwordHash, via: registration.source === 'signup' ? 'signup' : 'invitation' }));
   }
 
   /** Records only what actually changes; returns whether anything did. */
-  changePreferences(change: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null }): boolean {
-    const diff: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null } = {};
+  changePreferences(change: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null; name?: string | null }): boolean {
+    const diff: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null; name?: string | null } = {};
     if (change.locale !== undefined && change.locale !== this.state.locale) diff.locale = change.locale;
     if (change.twoFactorChannel !== undefined && change.twoFactorChannel !== this.state.twoFactorChannel) diff.twoFactorChannel = change.twoFactorChannel;
     if (change.phone !== undefined && change.phone !== this.state.phone) diff.phone = change.phone;
+    if (change.name !== undefined && change.name !== this.state.name) diff.name = change.name;
     if (Object.keys(diff).length === 0) return false;
     this.apply(new UserPreferencesChanged({ userId: this.id, ...diff }));
     return true;
@@ -124,6 +138,11 @@ export class User extends EventSourcedAggregate<UserState> {
 
   changePassword(hash: string, via: 'reset' | 'change' | 'invitation'): void {
     this.apply(new PasswordChanged({ userId: this.id, hash, via }));
+  }
+
+  changeSsoGroups(connectionId: string, added: SsoGroupsChanged['data']['added'], removed: SsoGroupsChanged['data']['removed']): void {
+    if (added.length === 0 && removed.length === 0) return;
+    this.apply(new SsoGroupsChanged({ userId: this.id, accountId: this.state.accountId!, connectionId, added, removed }));
   }
 
   unlock(): void {

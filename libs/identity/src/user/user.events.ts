@@ -13,6 +13,8 @@ export class UserRegistered extends defineEvent(
     accountId: z.string().uuid(),
     email: z.string().email(),
     username: z.string(),
+    /** Display name (admin-given, or from the IdP); absent in events written before it existed. */
+    name: z.string().max(200).nullable().optional(),
     phone: z.string().nullable(),
     locale,
     roles: z.array(z.enum(ROLES)).min(1),
@@ -37,6 +39,8 @@ export class UserPreferencesChanged extends defineEvent(
     twoFactorChannel: channel.optional(),
     /** null removes the phone. */
     phone: z.string().nullable().optional(),
+    /** Display name; null removes it. */
+    name: z.string().max(200).nullable().optional(),
   }),
 ) {}
 
@@ -60,4 +64,18 @@ export class UserLockedOut extends defineEvent(
 /** An account admin cleared the login throttles of the user. */
 export class UserUnlocked extends defineEvent('user.unlocked', z.object({ userId: z.string().uuid() })) {}
 
-export const USER_EVENTS = [UserRegistered, PasswordChanged, UserPreferencesChanged, UserAccessChanged, UserLockedOut, UserUnlocked];
+const groupRef = z.object({ groupId: z.string().uuid(), name: z.string() });
+
+/** The user confirmed the group changes their IdP reported; memberships follow it, removals too. */
+export class SsoGroupsChanged extends defineEvent(
+  'user.sso_groups_changed',
+  z.object({
+    userId: z.string().uuid(),
+    accountId: z.string().uuid(),
+    connectionId: z.string().uuid(),
+    added: z.array(groupRef),
+    removed: z.array(groupRef),
+  }),
+) {}
+
+export const USER_EVENTS = [UserRegistered, PasswordChanged, UserPreferencesChanged, UserAccessChanged, UserLockedOut, UserUnlocked, SsoGroupsChanged];

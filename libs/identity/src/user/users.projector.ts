@@ -17,8 +17,8 @@ export class UsersProjector implements Projection {
           const d = event.data as UserRegistered['data'];
           await sql.query(
             `INSERT INTO read.users (id, account_id, email, email_normalized, username, username_normalized, phone, locale,
-                                     roles, web_access, two_factor_channel, source, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`,
+                                     roles, web_access, two_factor_channel, source, created_at, updated_at, version, name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)`,
             [
               d.userId,
               d.accountId,
@@ -34,6 +34,7 @@ export class UsersProjector implements Projection {
               d.source,
               event.occurredAt,
               event.version,
+              d.name ?? null,
             ],
           );
           break;
@@ -52,9 +53,10 @@ export class UsersProjector implements Projection {
           const d = event.data as UserPreferencesChanged['data'];
           await sql.query(
             `UPDATE read.users SET locale = coalesce($2, locale), two_factor_channel = coalesce($3, two_factor_channel),
-                    phone = CASE WHEN $4 THEN $5 ELSE phone END, updated_at = $6, version = $7
+                    phone = CASE WHEN $4 THEN $5 ELSE phone END, name = CASE WHEN $8 THEN $9 ELSE name END,
+                    updated_at = $6, version = $7
               WHERE id = $1`,
-            [d.userId, d.locale ?? null, d.twoFactorChannel ?? null, d.phone !== undefined, d.phone ?? null, event.occurredAt, event.version],
+            [d.userId, d.locale ?? null, d.twoFactorChannel ?? null, d.phone !== undefined, d.phone ?? null, event.occurredAt, event.version, d.name !== undefined, d.name ?? null],
           );
           break;
         }

@@ -19,6 +19,8 @@ export function createHttpAdapter(config: Pick<AppConfig, 'http'>): FastifyAdapt
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     return503OnClosing: true,
+    // "/login/saml/contoso/" and "/login/saml/contoso" are the same page (SP-initiated URLs are typed and pasted).
+    routerOptions: { ignoreTrailingSlash: true },
   });
 }
 

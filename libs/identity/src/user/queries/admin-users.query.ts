@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ReadSql } from '@latchkey/event-store';
 import type { UserRow } from '../../shared/read-models';
 
-const COLUMNS = `id, account_id AS "accountId", email, username, phone, locale, roles, web_access AS "webAccess",
+const COLUMNS = `id, account_id AS "accountId", email, username, name, phone, locale, roles, web_access AS "webAccess",
   two_factor_channel AS "twoFactorChannel", enabled, NULL AS "passwordHash", created_at AS "createdAt", version`;
 
 /** The admin's views of users and of the audit trail, always within one account. */
@@ -10,10 +10,10 @@ const COLUMNS = `id, account_id AS "accountId", email, username, phone, locale, 
 export class AdminQueries {
   constructor(private readonly db: ReadSql) {}
 
-  /** Users of the account matching `query` (email or username, any part, any case), a page at a time. */
+  /** Users of the account matching `query` (email, username or name, any part, any case), a page at a time. */
   async users(accountId: string, query: string, page: number, pageSize: number): Promise<{ items: UserRow[]; total: number }> {
     const pattern = `%${query.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const where = `account_id = $1 AND ($2 = '%%' OR email_normalized LIKE $2 OR username_normalized LIKE $2)`;
+    const where = `account_id = $1 AND ($2 = '%%' OR email_normalized LIKE $2 OR username_normalized LIKE $2 OR lower(name) LIKE $2)`;
     const [items, [{ total }]] = await Promise.all([
       this.db.query<UserRow>(`SELECT ${COLUMNS} FROM read.users WHERE ${where} ORDER BY created_at, id LIMIT $3 OFFSET $4`, [
         accountId,

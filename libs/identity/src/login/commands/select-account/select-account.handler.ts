@@ -2,6 +2,8 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, Clock } from '@latchkey/event-store';
 import { SelectionNotFoundError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
+import { SsoConnectionQueries } from '../../../sso-connection/queries/sso-connections.query';
+import { SsoSteps } from '../../sso-steps';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
 import type { LoginResult } from '../../login-result';
@@ -15,6 +17,8 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
     private readonly repository: AggregateRepository,
     private readonly read: IdentityReadModels,
     private readonly finisher: LoginFinisher,
+    private readonly connections: SsoConnectionQueries,
+    private readonly ssoSteps: SsoSteps,
   ) {}
 
   async execute(command: SelectAccountCommand): Promise<LoginResult> {
@@ -24,14 +28,26 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       const chosen = login.select(command.accountId, this.clock.now());
       const user = await this.read.userById(chosen.userId, uow.sql);
       if (!user) throw new SelectionNotFoundError();
-      const continuation = await this.finisher.finish(login, user, command.client, {
-        method: login.method ?? 'password',
-        login: user.email,
-        afterSelection: true,
-        locale: login.requestedLocale ?? undefined,
-        secondFactor: login.method === 'sso' ? 'never' : 'new_device',
-        sql: uow.sql,
-      });
+      let continuation;
+      if (login.sso) {
+        // An SSO login goes on with the SSO steps (group confirmation, the connection's 2FA policy).
+        const connection = await this.connections.byId(login.sso.connectionId, uow.sql);
+        if (!connection) throw new SelectionNotFoundError();
+        continuation = await this.ssoSteps.proceed(login, user, connection, command.client, {
+          afterSelection: true,
+          locale: login.requestedLocale ?? undefined,
+          sql: uow.sql,
+        });
+      } else {
+        continuation = await this.finisher.finish(login, user, command.client, {
+          method: login.method ?? 'password',
+          login: user.email,
+          afterSelection: true,
+          locale: login.requestedLocale ?? undefined,
+          secondFactor: 'new_device',
+          sql: uow.sql,
+        });
+      }
       continuation.save.forEach((aggregate) => uow.add(aggregate));
       return continuation;
     });

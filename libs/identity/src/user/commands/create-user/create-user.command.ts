@@ -4,6 +4,7 @@ import type { Channel, Role } from '../../../shared/roles';
 export interface NewUser {
   email: string;
   username: string;
+  name?: string;
   phone?: string;
   roles?: Role[];
   webAccess?: boolean;

@@ -6,6 +6,7 @@ export interface UserChange {
   webAccess?: boolean;
   twoFactorChannel?: Channel;
   phone?: string | null;
+  name?: string | null;
   locale?: string;
   enabled?: boolean;
 }

@@ -52,6 +52,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
         ...(change.locale !== undefined ? { locale: closestLocale(change.locale) } : {}),
         ...(change.twoFactorChannel !== undefined ? { twoFactorChannel: change.twoFactorChannel } : {}),
         ...(phone !== undefined ? { phone } : {}),
+        ...(change.name !== undefined ? { name: change.name?.trim() || null } : {}),
       });
       if (change.enabled === false && state.enabled) {
         for (const sessionId of await this.read.activeSessionIds(command.userId, uow.sql)) {

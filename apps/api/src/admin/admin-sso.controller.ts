@@ -1,0 +1,188 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppConfig } from '@latchkey/config';
+import {
+  CreateSsoConnectionCommand,
+  GroupQueries,
+  InvalidCertificateError,
+  JoinSsoConnectionCommand,
+  NotFoundError,
+  RemoveSsoConnectionCommand,
+  SsoConnectionQueries,
+  UpdateSsoConnectionCommand,
+  type ConnectionInput,
+  type GroupRow,
+  type SsoConnectionRow,
+} from '@latchkey/identity';
+import { RequestValidationError } from '@latchkey/platform';
+import { AccessTokenGuard } from '../auth/access-token/access-token.guard';
+import { CurrentPrincipal, type Principal } from '../auth/access-token/principal';
+import { ApiProblems } from '../auth/openapi';
+import { uuidParam } from '../auth/uuid-param';
+import { spUrls } from '../sso/saml.service';
+import { AdminGuard } from './admin.guard';
+import { CreateSsoConnectionDto, UpdateSsoConnectionDto } from './admin-sso.dto';
+
+export interface SsoConnectionView {
+  id: string;
+  accountId: string;
+  identifier: string;
+  idpEntityId: string;
+  idpSsoUrl: string;
+  idpCertificate: string;
+  idpCertificates: string[];
+  emailDomains: string[];
+  sharedWithAccountIds: string[];
+  /** Accounts that joined (the owner sees all; a sharing account sees whether it did). */
+  joinedAccountIds: string[];
+  autoCreateUsers: boolean;
+  autoCreateGroups: boolean;
+  groupsAttribute: string;
+  emailAttribute: string;
+  enforceSso: boolean;
+  requireOtpOnNewDevice: boolean;
+  allowIdpInitiated: boolean;
+  /** Whether the caller's account owns it (else it is offered to it). */
+  owned: boolean;
+  entityId: string;
+  acsUrl: string;
+  metadataUrl: string;
+  loginUrl: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The SAML connections of an account (API.md "Admin REST", sso-connections) and its groups. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(AccessTokenGuard, AdminGuard)
+@Controller('admin')
+export class AdminSsoController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly config: AppConfig,
+    private readonly connections: SsoConnectionQueries,
+    private readonly groups: GroupQueries,
+  ) {}
+
+  @Get('sso-connections')
+  @ApiOperation({ summary: "The account's SAML connections and those other accounts offer it (owned: false)" })
+  @ApiProblems(400, 401, 403)
+  async list(@CurrentPrincipal() admin: Principal, @Query('cursor') cursor?: string): Promise<{ items: SsoConnectionView[]; nextCursor: null }> {
+    // One page holds them all; no cursor is ever issued, so any cursor is not one of ours.
+    if (cursor !== undefined) throw new RequestValidationError([{ field: 'cursor', message: 'cursor is not valid' }]);
+    const rows = await this.connections.visibleTo(admin.accountId);
+    return { items: rows.map((row) => this.view(row, admin.accountId)), nextCursor: null };
+  }
+
+  @Post('sso-connections')
+  @ApiOperation({ summary: 'Configure a SAML connection; answers it with its SP entityId, acsUrl, metadataUrl and loginUrl' })
+  @ApiProblems(400, 401, 403, 409)
+  async create(@CurrentPrincipal() admin: Principal, @Body() body: CreateSsoConnectionDto): Promise<SsoConnectionView> {
+    const certificates = body.idpCertificates ?? (body.idpCertificate ? [body.idpCertificate] : undefined);
+    if (!certificates) throw new InvalidCertificateError({ errors: [{ field: 'idpCertificate', message: 'idpCertificate is required' }] });
+    const settings: ConnectionInput = {
+      identifier: body.identifier,
+      idpEntityId: body.idpEntityId,
+      idpSsoUrl: body.idpSsoUrl,
+      idpCertificates: certificates,
+      emailDomains: body.emailDomains ?? [],
+      sharedWithAccountIds: body.sharedWithAccountIds ?? [],
+      autoCreateUsers: body.autoCreateUsers ?? false,
+      autoCreateGroups: body.autoCreateGroups ?? false,
+      groupsAttribute: body.groupsAttribute ?? 'groups',
+      emailAttribute: body.emailAttribute ?? 'email',
+      enforceSso: body.enforceSso ?? false,
+      requireOtpOnNewDevice: body.requireOtpOnNewDevice ?? false,
+      allowIdpInitiated: body.allowIdpInitiated ?? false,
+    };
+    const { connectionId } = await this.commands.execute(new CreateSsoConnectionCommand(admin.accountId, settings));
+    return this.visible(admin, connectionId);
+  }
+
+  @Get('sso-connections/:id')
+  @ApiOperation({ summary: 'One connection (owned, or offered to this account)' })
+  @ApiProblems(400, 401, 403, 404)
+  get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<SsoConnectionView> {
+    return this.visible(admin, id);
+  }
+
+  @Patch('sso-connections/:id')
+  @ApiOperation({ summary: 'Change a connection the account owns; accounts no longer in sharedWithAccountIds stop using it at once' })
+  @ApiProblems(400, 401, 403, 404, 409)
+  async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateSsoConnectionDto): Promise<SsoConnectionView> {
+    const { idpCertificate, idpCertificates, ...rest } = body;
+    const certificates = idpCertificates ?? (idpCertificate ? [idpCertificate] : undefined);
+    const change: Partial<ConnectionInput> = { ...rest, ...(certificates ? { idpCertificates: certificates } : {}) };
+    await this.commands.execute(new UpdateSsoConnectionCommand(admin.accountId, id, change));
+    return this.visible(admin, id);
+  }
+
+  @Delete('sso-connections/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a connection the account owns (it stops serving every account at once)' })
+  @ApiProblems(400, 401, 403, 404)
+  async remove(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+    await this.commands.execute(new RemoveSsoConnectionCommand(admin.accountId, id));
+  }
+
+  @Post('sso-connections/:id/join')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Shared SSO: this account starts using a connection another account offers it (both admins agree)" })
+  @ApiProblems(400, 401, 403, 404)
+  async join(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+    await this.commands.execute(new JoinSsoConnectionCommand(admin.accountId, id, true));
+  }
+
+  @Delete('sso-connections/:id/join')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Shared SSO: this account stops using a connection another account offers it' })
+  @ApiProblems(400, 401, 403, 404)
+  async leave(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+    await this.visible(admin, id);
+    await this.commands.execute(new JoinSsoConnectionCommand(admin.accountId, id, false));
+  }
+
+  @Get('groups')
+  @ApiOperation({ summary: "The account's groups: [{id, name, source: sso | local, memberCount}]" })
+  @ApiProblems(401, 403)
+  listGroups(@CurrentPrincipal() admin: Principal): Promise<GroupRow[]> {
+    return this.groups.ofAccount(admin.accountId);
+  }
+
+  private async visible(admin: Principal, id: string): Promise<SsoConnectionView> {
+    const row = await this.connections.byId(id);
+    if (!row || (row.accountId !== admin.accountId && !row.sharedWithAccountIds.includes(admin.accountId))) throw new NotFoundError();
+    return this.view(row, admin.accountId);
+  }
+
+  private view(row: SsoConnectionRow, accountId: string): SsoConnectionView {
+    const owned = row.accountId === accountId;
+    const joined = row.servedAccountIds.filter((a) => a !== row.accountId);
+    return {
+      id: row.id,
+      accountId: row.accountId,
+      identifier: row.identifier,
+      idpEntityId: row.idpEntityId,
+      idpSsoUrl: row.idpSsoUrl,
+      idpCertificate: row.idpCertificates[0],
+      idpCertificates: row.idpCertificates,
+      emailDomains: row.emailDomains,
+      // Another account sees only what concerns itself, not who else the owner shares with.
+      sharedWithAccountIds: owned ? row.sharedWithAccountIds : [accountId],
+      joinedAccountIds: owned ? joined : joined.filter((a) => a === accountId),
+      autoCreateUsers: row.autoCreateUsers,
+      autoCreateGroups: row.autoCreateGroups,
+      groupsAttribute: row.groupsAttribute,
+      emailAttribute: row.emailAttribute,
+      enforceSso: row.enforceSso,
+      requireOtpOnNewDevice: row.requireOtpOnNewDevice,
+      allowIdpInitiated: row.allowIdpInitiated,
+      owned,
+      ...spUrls(this.config.publicApiUrl, row.identifier),
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+}

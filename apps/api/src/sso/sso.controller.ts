@@ -1,0 +1,150 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { AppConfig } from '@latchkey/config';
+import {
+  ConfirmGroupsCommand,
+  InvalidSamlResponseError,
+  NotFoundError,
+  RejectSsoLoginCommand,
+  SsoConnectionQueries,
+  SsoLoginCommand,
+  SsoNotConfiguredError,
+  type LoginResult,
+  type SsoConnectionRow,
+} from '@latchkey/identity';
+import { toProblem } from '@latchkey/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clientContext } from '../auth/client-context';
+import { ApiLoginResult, ApiProblems } from '../auth/openapi';
+import { domainProblems } from '../problems';
+import { FlowResults } from './flow-results.store';
+import { SamlRejection, SamlService } from './saml.service';
+import { SamlStateStore } from './saml-state.store';
+import { AcsDto, ConfirmGroupsDto, DiscoverDto, StartQuery } from './sso.dto';
+
+type Discovery = { status: 'redirect'; redirectUrl: string } | { status: 'identifier_required' };
+
+@ApiTags('sso')
+@Controller()
+export class SsoController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly config: AppConfig,
+    private readonly connections: SsoConnectionQueries,
+    private readonly saml: SamlService,
+    private readonly state: SamlStateStore,
+    private readonly flows: FlowResults,
+  ) {}
+
+  @Post('auth/sso/discover')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Find the SSO connection for an email: a redirect URL, or identifier_required when several match',
+    description:
+      'An email maps to every connection serving an account where a user with that email exists, and to every connection listing its domain. The redirect URL is the IdP with a signed SAMLRequest.',
+  })
+  @ApiProblems(400, 404)
+  async discover(@Body() body: DiscoverDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<Discovery> {
+    let candidates = await this.connections.forEmail(body.email);
+    if (body.identifier) candidates = candidates.filter((c) => c.identifier.toLowerCase() === body.identifier!.toLowerCase());
+    res.header('Cache-Control', 'no-store');
+    if (candidates.length === 0) throw new SsoNotConfiguredError();
+    if (candidates.length > 1) return { status: 'identifier_required' };
+    const redirectUrl = await this.saml.authorizeUrl(candidates[0], { deviceToken: clientContext(req, body.deviceToken).deviceToken, locale: body.locale });
+    return { status: 'redirect', redirectUrl };
+  }
+
+  @Get('login/saml/:identifier')
+  @ApiOperation({ summary: 'The SP-initiated URL of a connection: 302 to its IdP with a signed SAMLRequest' })
+  @ApiProblems(404)
+  async start(@Param('identifier') identifier: string, @Query() query: StartQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    const connection = await this.connection(identifier, new SsoNotConfiguredError());
+    const url = await this.saml.authorizeUrl(connection, { deviceToken: clientContext(req).deviceToken, locale: query.locale });
+    await res.header('Cache-Control', 'no-store').redirect(url, 302);
+  }
+
+  @Get('auth/saml/:identifier/metadata')
+  @Header('Content-Type', 'application/samlmetadata+xml; charset=utf-8')
+  @ApiOperation({ summary: "The SP metadata of a connection (entity id, ACS URL, the SP's signing certificate)" })
+  @ApiProduces('application/samlmetadata+xml')
+  @ApiProblems(404)
+  async metadata(@Param('identifier') identifier: string): Promise<string> {
+    return this.saml.metadata(await this.connection(identifier, new NotFoundError()));
+  }
+
+  @Post('auth/saml/:identifier/acs')
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiOperation({
+    summary: "The IdP's response (HTTP-POST binding): a login result",
+    description:
+      'JSON when the request accepts application/json; otherwise 303 to PUBLIC_WEB_URL/login/continue?flow=<flowId>, where GET /auth/flows/:flowId returns the result (or the problem) once.',
+  })
+  @ApiLoginResult()
+  @ApiProblems(400, 401, 403, 404)
+  async acs(@Param('identifier') identifier: string, @Body() body: AcsDto, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    const json = /\bapplication\/json\b/.test(req.headers.accept ?? '');
+    let status = 200;
+    let answer: unknown;
+    let contentType = 'application/json; charset=utf-8';
+    try {
+      answer = await this.login(identifier, body.SAMLResponse, req);
+    } catch (error) {
+      const problem = toProblem(error, domainProblems);
+      if (json || problem.unexpected) throw error;
+      status = problem.body.status;
+      answer = { ...problem.body, traceId: req.id };
+      contentType = 'application/problem+json; charset=utf-8';
+    }
+    res.header('Cache-Control', 'no-store');
+    if (json) {
+      await res.status(200).type(contentType).send(answer);
+      return;
+    }
+    const flowId = await this.flows.put({ status, body: answer, contentType });
+    await res.redirect(`${this.config.publicWebUrl}/login/continue?flow=${encodeURIComponent(flowId)}`, 303);
+  }
+
+  @Get('auth/flows/:flowId')
+  @ApiOperation({ summary: 'The result of a login that ended on a browser redirect; readable once (then 404)' })
+  @ApiLoginResult()
+  @ApiProblems(401, 403, 404)
+  async flow(@Param('flowId') flowId: string, @Res() res: FastifyReply): Promise<void> {
+    const result = /^[A-Za-z0-9_-]{20,100}$/.test(flowId) ? await this.flows.take(flowId) : undefined;
+    if (!result) throw new NotFoundError();
+    await res.status(result.status).header('Cache-Control', 'no-store').type(result.contentType).send(JSON.stringify(result.body));
+  }
+
+  @Post('auth/sso/confirm-groups')
+  @HttpCode(200)
+  @ApiOperation({ summary: '"I understand": apply the group changes shown in groups_confirmation_required, then go on with the login' })
+  @ApiLoginResult()
+  @ApiProblems(400, 403, 404)
+  async confirmGroups(@Body() body: ConfirmGroupsDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<LoginResult> {
+    res.header('Cache-Control', 'no-store');
+    return this.commands.execute(new ConfirmGroupsCommand(body.confirmationId, clientContext(req)));
+  }
+
+  private async login(identifier: string, samlResponse: string, req: FastifyRequest): Promise<LoginResult> {
+    const connection = await this.connection(identifier, new NotFoundError());
+    let verified;
+    try {
+      verified = await this.saml.verify(connection, samlResponse);
+    } catch (error) {
+      if (!(error instanceof SamlRejection)) throw error;
+      await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));
+      throw new InvalidSamlResponseError();
+    }
+    const context = await this.state.takeContext(verified.requestId);
+    const client = clientContext(req);
+    return this.commands.execute(
+      new SsoLoginCommand(connection.id, verified.identity, { ...client, deviceToken: client.deviceToken ?? context.deviceToken }, context.locale),
+    );
+  }
+
+  private async connection(identifier: string, missing: Error): Promise<SsoConnectionRow> {
+    const connection = /^[A-Za-z0-9_-]{1,64}$/.test(identifier) ? await this.connections.byIdentifier(identifier) : undefined;
+    if (!connection) throw missing;
+    return connection;
+  }
+}

@@ -1,0 +1,55 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+
+export class DiscoverDto {
+  @ApiProperty({ example: 'ana@contoso.com' })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiPropertyOptional({ example: 'contoso', description: 'the SP Initiation URL identifier, when the email maps to several connections' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  identifier?: string;
+
+  @ApiPropertyOptional({ description: 'trusted-device token (also read from X-Device-Token or the lk_device cookie)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  deviceToken?: string;
+
+  @ApiPropertyOptional({ example: 'hr', description: 'interface language picked on the login page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(35)
+  locale?: string;
+}
+
+/** The IdP's HTML form post (application/x-www-form-urlencoded). */
+export class AcsDto {
+  @ApiProperty({ description: 'base64 SAML Response' })
+  @IsString()
+  @MaxLength(400_000)
+  SAMLResponse!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  RelayState?: string;
+}
+
+export class ConfirmGroupsDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  confirmationId!: string;
+}
+
+export class StartQuery {
+  @ApiPropertyOptional({ example: 'hr' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(35)
+  locale?: string;
+}

@@ -1,0 +1,73 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { AggregateRepository, Clock, IdGenerator } from '@latchkey/event-store';
+import { Group, normalizeGroupName } from '../../../group/group.aggregate';
+import { GroupQueries } from '../../../group/queries/groups.query';
+import { ConfirmationNotFoundError } from '../../../shared/errors';
+import { IdentityReadModels } from '../../../shared/read-models';
+import { SsoConnectionQueries } from '../../../sso-connection/queries/sso-connections.query';
+import { User } from '../../../user/user.aggregate';
+import { Login } from '../../login.aggregate';
+import { LoginFinisher } from '../../login-finisher';
+import type { LoginResult } from '../../login-result';
+import { ConfirmGroupsCommand } from './confirm-groups.command';
+
+/** Group creation in an account takes turns, so two users confirming the same new group make one. */
+export const groupsOf = (accountId: string) => `groups-of-${accountId}`;
+
+@CommandHandler(ConfirmGroupsCommand)
+export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsCommand, LoginResult> {
+  constructor(
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly repository: AggregateRepository,
+    private readonly read: IdentityReadModels,
+    private readonly groups: GroupQueries,
+    private readonly connections: SsoConnectionQueries,
+    private readonly finisher: LoginFinisher,
+  ) {}
+
+  async execute(command: ConfirmGroupsCommand): Promise<LoginResult> {
+    const peek = await this.repository.load(Login, command.confirmationId);
+    if (!peek.exists || !peek.accountId || !peek.sso) throw new ConfirmationNotFoundError();
+
+    const outcome = await this.repository.exclusive([`login-${command.confirmationId}`, groupsOf(peek.accountId)], async (uow) => {
+      const login = await uow.load(Login, command.confirmationId);
+      const { userId, accountId } = login.confirmGroups(this.clock.now());
+      const sso = login.sso!;
+      const [user, connection] = await Promise.all([this.read.userById(userId, uow.sql), this.connections.byId(sso.connectionId, uow.sql)]);
+      if (!user || !connection) throw new ConfirmationNotFoundError();
+
+      // Apply what the IdP said, against the memberships as they are now.
+      const wanted = [...new Map((sso.groups ?? []).map((name) => [normalizeGroupName(name), name.trim()])).entries()];
+      const existing = new Map((await this.groups.byNames(accountId, wanted.map(([n]) => n), uow.sql)).map((g) => [g.normalized, g]));
+      const current = await this.groups.ssoGroupsOf(userId, uow.sql);
+      const currentIds = new Set(current.map((g) => g.id));
+      const added: { groupId: string; name: string }[] = [];
+      for (const [normalized, name] of wanted) {
+        let group = existing.get(normalized);
+        if (!group) {
+          const created = uow.add(new Group(this.ids.next()));
+          created.create(accountId, name, 'sso');
+          group = { id: created.id, name, normalized };
+        }
+        if (!currentIds.has(group.id)) added.push({ groupId: group.id, name: group.name });
+      }
+      const wantedNames = new Set(wanted.map(([n]) => n));
+      const removed = current.filter((g) => !wantedNames.has(normalizeGroupName(g.name))).map((g) => ({ groupId: g.id, name: g.name }));
+      const aggregate = await uow.load(User, userId);
+      aggregate.changeSsoGroups(connection.id, added, removed);
+
+      const continuation = await this.finisher.finish(login, user, command.client, {
+        method: 'sso',
+        login: sso.email,
+        afterSelection: true,
+        locale: login.requestedLocale ?? undefined,
+        secondFactor: connection.requireOtpOnNewDevice ? 'new_device' : 'never',
+        sql: uow.sql,
+      });
+      continuation.save.forEach((a) => uow.add(a));
+      return continuation;
+    });
+    return this.finisher.complete(outcome, Promise.resolve());
+  }
+}

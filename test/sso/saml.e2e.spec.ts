@@ -1,0 +1,395 @@
+import { GOOD_PASSWORD, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from '@latchkey/testing';
+import { SamlIdpPeer, formOf, type IdpUser, type ResponseOptions } from '../peers/saml-idp.peer';
+
+let api: TestApi;
+let idp: SamlIdpPeer;
+let impostor: SamlIdpPeer;
+
+beforeAll(async () => {
+  [api, idp, impostor] = await Promise.all([startApi('saml', { PUBLIC_WEB_URL: 'https://app.example.test' }), SamlIdpPeer.start('contoso'), SamlIdpPeer.start('impostor')]);
+});
+
+afterAll(async () => {
+  await Promise.all([api.close(), idp.stop(), impostor.stop()]);
+});
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const path = (url: string) => new URL(url).pathname + new URL(url).search;
+const decode = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');
+const encode = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');
+
+interface Tenant {
+  admin: SignedUp;
+  token: string;
+  domain: string;
+}
+
+/** An account with its admin logged in, and an email domain of its own. */
+async function tenant(): Promise<Tenant> {
+  const domain = `${unique('d')}.test`.toLowerCase();
+  const admin = await signUp(api.http, { email: `admin@${domain}` });
+  return { admin, token: (await loginWithCode(api, admin)).accessToken, domain };
+}
+
+async function connect(owner: Tenant, settings: Record<string, unknown> = {}, peer = idp) {
+  const identifier = unique('c');
+  const res = await api.http
+    .post('/admin/sso-connections')
+    .set(bearer(owner.token))
+    .send({ identifier, idpEntityId: peer.entityId, idpSsoUrl: `${peer.url}/sso`, idpCertificate: peer.credentials.certificate, emailDomains: [owner.domain], ...settings });
+  if (res.status !== 201) throw new Error(`connection not created: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; identifier: string; acsUrl: string; entityId: string; loginUrl: string; metadataUrl: string };
+}
+
+/** Starts at the SP-initiated URL; the IdP checks the AuthnRequest. Returns the request id. */
+async function start(identifier: string, peer = idp): Promise<string> {
+  const metadata = await api.http.get(`/auth/saml/${identifier}/metadata`).expect(200);
+  peer.trust(metadata.text);
+  const redirect = await api.http.get(`/login/saml/${identifier}/`).expect(302);
+  return (await peer.parseRequest(redirect.headers.location)).id;
+}
+
+function postAcs(identifier: string, samlResponse: string, json = true) {
+  const req = api.http.post(`/auth/saml/${identifier}/acs`).type('form').send({ SAMLResponse: samlResponse });
+  return json ? req.set('Accept', 'application/json') : req;
+}
+
+/** The whole browser round trip: SP-initiated URL → IdP page → its form posted to the ACS. */
+async function ssoLogin(identifier: string, user: IdpUser, expected = 200, headers: Record<string, string> = {}) {
+  const metadata = await api.http.get(`/auth/saml/${identifier}/metadata`);
+  idp.trust(metadata.text);
+  const redirect = await api.http.get(`/login/saml/${identifier}/`).set(headers).expect(302);
+  idp.nextUser = user;
+  const page = await fetch(redirect.headers.location);
+  expect(page.status).toBe(200);
+  const form = formOf(await page.text());
+  return api.http.post(path(form.action)).type('form').set('Accept', 'application/json').set(headers).send(form.fields).expect(expected);
+}
+
+async function events(type: string, where = 'true', params: unknown[] = []) {
+  const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = $1 AND ${where} ORDER BY global_position`, [type, ...params]);
+  return rows.map((r) => r.data);
+}
+
+describe('SP metadata and SP-initiated requests', () => {
+  it('publishes metadata with the entity id, the ACS URL and the signing certificate', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner);
+    const res = await api.http.get(`/auth/saml/${connection.identifier}/metadata`).expect(200);
+    expect(res.headers['content-type']).toMatch(/xml/);
+    expect(res.text).toContain(`entityID="${connection.entityId}"`);
+    expect(res.text).toContain(`Location="${connection.acsUrl}"`);
+    expect(res.text).toMatch(/<(ds:)?X509Certificate>[A-Za-z0-9+/=\s]{200,}</);
+    expect(res.text).toContain('WantAssertionsSigned="true"');
+    await api.http.get('/auth/saml/nobody-has-this/metadata').expect(404);
+  });
+
+  it('redirects to the IdP with an AuthnRequest the IdP verifies against the SP certificate', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner);
+    await start(connection.identifier);
+    const request = idp.requests.at(-1)!;
+    expect(request.issuer).toBe(connection.entityId);
+    expect(request.acsUrl).toBe(connection.acsUrl);
+
+    // Any change to the signed parameters breaks the signature.
+    const redirect = await api.http.get(`/login/saml/${connection.identifier}`).expect(302);
+    const tampered = redirect.headers.location.replace(/Signature=[^&]+/, (s: string) => `${s.slice(0, -6)}AAAAAA`);
+    await expect(idp.parseRequest(tampered)).rejects.toBeTruthy();
+    await api.http.get('/login/saml/unknown-identifier/').expect(404);
+  });
+});
+
+describe('discovery', () => {
+  it('finds no connection (404), one (redirect to the IdP) or several (identifier_required)', async () => {
+    const owner = await tenant();
+    const nothing = await api.http.post('/auth/sso/discover').send({ email: `someone@${unique('nodomain')}.test` }).expect(404);
+    expect(nothing.body.type).toBe('/problems/sso-not-configured');
+
+    const first = await connect(owner);
+    const one = await api.http.post('/auth/sso/discover').send({ email: `new.person@${owner.domain}` }).expect(200);
+    expect(one.body.status).toBe('redirect');
+    expect(one.body.redirectUrl.startsWith(`${idp.url}/sso?SAMLRequest=`)).toBe(true);
+
+    // A second account lists the same domain: the email now maps to two connections.
+    const other = await tenant();
+    const second = await connect(other, { emailDomains: [owner.domain] });
+    const several = await api.http.post('/auth/sso/discover').send({ email: `new.person@${owner.domain}` }).expect(200);
+    expect(several.body).toEqual({ status: 'identifier_required' });
+    const chosen = await api.http.post('/auth/sso/discover').send({ email: `new.person@${owner.domain}`, identifier: second.identifier }).expect(200);
+    expect(chosen.body.status).toBe('redirect');
+    await api.http.post('/auth/sso/discover').send({ email: `new.person@${owner.domain}`, identifier: 'not-one-of-them' }).expect(404);
+    expect(first.identifier).not.toBe(second.identifier);
+
+    // An existing user's email maps to the connections serving their account, whatever the domain.
+    const byUser = await api.http.post('/auth/sso/discover').send({ email: owner.admin.email.toUpperCase() }).expect(200);
+    expect(byUser.body).toEqual({ status: 'identifier_required' });
+  });
+});
+
+describe('logging in through the IdP', () => {
+  it('logs an existing user in without a local code, as JSON or through a one-time flow result', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner);
+    const res = await ssoLogin(connection.identifier, { email: owner.admin.email.toUpperCase() });
+    expect(res.body.status).toBe('authenticated');
+    expect(res.body.user).toMatchObject({ id: owner.admin.userId, accountId: owner.admin.accountId });
+    await api.http.get('/auth/me').set(bearer(res.body.accessToken)).expect(200);
+    const [succeeded] = await events('login.sso_succeeded', `data->>'connectionId' = $2`, [connection.id]);
+    expect(succeeded).toMatchObject({ accountId: owner.admin.accountId, email: owner.admin.email.toLowerCase() });
+
+    // A browser (no Accept: application/json) is sent to the web app with a flow id.
+    await start(connection.identifier);
+    const redirected = await postAcs(connection.identifier, await idp.response({ email: owner.admin.email }), false).expect(303);
+    const location = new URL(redirected.headers.location);
+    expect(`${location.origin}${location.pathname}`).toBe('https://app.example.test/login/continue');
+    const flow = location.searchParams.get('flow')!;
+    const result = await api.http.get(`/auth/flows/${flow}`).expect(200);
+    expect(result.body).toMatchObject({ status: 'authenticated', user: { id: owner.admin.userId } });
+    await api.http.get(`/auth/flows/${flow}`).expect(404);
+
+    // A refusal travels the same way.
+    await start(connection.identifier);
+    const refused = await postAcs(connection.identifier, await idp.response({ email: owner.admin.email }, { audience: 'https://someone-else.test' }), false).expect(303);
+    const refusedFlow = new URL(refused.headers.location).searchParams.get('flow')!;
+    const problem = await api.http.get(`/auth/flows/${refusedFlow}`).expect(401);
+    expect(problem.headers['content-type']).toMatch(/problem\+json/);
+    expect(problem.body.type).toBe('/problems/invalid-saml-response');
+  });
+
+  it('asks for a code on a new device only when the connection requires it', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner, { requireOtpOnNewDevice: true });
+    const res = await ssoLogin(connection.identifier, { email: owner.admin.email });
+    expect(res.body.status).toBe('otp_required');
+  });
+
+  it('creates unknown users just in time when allowed, and refuses them otherwise', async () => {
+    const owner = await tenant();
+    const strict = await connect(owner);
+    const stranger = `stranger@${owner.domain}`;
+    const refused = await ssoLogin(strict.identifier, { email: stranger }, 403);
+    expect(refused.body.type).toBe('/problems/no-account');
+    expect(await events('login.sso_rejected', `data->>'connectionId' = $2 AND data->>'reason' = 'no_account'`, [strict.id])).toHaveLength(1);
+
+    await api.http.patch(`/admin/sso-connections/${strict.id}`).set(bearer(owner.token)).send({ autoCreateUsers: true }).expect(200);
+    const created = await ssoLogin(strict.identifier, { email: stranger, attributes: { displayName: 'Stranger Danger' } });
+    expect(created.body.status).toBe('authenticated');
+    expect(created.body.user).toMatchObject({ accountId: owner.admin.accountId, email: stranger, roles: ['member'] });
+    const [registered] = await events('user.registered', `data->>'userId' = $2`, [created.body.user.id]);
+    expect(registered).toMatchObject({ source: 'sso', name: 'Stranger Danger' });
+    const again = await ssoLogin(strict.identifier, { email: stranger });
+    expect(again.body.user.id).toBe(created.body.user.id);
+  });
+
+  it('enforces SSO: password logins of the account answer 403 sso-required', async () => {
+    const owner = await tenant();
+    await api.http.post('/auth/login').send({ login: owner.admin.email, password: GOOD_PASSWORD }).expect(200);
+    await connect(owner, { enforceSso: true });
+    const res = await api.http.post('/auth/login').send({ login: owner.admin.email, password: GOOD_PASSWORD }).expect(403);
+    expect(res.body.type).toBe('/problems/sso-required');
+  });
+});
+
+describe('shared SSO across accounts', () => {
+  it('serves an account only once its admin joins, then lets a user in both accounts pick one', async () => {
+    const owner = await tenant();
+    const sharing = await tenant();
+    const connection = await connect(owner, { sharedWithAccountIds: [sharing.admin.accountId] });
+    // The same person exists in both accounts.
+    const email = `shared.${unique('p')}@${owner.domain}`.toLowerCase();
+    const inOwner = await api.http.post('/admin/users').set(bearer(owner.token)).send({ email, username: unique('so') }).expect(201);
+    const inSharing = await api.http.post('/admin/users').set(bearer(sharing.token)).send({ email, username: unique('ss') }).expect(201);
+
+    // Offered but not joined: only the owner's user.
+    const before = await ssoLogin(connection.identifier, { email });
+    expect(before.body.user.id).toBe(inOwner.body.id);
+
+    const offered = await api.http.get('/admin/sso-connections').set(bearer(sharing.token)).expect(200);
+    expect(offered.body.items).toEqual([expect.objectContaining({ id: connection.id, owned: false, joinedAccountIds: [] })]);
+    await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(sharing.token)).send({ enforceSso: true }).expect(404);
+    await api.http.post(`/admin/sso-connections/${connection.id}/join`).set(bearer(sharing.token)).expect(204);
+
+    const choice = await ssoLogin(connection.identifier, { email });
+    expect(choice.body.status).toBe('account_selection_required');
+    expect(choice.body.accounts.map((a: { id: string }) => a.id).sort()).toEqual([owner.admin.accountId, sharing.admin.accountId].sort());
+    const picked = await api.http.post('/auth/sso/select-account').send({ selectionId: choice.body.selectionId, accountId: sharing.admin.accountId }).expect(200);
+    expect(picked.body).toMatchObject({ status: 'authenticated', user: { id: inSharing.body.id, accountId: sharing.admin.accountId } });
+
+    // A third account the connection was never offered to cannot join it.
+    const outsider = await tenant();
+    await api.http.post(`/admin/sso-connections/${connection.id}/join`).set(bearer(outsider.token)).expect(404);
+    await api.http.get(`/admin/sso-connections/${connection.id}`).set(bearer(outsider.token)).expect(404);
+
+    // The owner stops sharing: the sharing account's users no longer match.
+    await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(owner.token)).send({ sharedWithAccountIds: [] }).expect(200);
+    const after = await ssoLogin(connection.identifier, { email });
+    expect(after.body.user.id).toBe(inOwner.body.id);
+  });
+});
+
+describe('group sync with confirmation', () => {
+  it('shows added and removed groups, changes nothing until "I understand", then syncs', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner, { autoCreateGroups: true, groupsAttribute: 'memberOf' });
+    const user = { email: owner.admin.email, attributes: { memberOf: ['Engineering', 'Ops'] } };
+
+    const first = await ssoLogin(connection.identifier, user);
+    expect(first.body).toEqual({ status: 'groups_confirmation_required', confirmationId: expect.any(String), added: ['Engineering', 'Ops'], removed: [] });
+    const none = await api.http.get('/admin/groups').set(bearer(owner.token)).expect(200);
+    expect(none.body).toEqual([]);
+
+    const confirmed = await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: first.body.confirmationId }).expect(200);
+    expect(confirmed.body.status).toBe('authenticated');
+    await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: first.body.confirmationId }).expect(404);
+    const groups = await api.http.get('/admin/groups').set(bearer(owner.token)).expect(200);
+    expect(groups.body).toEqual([
+      { id: expect.any(String), name: 'Engineering', source: 'sso', memberCount: 1 },
+      { id: expect.any(String), name: 'Ops', source: 'sso', memberCount: 1 },
+    ]);
+
+    // Same groups: straight in.
+    expect((await ssoLogin(connection.identifier, user)).body.status).toBe('authenticated');
+
+    // Moved from Ops to Sales on the IdP side.
+    const moved = await ssoLogin(connection.identifier, { ...user, attributes: { memberOf: ['engineering', 'Sales'] } });
+    expect(moved.body).toMatchObject({ status: 'groups_confirmation_required', added: ['Sales'], removed: ['Ops'] });
+    await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: moved.body.confirmationId }).expect(200);
+    const after = await api.http.get('/admin/groups').set(bearer(owner.token)).expect(200);
+    expect(after.body.map((g: { name: string; memberCount: number }) => [g.name, g.memberCount])).toEqual([
+      ['Engineering', 1],
+      ['Ops', 0],
+      ['Sales', 1],
+    ]);
+    const changes = await events('user.sso_groups_changed', `data->>'userId' = $2`, [owner.admin.userId]);
+    expect(changes).toHaveLength(2);
+    expect(changes[1]).toMatchObject({ added: [{ name: 'Sales' }], removed: [{ name: 'Ops' }], connectionId: connection.id });
+  });
+});
+
+describe('attacks on the ACS', () => {
+  let owner: Tenant;
+  let identifier: string;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    owner = await tenant();
+    const connection = await connect(owner);
+    identifier = connection.identifier;
+    connectionId = connection.id;
+  });
+
+  async function refused(samlResponse: string, reason: RegExp) {
+    const before = (await events('login.sso_rejected', `data->>'connectionId' = $2`, [connectionId])).length;
+    const res = await postAcs(identifier, samlResponse).expect(401);
+    expect(res.body).toEqual({ type: '/problems/invalid-saml-response', title: expect.any(String), status: 401, traceId: expect.any(String) });
+    const rejections = await events('login.sso_rejected', `data->>'connectionId' = $2`, [connectionId]);
+    expect(rejections).toHaveLength(before + 1);
+    expect(rejections.at(-1).reason).toMatch(reason);
+  }
+
+  async function bent(options: ResponseOptions, user: IdpUser = { email: owner.admin.email }, peer = idp) {
+    const requestId = await start(identifier);
+    if (peer !== idp) peer.trust((await api.http.get(`/auth/saml/${identifier}/metadata`)).text);
+    return peer.response(user, { requestId, ...options });
+  }
+
+  it('refuses an unsigned assertion', async () => {
+    await refused(await bent({ sign: 'none' }), /signature/);
+  });
+
+  it('refuses an assertion signed by another key', async () => {
+    await refused(await bent({ issuer: idp.entityId }, undefined, impostor), /signature/);
+  });
+
+  it('refuses signature wrapping: a second, unsigned assertion beside the signed one', async () => {
+    const xml = decode(await bent({}));
+    const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
+    const evil = signed
+      .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+      .replace(/ID="[^"]+"/, 'ID="_evil"')
+      .replace(/<saml:NameID([^>]*)>[^<]*</, `<saml:NameID$1>someone.else@${owner.domain}<`);
+    await refused(encode(xml.replace(signed, evil + signed)), /signature/);
+  });
+
+  it('refuses a comment injected into the NameID', async () => {
+    const xml = decode(await bent({}, { email: `${owner.admin.email}.evil.example` }));
+    await refused(encode(xml.replace(`${owner.admin.email}.evil.example<`, `${owner.admin.email}<!---->.evil.example<`)), /comment/);
+  });
+
+  it('refuses a wrong audience, destination or recipient', async () => {
+    await refused(await bent({ audience: 'https://other-sp.example.test/metadata' }), /audience/);
+    await refused(await bent({ destination: 'https://other-sp.example.test/acs' }), /destination/);
+    await refused(await bent({ recipient: 'https://other-sp.example.test/acs' }), /recipient/);
+  });
+
+  it('refuses an expired assertion (beyond the allowed clock skew)', async () => {
+    await refused(await bent({ shiftMs: -20 * 60_000, validForMs: 5 * 60_000 }), /expired/);
+  });
+
+  it('refuses an unknown InResponseTo and an IdP-initiated response unless the connection allows them', async () => {
+    await refused(await bent({ requestId: '_not-a-request-we-sent' }), /in_response_to/);
+    await refused(await bent({ requestId: null }), /in_response_to/);
+    await api.http.patch(`/admin/sso-connections/${connectionId}`).set(bearer(owner.token)).send({ allowIdpInitiated: true }).expect(200);
+    const unsolicited = await bent({ requestId: null });
+    const res = await postAcs(identifier, unsolicited).expect(200);
+    expect(res.body.status).toBe('authenticated');
+    // Without a request id to spend, the assertion id alone stops a replay.
+    await refused(unsolicited, /replayed/);
+    await api.http.patch(`/admin/sso-connections/${connectionId}`).set(bearer(owner.token)).send({ allowIdpInitiated: false }).expect(200);
+  });
+
+  it('refuses a replay of an accepted response', async () => {
+    const response = await bent({});
+    expect((await postAcs(identifier, response).expect(200)).body.status).toBe('authenticated');
+    await refused(response, /in_response_to|replayed/);
+  });
+
+  it('refuses a response with a DOCTYPE or entity declarations', async () => {
+    const xml = decode(await bent({}));
+    await refused(encode(`<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>${xml}`), /doctype/);
+  });
+
+  it('answers 400 for a body without SAMLResponse and 415 for form posts elsewhere', async () => {
+    await api.http.post(`/auth/saml/${identifier}/acs`).type('form').send({ RelayState: 'x' }).expect(400);
+    await api.http.post('/auth/login').type('form').send({ login: 'a', password: 'b' }).expect(415);
+  });
+});
+
+describe('admin of SSO connections', () => {
+  it('validates, rejects duplicates, hides other accounts and requires the admin role', async () => {
+    const owner = await tenant();
+    const body = { identifier: unique('adm'), idpEntityId: idp.entityId, idpSsoUrl: `${idp.url}/sso` };
+    const bad = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: 'not a certificate' }).expect(400);
+    expect(bad.body.type).toBe('/problems/validation');
+    // PEM without the BEGIN/END lines is accepted.
+    const bare = idp.credentials.certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+    const created = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: bare }).expect(201);
+    expect(created.body).toMatchObject({
+      identifier: body.identifier,
+      owned: true,
+      loginUrl: `${api.config.publicApiUrl}/login/saml/${body.identifier}/`,
+      groupsAttribute: 'groups',
+      emailAttribute: 'email',
+      requireOtpOnNewDevice: false,
+    });
+    const taken = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: bare }).expect(409);
+    expect(taken.body.type).toBe('/problems/identifier-taken');
+
+    const stranger = await tenant();
+    for (const req of [
+      api.http.get(`/admin/sso-connections/${created.body.id}`),
+      api.http.patch(`/admin/sso-connections/${created.body.id}`).send({ enforceSso: true }),
+      api.http.delete(`/admin/sso-connections/${created.body.id}`),
+    ]) {
+      expect((await req.set(bearer(stranger.token))).status).toBe(404);
+    }
+    const member = await api.http.post('/admin/users').set(bearer(owner.token)).send({ email: `m@${owner.domain}`, username: unique('m') }).expect(201);
+    expect(member.body.roles).toEqual(['member']);
+
+    await api.http.delete(`/admin/sso-connections/${created.body.id}`).set(bearer(owner.token)).expect(204);
+    await api.http.get(`/login/saml/${body.identifier}/`).expect(404);
+    // The identifier is free again.
+    await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: bare }).expect(201);
+  });
+});
