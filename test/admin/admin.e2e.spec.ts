@@ -210,7 +210,7 @@ describe('audit', () => {
 describe('OpenAPI', () => {
   it('documents every admin endpoint', async () => {
     const doc = (await api.http.get('/docs-json').expect(200)).body;
-    for (const path of ['/admin/users', '/admin/users/{id}', '/admin/users/{id}/password-reset', '/admin/users/{id}/devices', '/admin/users/{id}/devices/{deviceId}', '/admin/users/{id}/unlock', '/admin/users/{id}/events', '/admin/audit']) {
+    for (const path of ['/admin/users', '/admin/users/{id}', '/admin/users/{id}/password-reset', '/admin/users/{id}/devices', '/admin/users/{id}/devices/{deviceId}', '/admin/users/{id}/unlock', '/admin/users/{id}/events', '/admin/audit', '/admin/sso-connections', '/admin/sso-connections/{id}', '/admin/sso-connections/{id}/join', '/admin/groups']) {
       expect(doc.paths[path]).toBeDefined();
     }
     expect(doc.paths['/admin/users/{id}'].patch.responses['409']).toBeDefined();
@@ -220,6 +220,8 @@ describe('OpenAPI', () => {
       expect.arrayContaining(['id', 'accountId', 'email', 'username', 'phone', 'roles', 'webAccess', 'twoFactorChannel', 'locale', 'enabled', 'createdAt']),
     );
     expect(doc.paths['/admin/audit'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AuditPageDoc' });
+    expect(doc.paths['/admin/sso-connections'].post.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/SsoConnectionDoc' });
+    expect(Object.keys(doc.components.schemas.SsoConnectionDoc.properties)).toEqual(expect.arrayContaining(['identifier', 'entityId', 'acsUrl', 'metadataUrl', 'loginUrl']));
   });
 });
 

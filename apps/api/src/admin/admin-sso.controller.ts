@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig } from '@latchkey/config';
 import {
   CreateSsoConnectionCommand,
@@ -22,6 +22,7 @@ import { ApiProblems } from '../auth/openapi';
 import { uuidParam } from '../auth/uuid-param';
 import { spUrls } from '../sso/saml.service';
 import { AdminGuard } from './admin.guard';
+import { GroupDoc, SsoConnectionDoc, SsoConnectionListDoc } from './admin.docs';
 import { CreateSsoConnectionDto, UpdateSsoConnectionDto } from './admin-sso.dto';
 
 export interface SsoConnectionView {
@@ -68,6 +69,7 @@ export class AdminSsoController {
 
   @Get('sso-connections')
   @ApiOperation({ summary: "The account's SAML connections and those other accounts offer it (owned: false)" })
+  @ApiOkResponse({ type: SsoConnectionListDoc })
   @ApiProblems(400, 401, 403)
   async list(@CurrentPrincipal() admin: Principal, @Query('cursor') cursor?: string): Promise<{ items: SsoConnectionView[]; nextCursor: null }> {
     // One page holds them all; no cursor is ever issued, so any cursor is not one of ours.
@@ -78,6 +80,7 @@ export class AdminSsoController {
 
   @Post('sso-connections')
   @ApiOperation({ summary: 'Configure a SAML connection; answers it with its SP entityId, acsUrl, metadataUrl and loginUrl' })
+  @ApiCreatedResponse({ type: SsoConnectionDoc })
   @ApiProblems(400, 401, 403, 409)
   async create(@CurrentPrincipal() admin: Principal, @Body() body: CreateSsoConnectionDto): Promise<SsoConnectionView> {
     const certificates = body.idpCertificates ?? (body.idpCertificate ? [body.idpCertificate] : undefined);
@@ -103,6 +106,7 @@ export class AdminSsoController {
 
   @Get('sso-connections/:id')
   @ApiOperation({ summary: 'One connection (owned, or offered to this account)' })
+  @ApiOkResponse({ type: SsoConnectionDoc })
   @ApiProblems(400, 401, 403, 404)
   get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<SsoConnectionView> {
     return this.visible(admin, id);
@@ -110,6 +114,7 @@ export class AdminSsoController {
 
   @Patch('sso-connections/:id')
   @ApiOperation({ summary: 'Change a connection the account owns; accounts no longer in sharedWithAccountIds stop using it at once' })
+  @ApiOkResponse({ type: SsoConnectionDoc })
   @ApiProblems(400, 401, 403, 404, 409)
   async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateSsoConnectionDto): Promise<SsoConnectionView> {
     const { idpCertificate, idpCertificates, ...rest } = body;
@@ -146,6 +151,7 @@ export class AdminSsoController {
 
   @Get('groups')
   @ApiOperation({ summary: "The account's groups: [{id, name, source: sso | local, memberCount}]" })
+  @ApiOkResponse({ type: [GroupDoc] })
   @ApiProblems(401, 403)
   listGroups(@CurrentPrincipal() admin: Principal): Promise<GroupRow[]> {
     return this.groups.ofAccount(admin.accountId);

@@ -56,3 +56,42 @@ export class AuditPageDoc {
   @ApiProperty({ type: [AuditItemDoc] }) items!: AuditItemDoc[];
   @ApiProperty({ nullable: true, description: 'pass as cursor for the next (older) page; null at the end' }) nextCursor!: string | null;
 }
+
+export class SsoConnectionDoc {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid', description: 'the owning account' }) accountId!: string;
+  @ApiProperty({ example: 'contoso' }) identifier!: string;
+  @ApiProperty() idpEntityId!: string;
+  @ApiProperty() idpSsoUrl!: string;
+  @ApiProperty({ description: 'PEM (the first of idpCertificates)' }) idpCertificate!: string;
+  @ApiProperty({ type: [String] }) idpCertificates!: string[];
+  @ApiProperty({ type: [String] }) emailDomains!: string[];
+  @ApiProperty({ type: [String] }) sharedWithAccountIds!: string[];
+  @ApiProperty({ type: [String], description: 'accounts that accepted the offer and are served' }) joinedAccountIds!: string[];
+  @ApiProperty() autoCreateUsers!: boolean;
+  @ApiProperty() autoCreateGroups!: boolean;
+  @ApiProperty() groupsAttribute!: string;
+  @ApiProperty() emailAttribute!: string;
+  @ApiProperty() enforceSso!: boolean;
+  @ApiProperty() requireOtpOnNewDevice!: boolean;
+  @ApiProperty() allowIdpInitiated!: boolean;
+  @ApiProperty({ description: "false: another account's connection offered to this one" }) owned!: boolean;
+  @ApiProperty({ description: 'SP entity id' }) entityId!: string;
+  @ApiProperty() acsUrl!: string;
+  @ApiProperty() metadataUrl!: string;
+  @ApiProperty({ description: 'the SP-initiated URL' }) loginUrl!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class SsoConnectionListDoc {
+  @ApiProperty({ type: [SsoConnectionDoc] }) items!: SsoConnectionDoc[];
+  @ApiProperty({ nullable: true, type: String, description: 'always null: one page holds them all' }) nextCursor!: string | null;
+}
+
+export class GroupDoc {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['sso', 'local'] }) source!: string;
+  @ApiProperty() memberCount!: number;
+}
