@@ -40,3 +40,8 @@ export interface ClientContext {
   ip: string | null;
   userAgent: string | null;
 }
+
+/** The answer that asks the caller to pick one of the accounts `users` belong to. */
+export function accountChoice(selectionId: string, users: { accountId: string }[], names: Map<string, { name: string }>): LoginResult {
+  return { status: 'account_selection_required', selectionId, accounts: users.map((u) => ({ id: u.accountId, name: names.get(u.accountId)?.name ?? '' })) };
+}

@@ -185,6 +185,21 @@ export class Login extends EventSourcedAggregate<LoginState> {
     this.apply(new LoginAttempted({ loginId: this.id, ...data }));
   }
 
+  /** Several users matched (one email in several accounts): the caller picks one before `expiresAt`. */
+  offerAccounts(method: LoginMethod, login: string, candidates: { userId: string; accountId: string }[], expiresAt: Date, locale?: string): void {
+    this.attempt({
+      method,
+      login,
+      outcome: 'account_selection_required',
+      reason: null,
+      userId: null,
+      accountId: null,
+      candidates,
+      selectionExpiresAt: expiresAt.toISOString(),
+      ...(locale ? { locale } : {}),
+    });
+  }
+
   /** Picks one of the matched accounts; returns the user that logs in. */
   select(accountId: string, now: Date): { userId: string; accountId: string } {
     const candidate = this.state.candidates.find((c) => c.accountId === accountId);

@@ -9,7 +9,7 @@ import { IdentityReadModels, type UserRow } from '../../../shared/read-models';
 import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
-import type { LoginResult } from '../../login-result';
+import { accountChoice, type LoginResult } from '../../login-result';
 import { PasswordLoginCommand } from './password-login.command';
 
 /** An email can belong to users in several accounts; at most this many passwords are checked per attempt. */
@@ -85,23 +85,10 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
 
     if (matches.length > 1) {
       const names = await this.read.accountNames(matches.map((m) => m.accountId));
-      attempt.attempt({
-        method: 'password',
-        login,
-        outcome: 'account_selection_required',
-        reason: null,
-        userId: null,
-        accountId: null,
-        candidates: matches.map((m) => ({ userId: m.id, accountId: m.accountId })),
-        selectionExpiresAt: new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000).toISOString(),
-        ...(command.locale ? { locale: command.locale } : {}),
-      });
+      const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
+      attempt.offerAccounts('password', login, matches.map((m) => ({ userId: m.id, accountId: m.accountId })), expiresAt, command.locale);
       await this.repository.save(attempt);
-      return {
-        status: 'account_selection_required',
-        selectionId: attempt.id,
-        accounts: matches.map((m) => ({ id: m.accountId, name: names.get(m.accountId)?.name ?? '' })),
-      };
+      return accountChoice(attempt.id, matches, names);
     }
 
     const outcome = await this.finisher.finish(attempt, matches[0], command.client, {

@@ -9,7 +9,7 @@ import { SsoConnectionQueries, type SsoConnectionRow } from '../../../sso-connec
 import { USERNAME_SCOPE, User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
-import type { LoginResult } from '../../login-result';
+import { accountChoice, type LoginResult } from '../../login-result';
 import { SSO_STEP_TTL_SECONDS, SsoSteps } from '../../sso-steps';
 import { RejectSsoLoginCommand, SsoLoginCommand } from './sso-login.command';
 
@@ -47,23 +47,10 @@ export class SsoLoginHandler implements ICommandHandler<SsoLoginCommand, LoginRe
 
     if (candidates.length > 1) {
       const names = await this.read.accountNames(candidates.map((c) => c.accountId));
-      login.attempt({
-        method: 'sso',
-        login: email,
-        outcome: 'account_selection_required',
-        reason: null,
-        userId: null,
-        accountId: null,
-        candidates: candidates.map((c) => ({ userId: c.id, accountId: c.accountId })),
-        selectionExpiresAt: new Date(this.clock.now().getTime() + SSO_STEP_TTL_SECONDS * 1000).toISOString(),
-        ...(command.locale ? { locale: command.locale } : {}),
-      });
+      const expiresAt = new Date(this.clock.now().getTime() + SSO_STEP_TTL_SECONDS * 1000);
+      login.offerAccounts('sso', email, candidates.map((c) => ({ userId: c.id, accountId: c.accountId })), expiresAt, command.locale);
       await this.repository.save(login);
-      return {
-        status: 'account_selection_required',
-        selectionId: login.id,
-        accounts: candidates.map((c) => ({ id: c.accountId, name: names.get(c.accountId)?.name ?? '' })),
-      };
+      return accountChoice(login.id, candidates, names);
     }
 
     const continuation = await this.steps.proceed(login, candidates[0], connection, command.client, { afterSelection: false, locale: command.locale });
