@@ -69,9 +69,16 @@ describe('projections:rebuild on the identity read models', () => {
     await api.http.post(`/admin/sso-connections/${connection.body.id}/join`).set({ Authorization: `Bearer ${sharingToken}` }).expect(204);
     await api.http.patch(`/admin/sso-connections/${connection.body.id}`).set({ Authorization: `Bearer ${ownerToken}` }).send({ enforceSso: true }).expect(200);
     idp.trust((await api.http.get(`/auth/saml/${identifier}/metadata`).expect(200)).text);
-    const requestId = (await idp.parseRequest((await api.http.get(`/login/saml/${identifier}`).expect(302)).headers.location)).id;
+    const started = await api.http.get(`/login/saml/${identifier}`).expect(302);
+    const requestId = (await idp.parseRequest(started.headers.location)).id;
+    const browser = (started.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
     const samlResponse = await idp.response({ email: 'jit@rebuild.test', attributes: { groups: ['Alpha', 'Beta'] } }, { requestId });
-    const sso = await api.http.post(`/auth/saml/${identifier}/acs`).type('form').set('Accept', 'application/json').send({ SAMLResponse: samlResponse }).expect(200);
+    const sso = await api.http
+      .post(`/auth/saml/${identifier}/acs`)
+      .type('form')
+      .set({ Accept: 'application/json', Cookie: browser })
+      .send({ SAMLResponse: samlResponse })
+      .expect(200);
     await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: sso.body.confirmationId }).expect(200);
 
     // The links are issued after the 202; wait until all eight are there.

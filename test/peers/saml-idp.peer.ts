@@ -27,6 +27,10 @@ export interface ResponseOptions {
   validForMs?: number;
   /** 'none' leaves the assertion unsigned. */
   sign?: 'assertion' | 'none';
+  /** false: InResponseTo only on the (unsigned) Response, not in the signed SubjectConfirmationData. */
+  confirmationInResponseTo?: boolean;
+  /** false: no NotOnOrAfter on the Conditions (the confirmation's own still applies). */
+  conditionsNotOnOrAfter?: boolean;
 }
 
 export interface ParsedAuthnRequest {
@@ -148,9 +152,9 @@ export class SamlIdpPeer {
       `<saml:Issuer>${issuer}</saml:Issuer>` +
       `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${escape(user.nameId ?? user.email)}</saml:NameID>` +
       `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">` +
-      `<saml:SubjectConfirmationData NotOnOrAfter="${until}" Recipient="${escape(options.recipient ?? this.spAcsUrl)}"${inResponseTo}/>` +
+      `<saml:SubjectConfirmationData NotOnOrAfter="${until}" Recipient="${escape(options.recipient ?? this.spAcsUrl)}"${options.confirmationInResponseTo === false ? '' : inResponseTo}/>` +
       `</saml:SubjectConfirmation></saml:Subject>` +
-      `<saml:Conditions NotBefore="${iso(now - 5_000)}" NotOnOrAfter="${until}">` +
+      `<saml:Conditions NotBefore="${iso(now - 5_000)}"${options.conditionsNotOnOrAfter === false ? '' : ` NotOnOrAfter="${until}"`}>` +
       `<saml:AudienceRestriction><saml:Audience>${escape(options.audience ?? this.spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
       `<saml:AuthnStatement AuthnInstant="${iso(now)}" SessionIndex="${assertionId}"><saml:AuthnContext>` +
       `<saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +

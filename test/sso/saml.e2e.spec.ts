@@ -41,29 +41,41 @@ async function connect(owner: Tenant, settings: Record<string, unknown> = {}, pe
   return res.body as { id: string; identifier: string; acsUrl: string; entityId: string; loginUrl: string; metadataUrl: string };
 }
 
-/** Starts at the SP-initiated URL; the IdP checks the AuthnRequest. Returns the request id. */
-async function start(identifier: string, peer = idp): Promise<string> {
+/** The browser-binding cookie an SP-initiated start sets (what the browser sends back to the ACS). */
+function browserCookie(res: { headers: Record<string, unknown> }): string {
+  const cookies = (res.headers['set-cookie'] as string[] | undefined) ?? [];
+  const cookie = cookies.find((c) => c.startsWith('lk_sso='));
+  if (!cookie) throw new Error(`no lk_sso cookie in ${JSON.stringify(cookies)}`);
+  expect(cookie).toMatch(/HttpOnly/i);
+  expect(cookie).toMatch(/SameSite=None/i);
+  expect(cookie).toMatch(/Secure/i);
+  return cookie.split(';')[0];
+}
+
+/** Starts at the SP-initiated URL; the IdP checks the AuthnRequest. Returns its id and the browser's cookie. */
+async function start(identifier: string, peer = idp): Promise<{ requestId: string; cookie: string }> {
   const metadata = await api.http.get(`/auth/saml/${identifier}/metadata`).expect(200);
   peer.trust(metadata.text);
   const redirect = await api.http.get(`/login/saml/${identifier}/`).expect(302);
-  return (await peer.parseRequest(redirect.headers.location)).id;
+  return { requestId: (await peer.parseRequest(redirect.headers.location)).id, cookie: browserCookie(redirect) };
 }
 
-function postAcs(identifier: string, samlResponse: string, json = true) {
-  const req = api.http.post(`/auth/saml/${identifier}/acs`).type('form').send({ SAMLResponse: samlResponse });
-  return json ? req.set('Accept', 'application/json') : req;
+function postAcs(identifier: string, samlResponse: string, cookie: string | undefined, json = true) {
+  const req = api.http.post(`/auth/saml/${identifier}/acs`).type('form');
+  if (cookie) req.set('Cookie', cookie);
+  return (json ? req.set('Accept', 'application/json') : req).send({ SAMLResponse: samlResponse });
 }
 
 /** The whole browser round trip: SP-initiated URL → IdP page → its form posted to the ACS. */
-async function ssoLogin(identifier: string, user: IdpUser, expected = 200, headers: Record<string, string> = {}) {
-  const metadata = await api.http.get(`/auth/saml/${identifier}/metadata`);
+async function ssoLogin(identifier: string, user: IdpUser, expected = 200) {
+  const metadata = await api.http.get(`/auth/saml/${identifier}/metadata`).expect(200);
   idp.trust(metadata.text);
-  const redirect = await api.http.get(`/login/saml/${identifier}/`).set(headers).expect(302);
+  const redirect = await api.http.get(`/login/saml/${identifier}/`).expect(302);
   idp.nextUser = user;
   const page = await fetch(redirect.headers.location);
   expect(page.status).toBe(200);
   const form = formOf(await page.text());
-  return api.http.post(path(form.action)).type('form').set('Accept', 'application/json').set(headers).send(form.fields).expect(expected);
+  return api.http.post(path(form.action)).type('form').set('Accept', 'application/json').set('Cookie', browserCookie(redirect)).send(form.fields).expect(expected);
 }
 
 async function events(type: string, where = 'true', params: unknown[] = []) {
@@ -107,9 +119,11 @@ describe('discovery', () => {
     expect(nothing.body.type).toBe('/problems/sso-not-configured');
 
     const first = await connect(owner);
-    const one = await api.http.post('/auth/sso/discover').send({ email: `new.person@${owner.domain}` }).expect(200);
-    expect(one.body.status).toBe('redirect');
-    expect(one.body.redirectUrl.startsWith(`${idp.url}/sso?SAMLRequest=`)).toBe(true);
+    const one = await api.http.post('/auth/sso/discover').send({ email: `new.person@${owner.domain}`, locale: 'hr' }).expect(200);
+    expect(one.body).toEqual({ status: 'redirect', redirectUrl: `${first.loginUrl}?locale=hr` });
+    // The URL leads on to the IdP with a signed request.
+    const onward = await api.http.get(path(one.body.redirectUrl)).expect(302);
+    expect(onward.headers.location.startsWith(`${idp.url}/sso?SAMLRequest=`)).toBe(true);
 
     // A second account lists the same domain: the email now maps to two connections.
     const other = await tenant();
@@ -121,9 +135,11 @@ describe('discovery', () => {
     await api.http.post('/auth/sso/discover').send({ email: `new.person@${owner.domain}`, identifier: 'not-one-of-them' }).expect(404);
     expect(first.identifier).not.toBe(second.identifier);
 
-    // An existing user's email maps to the connections serving their account, whatever the domain.
-    const byUser = await api.http.post('/auth/sso/discover').send({ email: owner.admin.email.toUpperCase() }).expect(200);
-    expect(byUser.body).toEqual({ status: 'identifier_required' });
+    // An existing user's email maps to the connections serving their account, whatever its domain.
+    const elsewhere = `${unique('u')}@elsewhere.test`.toLowerCase();
+    await api.http.post('/admin/users').set(bearer(other.token)).send({ email: elsewhere, username: unique('e') }).expect(201);
+    const byUser = await api.http.post('/auth/sso/discover').send({ email: elsewhere.toUpperCase() }).expect(200);
+    expect(byUser.body).toEqual({ status: 'redirect', redirectUrl: second.loginUrl });
   });
 });
 
@@ -139,8 +155,8 @@ describe('logging in through the IdP', () => {
     expect(succeeded).toMatchObject({ accountId: owner.admin.accountId, email: owner.admin.email.toLowerCase() });
 
     // A browser (no Accept: application/json) is sent to the web app with a flow id.
-    await start(connection.identifier);
-    const redirected = await postAcs(connection.identifier, await idp.response({ email: owner.admin.email }), false).expect(303);
+    const browser = await start(connection.identifier);
+    const redirected = await postAcs(connection.identifier, await idp.response({ email: owner.admin.email }), browser.cookie, false).expect(303);
     const location = new URL(redirected.headers.location);
     expect(`${location.origin}${location.pathname}`).toBe('https://app.example.test/login/continue');
     const flow = location.searchParams.get('flow')!;
@@ -149,8 +165,8 @@ describe('logging in through the IdP', () => {
     await api.http.get(`/auth/flows/${flow}`).expect(404);
 
     // A refusal travels the same way.
-    await start(connection.identifier);
-    const refused = await postAcs(connection.identifier, await idp.response({ email: owner.admin.email }, { audience: 'https://someone-else.test' }), false).expect(303);
+    const again = await start(connection.identifier);
+    const refused = await postAcs(connection.identifier, await idp.response({ email: owner.admin.email }, { audience: 'https://someone-else.test' }), again.cookie, false).expect(303);
     const refusedFlow = new URL(refused.headers.location).searchParams.get('flow')!;
     const problem = await api.http.get(`/auth/flows/${refusedFlow}`).expect(401);
     expect(problem.headers['content-type']).toMatch(/problem\+json/);
@@ -216,13 +232,20 @@ describe('shared SSO across accounts', () => {
     const picked = await api.http.post('/auth/sso/select-account').send({ selectionId: choice.body.selectionId, accountId: sharing.admin.accountId }).expect(200);
     expect(picked.body).toMatchObject({ status: 'authenticated', user: { id: inSharing.body.id, accountId: sharing.admin.accountId } });
 
+    // enforceSso binds the owner's users only.
+    await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(owner.token)).send({ enforceSso: true }).expect(200);
+    expect((await api.http.post('/auth/login').send({ login: owner.admin.email, password: GOOD_PASSWORD }).expect(403)).body.type).toBe('/problems/sso-required');
+    await api.http.post('/auth/login').send({ login: sharing.admin.email, password: GOOD_PASSWORD }).expect(200);
+
     // A third account the connection was never offered to cannot join it.
     const outsider = await tenant();
     await api.http.post(`/admin/sso-connections/${connection.id}/join`).set(bearer(outsider.token)).expect(404);
     await api.http.get(`/admin/sso-connections/${connection.id}`).set(bearer(outsider.token)).expect(404);
 
-    // The owner stops sharing: the sharing account's users no longer match.
+    // The owner stops sharing: a pending choice of that account fails, and its users no longer match.
+    const pending = await ssoLogin(connection.identifier, { email });
     await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(owner.token)).send({ sharedWithAccountIds: [] }).expect(200);
+    await api.http.post('/auth/sso/select-account').send({ selectionId: pending.body.selectionId, accountId: sharing.admin.accountId }).expect(404);
     const after = await ssoLogin(connection.identifier, { email });
     expect(after.body.user.id).toBe(inOwner.body.id);
   });
@@ -232,7 +255,7 @@ describe('group sync with confirmation', () => {
   it('shows added and removed groups, changes nothing until "I understand", then syncs', async () => {
     const owner = await tenant();
     const connection = await connect(owner, { autoCreateGroups: true, groupsAttribute: 'memberOf' });
-    const user = { email: owner.admin.email, attributes: { memberOf: ['Engineering', 'Ops'] } };
+    const user = { email: owner.admin.email, attributes: { memberOf: ['Engineering', 'Ops', 'ENGINEERING'] } };
 
     const first = await ssoLogin(connection.identifier, user);
     expect(first.body).toEqual({ status: 'groups_confirmation_required', confirmationId: expect.any(String), added: ['Engineering', 'Ops'], removed: [] });
@@ -279,17 +302,22 @@ describe('attacks on the ACS', () => {
     connectionId = connection.id;
   });
 
-  async function refused(samlResponse: string, reason: RegExp) {
+  /** `cookie`: what the browser sends (the last start's by default, null for none). */
+  async function refused(samlResponse: string, reason: RegExp, cookie: string | null = lastCookie ?? null) {
     const before = (await events('login.sso_rejected', `data->>'connectionId' = $2`, [connectionId])).length;
-    const res = await postAcs(identifier, samlResponse).expect(401);
+    const res = await postAcs(identifier, samlResponse, cookie ?? undefined).expect(401);
     expect(res.body).toEqual({ type: '/problems/invalid-saml-response', title: expect.any(String), status: 401, traceId: expect.any(String) });
     const rejections = await events('login.sso_rejected', `data->>'connectionId' = $2`, [connectionId]);
     expect(rejections).toHaveLength(before + 1);
     expect(rejections.at(-1).reason).toMatch(reason);
   }
 
+  /** The cookie of the last start, as the browser would send it with the post. */
+  let lastCookie: string | undefined;
+
   async function bent(options: ResponseOptions, user: IdpUser = { email: owner.admin.email }, peer = idp) {
-    const requestId = await start(identifier);
+    const { requestId, cookie } = await start(identifier);
+    lastCookie = cookie;
     if (peer !== idp) peer.trust((await api.http.get(`/auth/saml/${identifier}/metadata`)).text);
     return peer.response(user, { requestId, ...options });
   }
@@ -317,6 +345,21 @@ describe('attacks on the ACS', () => {
     await refused(encode(xml.replace(`${owner.admin.email}.evil.example<`, `${owner.admin.email}<!---->.evil.example<`)), /comment/);
   });
 
+  it('refuses an assertion from the right key that names another issuer', async () => {
+    await refused(await bent({ issuer: 'https://not-the-configured-idp.test' }), /issuer/);
+  });
+
+  it('refuses a response posted from a browser that did not start the login (login CSRF)', async () => {
+    const response = await bent({});
+    await refused(response, /browser_mismatch/, null);
+    const other = await bent({});
+    await refused(other, /browser_mismatch/, 'lk_sso=someone-elses-browser');
+  });
+
+  it('takes the request id only from the signed assertion', async () => {
+    await refused(await bent({ confirmationInResponseTo: false }), /in_response_to/);
+  });
+
   it('refuses a wrong audience, destination or recipient', async () => {
     await refused(await bent({ audience: 'https://other-sp.example.test/metadata' }), /audience/);
     await refused(await bent({ destination: 'https://other-sp.example.test/acs' }), /destination/);
@@ -332,17 +375,25 @@ describe('attacks on the ACS', () => {
     await refused(await bent({ requestId: null }), /in_response_to/);
     await api.http.patch(`/admin/sso-connections/${connectionId}`).set(bearer(owner.token)).send({ allowIdpInitiated: true }).expect(200);
     const unsolicited = await bent({ requestId: null });
-    const res = await postAcs(identifier, unsolicited).expect(200);
+    const res = await postAcs(identifier, unsolicited, undefined).expect(200);
     expect(res.body.status).toBe('authenticated');
-    // Without a request id to spend, the assertion id alone stops a replay.
+    // Without a request id to spend, the assertion id alone stops a replay…
     await refused(unsolicited, /replayed/);
+    // …and the confirmation's own expiry holds even without one on the Conditions.
+    await refused(await bent({ requestId: null, shiftMs: -20 * 60_000, conditionsNotOnOrAfter: false }), /expired/);
     await api.http.patch(`/admin/sso-connections/${connectionId}`).set(bearer(owner.token)).send({ allowIdpInitiated: false }).expect(200);
   });
 
   it('refuses a replay of an accepted response', async () => {
     const response = await bent({});
-    expect((await postAcs(identifier, response).expect(200)).body.status).toBe('authenticated');
-    await refused(response, /in_response_to|replayed/);
+    expect((await postAcs(identifier, response, lastCookie).expect(200)).body.status).toBe('authenticated');
+    // The request it answered is spent.
+    await refused(response, /in_response_to/);
+
+    // Posted twice at once, it still logs in once.
+    const twice = await bent({});
+    const both = await Promise.all([postAcs(identifier, twice, lastCookie), postAcs(identifier, twice, lastCookie)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
   });
 
   it('refuses a response with a DOCTYPE or entity declarations', async () => {

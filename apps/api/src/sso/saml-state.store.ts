@@ -11,6 +11,8 @@ export const REQUEST_TTL_SECONDS = 600;
 export interface RequestContext {
   deviceToken?: string;
   locale?: string;
+  /** Hash of the browser-binding cookie set at the start: the ACS post must come from that browser. */
+  browser?: string;
 }
 
 /**
@@ -34,16 +36,22 @@ export class SamlStateStore {
         return { value, createdAt: Date.now() };
       },
       getAsync: (id) => this.redis.get(key(id)),
-      removeAsync: async (id) => (id ? this.redis.getdel(key(id)) : null),
+      // Spent by `consumeRequest` once the whole response passed, atomically: node-saml's own
+      // removal comes after a read that two concurrent posts could both pass.
+      removeAsync: async () => null,
     };
+  }
+
+  /** True once per request id of the connection (then it is gone). */
+  async consumeRequest(connectionId: string, requestId: string): Promise<boolean> {
+    return (await this.redis.getdel(`saml:request:${connectionId}:${requestId}`)) !== null;
   }
 
   async saveContext(requestId: string, context: RequestContext): Promise<void> {
     await this.redis.set(`saml:context:${requestId}`, this.box.encrypt(JSON.stringify(context), 'saml-context'), 'EX', REQUEST_TTL_SECONDS);
   }
 
-  async takeContext(requestId: string | null): Promise<RequestContext> {
-    if (!requestId) return {};
+  async takeContext(requestId: string): Promise<RequestContext> {
     const sealed = await this.redis.getdel(`saml:context:${requestId}`);
     return sealed ? (JSON.parse(this.box.decrypt(sealed, 'saml-context')) as RequestContext) : {};
   }

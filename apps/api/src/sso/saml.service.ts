@@ -4,16 +4,22 @@ import { MultiSamlStrategy, ValidateInResponseTo, type Profile, type SamlConfig 
 import { DOMParser } from '@xmldom/xmldom';
 import { AppConfig } from '@latchkey/config';
 import { Clock } from '@latchkey/event-store';
+import { sha256 } from '@latchkey/security';
+import { z } from 'zod';
 import type { SsoConnectionRow, SsoIdentity } from '@latchkey/identity';
 import { runStrategy } from './passport-adapter';
-import { SamlStateStore, REQUEST_TTL_SECONDS, type RequestContext } from './saml-state.store';
+import { REQUEST_TTL_SECONDS, SamlStateStore, type RequestContext } from './saml-state.store';
 import { SpCredentials } from './sp-credentials.service';
 
 /** How far the IdP's clock may be from ours. */
 export const CLOCK_SKEW_MS = 120_000;
+/** How long after it was issued an assertion may be used at most. */
+const MAX_ASSERTION_AGE_MS = 10 * 60_000;
 /** A decoded SAMLResponse larger than this is refused before any XML parsing. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The same rule the events hold emails to, so an IdP's odd address is a refusal, not a failure. */
+const EMAIL = z.string().max(254).email();
+const isEmail = (value: unknown): value is string => EMAIL.safeParse(value).success;
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const DISPLAY_NAME_ATTRIBUTES = ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname', 'urn:oid:2.16.840.1.113730.3.1.241'];
 
@@ -28,6 +34,8 @@ export interface VerifiedResponse {
   identity: SsoIdentity;
   /** The AuthnRequest this answers (null for an IdP-initiated response). */
   requestId: string | null;
+  /** What the start of the login knew about the browser (empty for an IdP-initiated response). */
+  context: RequestContext;
 }
 
 /** The SP's URLs of a connection (also shown to admins). */
@@ -78,11 +86,11 @@ export class SamlService {
   }
 
   /** The IdP URL with a signed AuthnRequest (HTTP-Redirect binding); remembers the request for the ACS. */
-  async authorizeUrl(connection: SsoConnectionRow, context: RequestContext): Promise<string> {
+  async authorizeUrl(connection: SsoConnectionRow, context: Omit<RequestContext, 'browser'> & { browser: string }): Promise<string> {
     const requestId = `_${randomBytes(20).toString('hex')}`;
     const outcome = await runStrategy(this.strategy, this.request(connection, { generateUniqueId: () => requestId }));
     if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new Error(`SAML request not built (${outcome.kind})`);
-    await this.state.saveContext(requestId, context);
+    await this.state.saveContext(requestId, { ...context, browser: sha256(context.browser) });
     return outcome.url;
   }
 
@@ -94,8 +102,11 @@ export class SamlService {
     );
   }
 
-  /** Checks a posted SAMLResponse for the connection; throws SamlRejection saying why it is refused. */
-  async verify(connection: SsoConnectionRow, samlResponse: string): Promise<VerifiedResponse> {
+  /**
+   * Checks a posted SAMLResponse for the connection; throws SamlRejection saying why it is
+   * refused. `browser` is the value of the browser-binding cookie the post came with.
+   */
+  async verify(connection: SsoConnectionRow, samlResponse: string, browser: string | undefined): Promise<VerifiedResponse> {
     const xml = decode(samlResponse);
     const urls = this.urls(connection);
 
@@ -107,7 +118,6 @@ export class SamlService {
     const response = parse(xml).documentElement;
     const destination = response?.getAttribute('Destination');
     if (destination && destination !== urls.acsUrl) throw new SamlRejection('wrong_destination');
-    const requestId = response?.getAttribute('InResponseTo') || null;
 
     // Everything below reads the assertion node-saml verified, never the rest of the document.
     const assertion = parse(profile.getAssertionXml!()).documentElement;
@@ -117,24 +127,43 @@ export class SamlService {
     const data = confirmation ? child(confirmation, 'SubjectConfirmationData') : undefined;
     if (!data || data.getAttribute('Recipient') !== urls.acsUrl) throw new SamlRejection('wrong_recipient');
 
+    // Time: the bearer confirmation must say until when it holds (node-saml does not check it on
+    // IdP-initiated responses), within the allowed clock skew.
+    const now = this.clock.now().getTime();
+    const notOnOrAfter = Date.parse(data.getAttribute('NotOnOrAfter') ?? '');
+    const notBefore = data.getAttribute('NotBefore');
+    if (!Number.isFinite(notOnOrAfter) || now >= notOnOrAfter + CLOCK_SKEW_MS) throw new SamlRejection('expired: subject confirmation');
+    if (notBefore && now + CLOCK_SKEW_MS < Date.parse(notBefore)) throw new SamlRejection('expired: not yet valid');
+    const conditionsUntil = Date.parse(child(assertion, 'Conditions')?.getAttribute('NotOnOrAfter') ?? '');
+
+    // The request this answers comes from the signed confirmation, never from the unsigned
+    // Response; it is spent here, once, whoever posts it first.
+    const requestId = data.getAttribute('InResponseTo') || null;
+    const outerRequestId = response?.getAttribute('InResponseTo') || null;
+    if (outerRequestId && outerRequestId !== requestId) throw new SamlRejection('unknown_in_response_to: not in the signed assertion');
+    if (!requestId && !connection.allowIdpInitiated) throw new SamlRejection('unknown_in_response_to: unsolicited response');
+    let context: RequestContext = {};
+    if (requestId) {
+      if (!(await this.state.consumeRequest(connection.id, requestId))) throw new SamlRejection('unknown_in_response_to: not a pending request');
+      context = await this.state.takeContext(requestId);
+      // Login CSRF: the browser that posts the response must be the one that started the login.
+      if (context.browser && (!browser || sha256(browser) !== context.browser)) throw new SamlRejection('browser_mismatch');
+    }
+
     const assertionId = assertion.getAttribute('ID');
     if (!assertionId) throw new SamlRejection('no_assertion_id');
-    const expiries = [data.getAttribute('NotOnOrAfter'), child(assertion, 'Conditions')?.getAttribute('NotOnOrAfter')]
-      .filter((v): v is string => Boolean(v))
-      .map((v) => Date.parse(v))
-      .filter((v) => Number.isFinite(v));
-    const keepUntil = expiries.length > 0 ? Math.max(...expiries) + CLOCK_SKEW_MS : this.clock.now().getTime() + REQUEST_TTL_SECONDS * 1000;
-    if (!(await this.state.firstUse(connection.id, assertionId, keepUntil - this.clock.now().getTime()))) throw new SamlRejection('replayed');
+    const keepUntil = Math.max(notOnOrAfter, Number.isFinite(conditionsUntil) ? conditionsUntil : 0) + CLOCK_SKEW_MS;
+    if (!(await this.state.firstUse(connection.id, assertionId, keepUntil - now))) throw new SamlRejection('replayed');
 
-    return { identity: this.identity(connection, profile), requestId };
+    return { identity: this.identity(connection, profile), requestId, context };
   }
 
   private identity(connection: SsoConnectionRow, profile: Profile): SsoIdentity {
     const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
     const first = (value: unknown) => (Array.isArray(value) ? value[0] : value);
     const nameId = profile.nameID?.trim();
-    const email = nameId && EMAIL.test(nameId) ? nameId : first(attributes[connection.emailAttribute]);
-    if (typeof email !== 'string' || !EMAIL.test(email.trim())) throw new SamlRejection('no_email');
+    const email = nameId && isEmail(nameId) ? nameId : first(attributes[connection.emailAttribute]);
+    if (typeof email !== 'string' || !isEmail(email.trim())) throw new SamlRejection('no_email');
     const rawGroups = attributes[connection.groupsAttribute];
     const groups =
       rawGroups === undefined
@@ -168,6 +197,8 @@ export class SamlService {
         acceptedClockSkewMs: CLOCK_SKEW_MS,
         validateInResponseTo: connection.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
         requestIdExpirationPeriodMs: REQUEST_TTL_SECONDS * 1000,
+        // An assertion older than this is refused whatever its own limits say.
+        maxAssertionAgeMs: MAX_ASSERTION_AGE_MS,
         cacheProvider: this.state.requestIds(connection.id),
         identifierFormat: null,
         disableRequestedAuthnContext: true,

@@ -14,14 +14,18 @@ import {
   type SsoConnectionRow,
 } from '@latchkey/identity';
 import { toProblem } from '@latchkey/platform';
+import { randomToken } from '@latchkey/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext } from '../auth/client-context';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
 import { domainProblems } from '../problems';
 import { FlowResults } from './flow-results.store';
 import { SamlRejection, SamlService } from './saml.service';
-import { SamlStateStore } from './saml-state.store';
+import { REQUEST_TTL_SECONDS } from './saml-state.store';
 import { AcsDto, ConfirmGroupsDto, DiscoverDto, StartQuery } from './sso.dto';
+
+/** Marks the browser that started an SSO login; the ACS takes responses only with it. */
+export const BROWSER_COOKIE = 'lk_sso';
 
 type Discovery = { status: 'redirect'; redirectUrl: string } | { status: 'identifier_required' };
 
@@ -33,7 +37,6 @@ export class SsoController {
     private readonly config: AppConfig,
     private readonly connections: SsoConnectionQueries,
     private readonly saml: SamlService,
-    private readonly state: SamlStateStore,
     private readonly flows: FlowResults,
   ) {}
 
@@ -42,25 +45,30 @@ export class SsoController {
   @ApiOperation({
     summary: 'Find the SSO connection for an email: a redirect URL, or identifier_required when several match',
     description:
-      'An email maps to every connection serving an account where a user with that email exists, and to every connection listing its domain. The redirect URL is the IdP with a signed SAMLRequest.',
+      'An email maps to every connection serving an account where a user with that email exists, and to every connection listing its domain. The redirect URL is the connection\'s SP-initiated URL: navigate the browser there (it marks the browser, then goes on to the IdP).',
   })
   @ApiProblems(400, 404)
-  async discover(@Body() body: DiscoverDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<Discovery> {
+  async discover(@Body() body: DiscoverDto, @Res({ passthrough: true }) res: FastifyReply): Promise<Discovery> {
     let candidates = await this.connections.forEmail(body.email);
     if (body.identifier) candidates = candidates.filter((c) => c.identifier.toLowerCase() === body.identifier!.toLowerCase());
     res.header('Cache-Control', 'no-store');
     if (candidates.length === 0) throw new SsoNotConfiguredError();
     if (candidates.length > 1) return { status: 'identifier_required' };
-    const redirectUrl = await this.saml.authorizeUrl(candidates[0], { deviceToken: clientContext(req, body.deviceToken).deviceToken, locale: body.locale });
-    return { status: 'redirect', redirectUrl };
+    const { loginUrl } = this.saml.urls(candidates[0]);
+    return { status: 'redirect', redirectUrl: body.locale ? `${loginUrl}?locale=${encodeURIComponent(body.locale)}` : loginUrl };
   }
 
   @Get('login/saml/:identifier')
-  @ApiOperation({ summary: 'The SP-initiated URL of a connection: 302 to its IdP with a signed SAMLRequest' })
+  @ApiOperation({
+    summary: 'The SP-initiated URL of a connection: 302 to its IdP with a signed SAMLRequest',
+    description: 'Also sets the lk_sso cookie (HttpOnly, Secure, SameSite=None, path /auth/saml): the ACS takes the response only from the browser that started the login.',
+  })
   @ApiProblems(404)
   async start(@Param('identifier') identifier: string, @Query() query: StartQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const connection = await this.connection(identifier, new SsoNotConfiguredError());
-    const url = await this.saml.authorizeUrl(connection, { deviceToken: clientContext(req).deviceToken, locale: query.locale });
+    const browser = req.cookies?.[BROWSER_COOKIE] || randomToken();
+    const url = await this.saml.authorizeUrl(connection, { deviceToken: clientContext(req).deviceToken, locale: query.locale, browser });
+    res.setCookie(BROWSER_COOKIE, browser, { httpOnly: true, secure: true, sameSite: 'none', path: '/auth/saml', maxAge: REQUEST_TTL_SECONDS });
     await res.header('Cache-Control', 'no-store').redirect(url, 302);
   }
 
@@ -129,13 +137,13 @@ export class SsoController {
     const connection = await this.connection(identifier, new NotFoundError());
     let verified;
     try {
-      verified = await this.saml.verify(connection, samlResponse);
+      verified = await this.saml.verify(connection, samlResponse, req.cookies?.[BROWSER_COOKIE]);
     } catch (error) {
       if (!(error instanceof SamlRejection)) throw error;
       await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));
       throw new InvalidSamlResponseError();
     }
-    const context = await this.state.takeContext(verified.requestId);
+    const { context } = verified;
     const client = clientContext(req);
     return this.commands.execute(
       new SsoLoginCommand(connection.id, verified.identity, { ...client, deviceToken: client.deviceToken ?? context.deviceToken }, context.locale),

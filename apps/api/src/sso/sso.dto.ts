@@ -13,12 +13,6 @@ export class DiscoverDto {
   @MaxLength(64)
   identifier?: string;
 
-  @ApiPropertyOptional({ description: 'trusted-device token (also read from X-Device-Token or the lk_device cookie)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  deviceToken?: string;
-
   @ApiPropertyOptional({ example: 'hr', description: 'interface language picked on the login page' })
   @IsOptional()
   @IsString()

@@ -53,9 +53,11 @@ export class Sso1764547200000 implements MigrationInterface {
       )`);
     await db.query(`
       CREATE TABLE read.group_members (
-        group_id uuid NOT NULL,
-        user_id  uuid NOT NULL,
-        PRIMARY KEY (group_id, user_id)
+        group_id      uuid NOT NULL,
+        user_id       uuid NOT NULL,
+        -- The connection whose IdP put the user in the group: each connection syncs only its own.
+        connection_id uuid NOT NULL,
+        PRIMARY KEY (group_id, user_id, connection_id)
       )`);
     await db.query(`CREATE INDEX group_members_user_idx ON read.group_members (user_id)`);
   }

@@ -26,13 +26,17 @@ export class GroupsProjector implements Projection {
       } else {
         const d = event.data as SsoGroupsChanged['data'];
         if (d.added.length > 0) {
-          await sql.query(`INSERT INTO read.group_members (group_id, user_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING`, [
-            d.added.map((g) => g.groupId),
-            d.userId,
-          ]);
+          await sql.query(
+            `INSERT INTO read.group_members (group_id, user_id, connection_id) SELECT unnest($1::uuid[]), $2, $3 ON CONFLICT DO NOTHING`,
+            [d.added.map((g) => g.groupId), d.userId, d.connectionId],
+          );
         }
         if (d.removed.length > 0) {
-          await sql.query(`DELETE FROM read.group_members WHERE user_id = $2 AND group_id = ANY($1::uuid[])`, [d.removed.map((g) => g.groupId), d.userId]);
+          await sql.query(`DELETE FROM read.group_members WHERE user_id = $2 AND connection_id = $3 AND group_id = ANY($1::uuid[])`, [
+            d.removed.map((g) => g.groupId),
+            d.userId,
+            d.connectionId,
+          ]);
         }
       }
     }

@@ -56,15 +56,28 @@ export class SsoSteps {
     };
   }
 
-  /** The IdP's groups against the user's SSO groups; undefined when nothing would change. */
+  /**
+   * The IdP's groups against the groups this connection put the user in (case-insensitive);
+   * undefined when nothing would change. Names taken by hand-made (local) groups are left out:
+   * an IdP never changes those.
+   */
   async groupChange(login: Login, user: UserRow, connection: SsoConnectionRow, sql?: Sql): Promise<{ added: string[]; removed: string[] } | undefined> {
-    const wanted = login.sso?.groups;
-    if (!connection.autoCreateGroups || !wanted) return undefined;
-    const current = await this.groups.ssoGroupsOf(user.id, sql);
+    const wanted = await this.wantedGroups(login, user.accountId, connection, sql);
+    if (!wanted) return undefined;
+    const current = await this.groups.ssoGroupsOf(user.id, connection.id, sql);
     const currentNames = new Set(current.map((g) => normalizeGroupName(g.name)));
-    const wantedNames = new Set(wanted.map(normalizeGroupName));
-    const added = wanted.filter((name) => !currentNames.has(normalizeGroupName(name)));
-    const removed = current.filter((g) => !wantedNames.has(normalizeGroupName(g.name))).map((g) => g.name);
+    const added = [...wanted.entries()].filter(([normalized]) => !currentNames.has(normalized)).map(([, name]) => name);
+    const removed = current.filter((g) => !wanted.has(normalizeGroupName(g.name))).map((g) => g.name);
     return added.length > 0 || removed.length > 0 ? { added, removed } : undefined;
+  }
+
+  /** normalized name → name as the IdP spelled it first; undefined when the connection does not sync groups. */
+  async wantedGroups(login: Login, accountId: string, connection: SsoConnectionRow, sql?: Sql): Promise<Map<string, string> | undefined> {
+    const names = login.sso?.groups;
+    if (!connection.autoCreateGroups || !names) return undefined;
+    const wanted = new Map<string, string>();
+    for (const name of names) if (!wanted.has(normalizeGroupName(name))) wanted.set(normalizeGroupName(name), name.trim());
+    for (const local of (await this.groups.byNames(accountId, [...wanted.keys()], sql)).filter((g) => g.source === 'local')) wanted.delete(local.normalized);
+    return wanted;
   }
 }

@@ -8,6 +8,7 @@ import { SsoConnectionQueries } from '../../../sso-connection/queries/sso-connec
 import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
+import { SsoSteps } from '../../sso-steps';
 import type { LoginResult } from '../../login-result';
 import { ConfirmGroupsCommand } from './confirm-groups.command';
 
@@ -24,6 +25,7 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
     private readonly groups: GroupQueries,
     private readonly connections: SsoConnectionQueries,
     private readonly finisher: LoginFinisher,
+    private readonly steps: SsoSteps,
   ) {}
 
   async execute(command: ConfirmGroupsCommand): Promise<LoginResult> {
@@ -35,27 +37,30 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
       const { userId, accountId } = login.confirmGroups(this.clock.now());
       const sso = login.sso!;
       const [user, connection] = await Promise.all([this.read.userById(userId, uow.sql), this.connections.byId(sso.connectionId, uow.sql)]);
-      if (!user || !connection) throw new ConfirmationNotFoundError();
+      // The account may have stopped using the connection since the login began.
+      if (!user || !connection || !connection.servedAccountIds.includes(accountId)) throw new ConfirmationNotFoundError();
 
-      // Apply what the IdP said, against the memberships as they are now.
-      const wanted = [...new Map((sso.groups ?? []).map((name) => [normalizeGroupName(name), name.trim()])).entries()];
-      const existing = new Map((await this.groups.byNames(accountId, wanted.map(([n]) => n), uow.sql)).map((g) => [g.normalized, g]));
-      const current = await this.groups.ssoGroupsOf(userId, uow.sql);
-      const currentIds = new Set(current.map((g) => g.id));
-      const added: { groupId: string; name: string }[] = [];
-      for (const [normalized, name] of wanted) {
-        let group = existing.get(normalized);
-        if (!group) {
-          const created = uow.add(new Group(this.ids.next()));
-          created.create(accountId, name, 'sso');
-          group = { id: created.id, name, normalized };
+      // A user who may no longer log in gets no group changes either; the finish records why.
+      if (!(await this.finisher.refusal(user, 'sso', uow.sql))) {
+        // Apply what the IdP said, against the memberships as they are now.
+        const wanted = (await this.steps.wantedGroups(login, accountId, connection, uow.sql)) ?? new Map<string, string>();
+        const existing = new Map((await this.groups.byNames(accountId, [...wanted.keys()], uow.sql)).map((g) => [g.normalized, g]));
+        const current = await this.groups.ssoGroupsOf(userId, connection.id, uow.sql);
+        const currentIds = new Set(current.map((g) => g.id));
+        const added: { groupId: string; name: string }[] = [];
+        for (const [normalized, name] of wanted) {
+          let group = existing.get(normalized);
+          if (!group) {
+            const created = uow.add(new Group(this.ids.next()));
+            created.create(accountId, name, 'sso');
+            group = { id: created.id, name, normalized, source: 'sso' };
+          }
+          if (!currentIds.has(group.id)) added.push({ groupId: group.id, name: group.name });
         }
-        if (!currentIds.has(group.id)) added.push({ groupId: group.id, name: group.name });
+        const removed = current.filter((g) => !wanted.has(normalizeGroupName(g.name))).map((g) => ({ groupId: g.id, name: g.name }));
+        const aggregate = await uow.load(User, userId);
+        aggregate.changeSsoGroups(connection.id, added, removed);
       }
-      const wantedNames = new Set(wanted.map(([n]) => n));
-      const removed = current.filter((g) => !wantedNames.has(normalizeGroupName(g.name))).map((g) => ({ groupId: g.id, name: g.name }));
-      const aggregate = await uow.load(User, userId);
-      aggregate.changeSsoGroups(connection.id, added, removed);
 
       const continuation = await this.finisher.finish(login, user, command.client, {
         method: 'sso',

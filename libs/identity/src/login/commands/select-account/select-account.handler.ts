@@ -32,7 +32,8 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       if (login.sso) {
         // An SSO login goes on with the SSO steps (group confirmation, the connection's 2FA policy).
         const connection = await this.connections.byId(login.sso.connectionId, uow.sql);
-        if (!connection) throw new SelectionNotFoundError();
+        // The account may have stopped using the connection since the choice was offered.
+        if (!connection || !connection.servedAccountIds.includes(user.accountId)) throw new SelectionNotFoundError();
         continuation = await this.ssoSteps.proceed(login, user, connection, command.client, {
           afterSelection: true,
           locale: login.requestedLocale ?? undefined,
