@@ -13,6 +13,14 @@ const swc = {
 };
 
 /**
+ * openid-client 6 and its dependencies ship ES modules only. Node 20.19+ loads them from our
+ * CommonJS build natively (require of ES modules); jest's module runtime cannot, so tests get
+ * them compiled to CommonJS.
+ */
+const ESM_ONLY = ['openid-client', 'oauth4webapi', 'jose'];
+const swcJs = { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } };
+
+/**
  * One suite: unit specs beside the code (`*.unit.spec.ts`), integration and end-to-end
  * specs in test/ (`*.int.spec.ts`, `*.e2e.spec.ts`) against the real PostgreSQL and Redis.
  * The global set-up makes a migrated template database for this run; each spec file
@@ -22,7 +30,11 @@ const config: Config = {
   rootDir: '.',
   testEnvironment: 'node',
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['@swc/jest', swcJs],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleNameMapper: {
     // @fastify/static (OpenAPI UI assets) pulls an ES-module-only content-disposition, which
     // Node 20 loads natively but jest's module runtime cannot; tests get the CommonJS 1.x line.

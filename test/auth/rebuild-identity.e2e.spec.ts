@@ -30,6 +30,7 @@ describe('projections:rebuild on the identity read models', () => {
       sso_connection_accounts: 'SELECT * FROM read.sso_connection_accounts ORDER BY connection_id, account_id',
       groups: 'SELECT * FROM read.groups ORDER BY id',
       group_members: 'SELECT * FROM read.group_members ORDER BY group_id, user_id',
+      external_identities: 'SELECT * FROM read.external_identities ORDER BY id',
     };
     const out: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(tables)) out[name] = (await api.pg.query(sql)).rows;
@@ -111,7 +112,7 @@ describe('projections:rebuild on the identity read models', () => {
     const { code } = await run.exited;
     expect(run.stderr()).toBe('');
     expect(code).toBe(0);
-    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions, reset-tokens, sso-connections, groups, audit-log\)/);
+    expect(run.stdout()).toMatch(/rebuilt \d+ projections \(accounts, users, devices, sessions, reset-tokens, sso-connections, groups, external-identities, audit-log\)/);
     expect(await snapshot()).toEqual(before);
   });
 });

@@ -6,6 +6,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { domainProblems } from './problems';
 import { SsoModule } from './sso/sso.module';
+import { OAuthModule } from './oauth/oauth.module';
 
 @Module({})
 export class ApiModule {
@@ -13,7 +14,7 @@ export class ApiModule {
   static forRoot(config: AppConfig, extra: (Type | DynamicModule)[] = []): DynamicModule {
     return {
       module: ApiModule,
-      imports: [PlatformModule.forRoot(config, { app: 'api', problems: domainProblems }), SecurityModule.forRoot(), AuthModule, SsoModule, AdminModule, ...extra],
+      imports: [PlatformModule.forRoot(config, { app: 'api', problems: domainProblems }), SecurityModule.forRoot(), AuthModule, SsoModule, OAuthModule, AdminModule, ...extra],
     };
   }
 }

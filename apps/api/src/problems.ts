@@ -43,5 +43,7 @@ export const domainProblems: DomainProblemMap = {
   invalid_saml_response: problem('invalid-saml-response', 'The SAML response is not valid', 401),
   confirmation_not_found: notFound,
   invalid_certificate: validation,
+  provider_not_configured: problem('provider-not-configured', 'This login provider is not configured', 404),
+  invalid_oauth_callback: problem('invalid-oauth-callback', 'The login callback is not valid (tampered, missing or used state or code)', 400),
   invalid_reset_token: problem('invalid-reset-token', 'The link is not valid (unknown, used, replaced by a newer one, or expired)', 400),
 };

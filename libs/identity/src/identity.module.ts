@@ -45,6 +45,10 @@ import {
 } from './sso-connection/commands/manage-connection/manage-connection.handler';
 import { SsoConnectionQueries } from './sso-connection/queries/sso-connections.query';
 import { SsoConnectionsProjector } from './sso-connection/sso-connections.projector';
+import { OAuthLoginHandler, RejectOAuthLoginHandler } from './login/commands/oauth-login/oauth-login.handler';
+import { UnlinkIdentityHandler } from './user/commands/unlink-identity/unlink-identity.handler';
+import { ExternalIdentitiesProjector } from './user/external-identities/external-identities.projector';
+import { ExternalIdentityQueries } from './user/external-identities/external-identities.query';
 
 export { IDENTITY_EVENTS };
 
@@ -53,7 +57,7 @@ export { IDENTITY_EVENTS };
   imports: [
     EventStoreModule.forFeature({
       events: IDENTITY_EVENTS,
-      inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector, ResetTokensProjector, SsoConnectionsProjector, GroupsProjector],
+      inlineProjections: [AccountsProjector, UsersProjector, DevicesProjector, SessionsProjector, ResetTokensProjector, SsoConnectionsProjector, GroupsProjector, ExternalIdentitiesProjector],
       asyncProjections: [AuditLogProjector],
     }),
   ],
@@ -99,8 +103,12 @@ export class IdentityModelModule {}
     UpdateSsoConnectionHandler,
     RemoveSsoConnectionHandler,
     JoinSsoConnectionHandler,
+    ExternalIdentityQueries,
+    OAuthLoginHandler,
+    RejectOAuthLoginHandler,
+    UnlinkIdentityHandler,
   ],
-  exports: [IdentityModelModule, AdminQueries, GroupQueries, SsoConnectionQueries],
+  exports: [IdentityModelModule, AdminQueries, GroupQueries, SsoConnectionQueries, ExternalIdentityQueries],
 })
 export class IdentityModule {}
 

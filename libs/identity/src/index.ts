@@ -53,3 +53,6 @@ export { Group } from './group/group.aggregate';
 export { GroupQueries, type GroupRow } from './group/queries/groups.query';
 export { SsoLoginCommand, RejectSsoLoginCommand, type SsoIdentity } from './login/commands/sso-login/sso-login.command';
 export { ConfirmGroupsCommand } from './login/commands/confirm-groups/confirm-groups.command';
+export { OAuthLoginCommand, RejectOAuthLoginCommand, type ExternalIdentity } from './login/commands/oauth-login/oauth-login.command';
+export { UnlinkIdentityCommand } from './user/commands/unlink-identity/unlink-identity.command';
+export { ExternalIdentityQueries, type ExternalIdentityRow } from './user/external-identities/external-identities.query';

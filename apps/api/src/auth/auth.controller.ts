@@ -7,6 +7,7 @@ import {
   GetChallengeQuery,
   RequestResetCommand,
   LogoutCommand,
+  NotFoundError,
   PasswordLoginCommand,
   RefreshSessionCommand,
   ResendOtpCommand,
@@ -19,6 +20,7 @@ import {
 } from '@latchkey/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext, setDeviceCookie } from './client-context';
+import { FlowResults } from './flow-results.store';
 import { ForgotPasswordDto, LoginDto, RefreshTokenDto, ResendOtpDto, ResetPasswordDto, SelectAccountDto, SignUpDto, VerifyOtpDto } from './dto/auth.dto';
 import { ApiLoginResult, ApiProblems } from './openapi';
 import { uuidParam } from './uuid-param';
@@ -30,6 +32,7 @@ export class AuthController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly config: AppConfig,
+    private readonly flows: FlowResults,
   ) {}
 
   @Post('signup')
@@ -126,6 +129,16 @@ export class AuthController {
   @ApiProblems(400, 422)
   async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
     await this.commands.execute(new CompleteResetCommand(body.token, body.newPassword));
+  }
+
+  @Get('flows/:flowId')
+  @ApiOperation({ summary: 'The result of a login that ended on a browser redirect (SAML, Google, GitHub); readable once (then 404)' })
+  @ApiLoginResult()
+  @ApiProblems(400, 401, 403, 404)
+  async flow(@Param('flowId') flowId: string, @Res() res: FastifyReply): Promise<void> {
+    const result = /^[A-Za-z0-9_-]{20,100}$/.test(flowId) ? await this.flows.take(flowId) : undefined;
+    if (!result) throw new NotFoundError();
+    await res.status(result.status).header('Cache-Control', 'no-store').type(result.contentType).send(JSON.stringify(result.body));
   }
 
   private answer(result: LoginResult, res: FastifyReply): LoginResult {

@@ -1,7 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ChangePreferencesCommand, GetMeQuery, ListDevicesQuery, RevokeDeviceCommand, type DeviceView, type MeView } from '@latchkey/identity';
+import {
+  ChangePreferencesCommand,
+  ExternalIdentityQueries,
+  GetMeQuery,
+  ListDevicesQuery,
+  RevokeDeviceCommand,
+  UnlinkIdentityCommand,
+  type DeviceView,
+  type MeView,
+} from '@latchkey/identity';
 import { AccessTokenGuard } from './access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from './access-token/principal';
 import { UpdateMeDto } from './dto/auth.dto';
@@ -16,6 +25,7 @@ export class MeController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly identities: ExternalIdentityQueries,
   ) {}
 
   @Get()
@@ -46,5 +56,21 @@ export class MeController {
   @ApiProblems(401, 404)
   async revokeDevice(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
     await this.commands.execute(new RevokeDeviceCommand(principal.userId, id, 'user'));
+  }
+
+  @Get('identities')
+  @ApiOperation({ summary: 'Google and GitHub identities linked to the user: [{id, provider, subject, email, linkedAt}]' })
+  @ApiProblems(401)
+  async linkedIdentities(@CurrentPrincipal() principal: Principal): Promise<{ id: string; provider: string; subject: string; email: string; linkedAt: string }[]> {
+    const rows = await this.identities.ofUser(principal.userId);
+    return rows.map((r) => ({ id: r.id, provider: r.provider, subject: r.subject, email: r.email, linkedAt: r.linkedAt.toISOString() }));
+  }
+
+  @Delete('identities/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Unlink an identity: it no longer logs in as this user (a later login links it again by verified email)' })
+  @ApiProblems(401, 404)
+  async unlinkIdentity(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+    await this.commands.execute(new UnlinkIdentityCommand(principal.userId, id));
   }
 }

@@ -13,13 +13,12 @@ import {
   type LoginResult,
   type SsoConnectionRow,
 } from '@latchkey/identity';
-import { toProblem } from '@latchkey/platform';
 import { randomToken } from '@latchkey/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext } from '../auth/client-context';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
-import { domainProblems } from '../problems';
-import { FlowResults } from './flow-results.store';
+import { answerBrowserLogin } from '../auth/browser-result';
+import { FlowResults } from '../auth/flow-results.store';
 import { SamlRejection, SamlService } from './saml.service';
 import { REQUEST_TTL_SECONDS } from './saml-state.store';
 import { AcsDto, ConfirmGroupsDto, DiscoverDto, StartQuery } from './sso.dto';
@@ -91,36 +90,7 @@ export class SsoController {
   @ApiLoginResult()
   @ApiProblems(400, 401, 403, 404)
   async acs(@Param('identifier') identifier: string, @Body() body: AcsDto, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
-    const json = /\bapplication\/json\b/.test(req.headers.accept ?? '');
-    let status = 200;
-    let answer: unknown;
-    let contentType = 'application/json; charset=utf-8';
-    try {
-      answer = await this.login(identifier, body.SAMLResponse, req);
-    } catch (error) {
-      const problem = toProblem(error, domainProblems);
-      if (json || problem.unexpected) throw error;
-      status = problem.body.status;
-      answer = { ...problem.body, traceId: req.id };
-      contentType = 'application/problem+json; charset=utf-8';
-    }
-    res.header('Cache-Control', 'no-store');
-    if (json) {
-      await res.status(200).type(contentType).send(answer);
-      return;
-    }
-    const flowId = await this.flows.put({ status, body: answer, contentType });
-    await res.redirect(`${this.config.publicWebUrl}/login/continue?flow=${encodeURIComponent(flowId)}`, 303);
-  }
-
-  @Get('auth/flows/:flowId')
-  @ApiOperation({ summary: 'The result of a login that ended on a browser redirect; readable once (then 404)' })
-  @ApiLoginResult()
-  @ApiProblems(401, 403, 404)
-  async flow(@Param('flowId') flowId: string, @Res() res: FastifyReply): Promise<void> {
-    const result = /^[A-Za-z0-9_-]{20,100}$/.test(flowId) ? await this.flows.take(flowId) : undefined;
-    if (!result) throw new NotFoundError();
-    await res.status(result.status).header('Cache-Control', 'no-store').type(result.contentType).send(JSON.stringify(result.body));
+    await answerBrowserLogin(req, res, { config: this.config, flows: this.flows }, () => this.login(identifier, body.SAMLResponse, req));
   }
 
   @Post('auth/sso/confirm-groups')

@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '@latchkey/identity';
-import { FlowResults } from './flow-results.store';
+import { AuthModule } from '../auth/auth.module';
 import { SamlService } from './saml.service';
 import { SamlStateStore } from './saml-state.store';
 import { SpCredentials } from './sp-credentials.service';
 import { SsoController } from './sso.controller';
 
 @Module({
-  imports: [IdentityModule],
+  imports: [IdentityModule, AuthModule],
   controllers: [SsoController],
-  providers: [SamlService, SamlStateStore, SpCredentials, FlowResults],
+  providers: [SamlService, SamlStateStore, SpCredentials],
   exports: [SamlService],
 })
 export class SsoModule {}

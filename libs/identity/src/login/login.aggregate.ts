@@ -6,6 +6,7 @@ import {
   AccountSelected,
   DeliveryBlocked,
   DeliveryFailed,
+  ExternalIdentityAsserted,
   GroupsConfirmationRequired,
   GroupsConfirmed,
   LoginAttempted,
@@ -32,6 +33,14 @@ export type LoginStatus =
   | 'groups_confirmed'
   | 'awaiting_otp'
   | 'authenticated';
+
+/** What Google or GitHub said, for linking the identity after an account choice. */
+export interface ExternalFacts {
+  provider: 'google' | 'github';
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+}
 
 /** What the IdP said, for the steps after an account choice or a group confirmation. */
 export interface SsoFacts {
@@ -64,6 +73,7 @@ interface LoginState {
   deliveries: Record<string, 'delivered' | 'failed'>;
   sso: SsoFacts | null;
   groupsExpireAt: Date | null;
+  external: ExternalFacts | null;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
@@ -87,7 +97,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, external: null };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -121,6 +131,10 @@ export class Login extends EventSourcedAggregate<LoginState> {
       return { ...state, sso: { connectionId: d.connectionId, email: d.email, groups: d.groups } };
     }
     if (event instanceof SsoLoginRejected) return { ...state, status: 'rejected' };
+    if (event instanceof ExternalIdentityAsserted) {
+      const { loginId: _l, ...facts } = event.data;
+      return { ...state, external: facts };
+    }
     if (event instanceof GroupsConfirmationRequired) {
       return { ...state, status: 'awaiting_groups', userId: event.data.userId, accountId: event.data.accountId, groupsExpireAt: new Date(event.data.expiresAt) };
     }
@@ -173,6 +187,16 @@ export class Login extends EventSourcedAggregate<LoginState> {
 
   get sso(): Readonly<SsoFacts> | null {
     return this.state.sso;
+  }
+
+  get external(): Readonly<ExternalFacts> | null {
+    return this.state.external;
+  }
+
+  /** Google or GitHub vouched for `facts`. */
+  externalAsserted(facts: ExternalFacts): void {
+    if (this.state.status !== 'new' || this.state.external) throw new Error(`login ${this.id} already attempted`);
+    this.apply(new ExternalIdentityAsserted({ loginId: this.id, ...facts }));
   }
 
   get challenge(): Readonly<Challenge> | null {

@@ -152,7 +152,24 @@ export class GroupsConfirmationRequired extends defineEvent(
 /** "I understand": the user accepted the group changes (applied by SsoGroupsChanged on the user). */
 export class GroupsConfirmed extends defineEvent('login.groups_confirmed', z.object({ loginId: z.string().uuid(), userId: z.string().uuid() })) {}
 
+/**
+ * Google or GitHub vouched for this identity (state, PKCE, nonce and the ID token checked). The
+ * login then follows the usual rules.
+ */
+export class ExternalIdentityAsserted extends defineEvent(
+  'login.external_identity_asserted',
+  z.object({
+    loginId: z.string().uuid(),
+    provider: z.enum(['google', 'github']),
+    subject: z.string().min(1).max(255),
+    /** The provider's email for the identity, and whether the provider verified it. */
+    email: z.string().max(320).nullable(),
+    emailVerified: z.boolean(),
+  }),
+) {}
+
 export const LOGIN_EVENTS = [
+  ExternalIdentityAsserted,
   SsoLoginSucceeded,
   SsoLoginRejected,
   GroupsConfirmationRequired,

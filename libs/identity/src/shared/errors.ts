@@ -52,3 +52,7 @@ export class InvalidSamlResponseError extends domainError('invalid_saml_response
 export class ConfirmationNotFoundError extends domainError('confirmation_not_found', 'no such group confirmation') {}
 /** details.errors: [{field, message}] */
 export class InvalidCertificateError extends domainError('invalid_certificate', 'the certificate is not valid') {}
+/** Google or GitHub login asked for, but that provider has no client configured. */
+export class ProviderNotConfiguredError extends domainError('provider_not_configured', 'this login provider is not configured') {}
+/** details.reason: why the provider's callback was refused (kept in the event, not shown). */
+export class InvalidOAuthCallbackError extends domainError('invalid_oauth_callback', 'the login callback is not valid') {}

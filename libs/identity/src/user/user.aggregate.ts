@@ -2,7 +2,7 @@ import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
 import { normalizeLogin } from '../shared/contact';
 import type { Locale } from '../shared/locale';
 import type { Channel, Role } from '../shared/roles';
-import { PasswordChanged, SsoGroupsChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
+import { ExternalIdentityLinked, ExternalIdentityUnlinked, PasswordChanged, SsoGroupsChanged, UserAccessChanged, type ExternalProvider, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
 
 export interface UserState {
   registered: boolean;
@@ -17,10 +17,13 @@ export interface UserState {
   twoFactorChannel: Channel;
   enabled: boolean;
   hasPassword: boolean;
+  /** Linked Google/GitHub identities by id. */
+  identities: Record<string, { provider: ExternalProvider; subject: string }>;
 }
 
-/** Claim scopes: usernames are unique system-wide, emails within an account. */
+/** Claim scopes: usernames are unique system-wide, emails within an account, external identities system-wide. */
 export const USERNAME_SCOPE = 'username';
+export const EXTERNAL_IDENTITY_SCOPE = 'external-identity';
 export const emailScope = (accountId: string) => `email:${accountId}`;
 
 export interface Registration {
@@ -55,6 +58,7 @@ export class User extends EventSourcedAggregate<UserState> {
       twoFactorChannel: 'email',
       enabled: true,
       hasPassword: false,
+      identities: {},
     };
   }
 
@@ -76,6 +80,13 @@ export class User extends EventSourcedAggregate<UserState> {
       };
     }
     if (event instanceof PasswordChanged) return { ...state, hasPassword: true };
+    if (event instanceof ExternalIdentityLinked) {
+      return { ...state, identities: { ...state.identities, [event.data.identityId]: { provider: event.data.provider, subject: event.data.subject } } };
+    }
+    if (event instanceof ExternalIdentityUnlinked) {
+      const { [event.data.identityId]: _gone, ...rest } = state.identities;
+      return { ...state, identities: rest };
+    }
     if (event instanceof UserPreferencesChanged) {
       const d = event.data;
       return {
@@ -143,6 +154,21 @@ export class User extends EventSourcedAggregate<UserState> {
   changeSsoGroups(connectionId: string, added: SsoGroupsChanged['data']['added'], removed: SsoGroupsChanged['data']['removed']): void {
     if (added.length === 0 && removed.length === 0) return;
     this.apply(new SsoGroupsChanged({ userId: this.id, accountId: this.state.accountId!, connectionId, added, removed }));
+  }
+
+  /** Links a provider identity; the claim makes a second link of the same identity fail. */
+  linkIdentity(identityId: string, provider: ExternalProvider, subject: string, email: string): void {
+    this.claim(EXTERNAL_IDENTITY_SCOPE, `${provider}:${subject}`);
+    this.apply(new ExternalIdentityLinked({ userId: this.id, accountId: this.state.accountId!, identityId, provider, subject, email }));
+  }
+
+  /** False when the user has no such identity. */
+  unlinkIdentity(identityId: string): boolean {
+    const identity = this.state.identities[identityId];
+    if (!identity) return false;
+    this.releaseClaim(EXTERNAL_IDENTITY_SCOPE, `${identity.provider}:${identity.subject}`);
+    this.apply(new ExternalIdentityUnlinked({ userId: this.id, accountId: this.state.accountId!, identityId, ...identity }));
+    return true;
   }
 
   unlock(): void {

@@ -78,4 +78,36 @@ export class SsoGroupsChanged extends defineEvent(
   }),
 ) {}
 
-export const USER_EVENTS = [UserRegistered, PasswordChanged, UserPreferencesChanged, UserAccessChanged, UserLockedOut, UserUnlocked, SsoGroupsChanged];
+export const EXTERNAL_PROVIDERS = ['google', 'github'] as const;
+export type ExternalProvider = (typeof EXTERNAL_PROVIDERS)[number];
+
+/** A Google or GitHub identity (provider + subject) now logs in as this user; found by subject from then on. */
+export class ExternalIdentityLinked extends defineEvent(
+  'user.external_identity_linked',
+  z.object({
+    userId: z.string().uuid(),
+    accountId: z.string().uuid(),
+    identityId: z.string().uuid(),
+    provider: z.enum(EXTERNAL_PROVIDERS),
+    subject: z.string().min(1).max(255),
+    /** The provider's verified email that made the link. */
+    email: z.string().max(320),
+  }),
+) {}
+
+export class ExternalIdentityUnlinked extends defineEvent(
+  'user.external_identity_unlinked',
+  z.object({ userId: z.string().uuid(), accountId: z.string().uuid(), identityId: z.string().uuid(), provider: z.enum(EXTERNAL_PROVIDERS), subject: z.string() }),
+) {}
+
+export const USER_EVENTS = [
+  UserRegistered,
+  PasswordChanged,
+  UserPreferencesChanged,
+  UserAccessChanged,
+  UserLockedOut,
+  UserUnlocked,
+  SsoGroupsChanged,
+  ExternalIdentityLinked,
+  ExternalIdentityUnlinked,
+];

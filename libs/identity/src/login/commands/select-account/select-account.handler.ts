@@ -1,9 +1,10 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AggregateRepository, Clock } from '@latchkey/event-store';
+import { AggregateRepository, Clock, IdGenerator } from '@latchkey/event-store';
 import { SelectionNotFoundError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
 import { SsoConnectionQueries } from '../../../sso-connection/queries/sso-connections.query';
 import { SsoSteps } from '../../sso-steps';
+import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
 import type { LoginResult } from '../../login-result';
@@ -19,6 +20,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
     private readonly finisher: LoginFinisher,
     private readonly connections: SsoConnectionQueries,
     private readonly ssoSteps: SsoSteps,
+    private readonly ids: IdGenerator,
   ) {}
 
   async execute(command: SelectAccountCommand): Promise<LoginResult> {
@@ -48,6 +50,11 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
           secondFactor: 'new_device',
           sql: uow.sql,
         });
+        // A Google/GitHub identity links to the user picked, if that user may log in.
+        const external = login.external;
+        if (external?.email && !continuation.error) {
+          (await uow.load(User, user.id)).linkIdentity(this.ids.next(), external.provider, external.subject, external.email);
+        }
       }
       continuation.save.forEach((aggregate) => uow.add(aggregate));
       return continuation;
