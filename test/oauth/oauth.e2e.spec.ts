@@ -8,14 +8,18 @@ let google: OAuth2Server;
 let github: GitHubPeer;
 /** Claims the Google peer puts into the next ID tokens. */
 let idClaims: Record<string, unknown> = {};
+/** The PKCE verifiers the Google peer's token endpoint received. */
+const googleVerifiers: (string | undefined)[] = [];
 
 beforeAll(async () => {
   google = new OAuth2Server();
   await google.issuer.keys.generate('RS256');
   await google.start(0, '127.0.0.1');
   // ID tokens only (access tokens carry a scope): who the user is at "Google".
-  google.service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }) => {
-    if (!('scope' in token.payload)) Object.assign(token.payload, idClaims);
+  google.service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: { body: Record<string, string> }) => {
+    if ('scope' in token.payload) return;
+    Object.assign(token.payload, idClaims);
+    googleVerifiers.push(req.body.code_verifier);
   });
   github = await GitHubPeer.start();
   api = await startApi('oauth', {
@@ -49,7 +53,7 @@ async function roundTrip(provider: 'google' | 'github', headers: Record<string, 
   const authorize = new URL(started.headers.location);
   const back = await fetch(authorize, { redirect: 'manual' });
   expect(back.status).toBe(302);
-  return { authorize, callback: path(back.headers.get('location')!), cookie: cookieOf(started, 'lk_oauth') };
+  return { authorize, callback: path(back.headers.get('location')!), cookie: cookieOf(started, 'lk_login') };
 }
 
 async function oauthLogin(provider: 'google' | 'github', expected = 200, headers: Record<string, string> = {}) {
@@ -73,7 +77,7 @@ describe('Google', () => {
   it('links on the first login by verified email, asks for a code on a new device, then finds the link by subject', async () => {
     const user = await signUp(api.http);
     const subject = unique('g-sub');
-    idClaims = { sub: subject, email: user.email.toUpperCase(), email_verified: true };
+    idClaims = { sub: subject, email: user.email.toUpperCase(), email_verified: true, hd: 'example.com' };
 
     const { authorize } = await roundTrip('google');
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
@@ -83,6 +87,9 @@ describe('Google', () => {
 
     const first = await oauthLogin('google');
     expect(first.body.status).toBe('otp_required');
+    expect(googleVerifiers.at(-1)).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
+    // Nothing is linked before the user passed the code: matching an email is not proof enough.
+    expect((await api.pg.query(`SELECT 1 FROM read.external_identities WHERE user_id = $1`, [user.userId])).rows).toHaveLength(0);
     const verified = await api.http.post('/auth/otp/verify').send({ challengeId: first.body.challengeId, code: await codeOf(api, first.body.challengeId) }).expect(200);
     expect(verified.body.user.id).toBe(user.userId);
     const identities = await api.http.get('/auth/me/identities').set(bearer(verified.body.accessToken)).expect(200);
@@ -91,7 +98,7 @@ describe('Google', () => {
     expect(rows).toHaveLength(1);
 
     // The email at Google changed; the subject still finds the user. A trusted device skips the code.
-    idClaims = { sub: subject, email: 'someone.new@elsewhere.test', email_verified: true };
+    idClaims = { sub: subject, email: 'someone.new@elsewhere.test', email_verified: true, hd: 'example.com' };
     const second = await oauthLogin('google', 200, { 'X-Device-Token': verified.body.deviceToken });
     expect(second.body).toMatchObject({ status: 'authenticated', user: { id: user.userId } });
 
@@ -103,22 +110,27 @@ describe('Google', () => {
 
   it('answers a browser with a redirect and a one-time flow result', async () => {
     const user = await signUp(api.http);
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
     const { callback, cookie } = await roundTrip('google');
     const res = await api.http.get(callback).set('Cookie', cookie).expect(303);
     const location = new URL(res.headers.location);
     expect(`${location.origin}${location.pathname}`).toBe('https://app.example.test/login/continue');
     const flow = location.searchParams.get('flow')!;
-    expect((await api.http.get(`/auth/flows/${flow}`).expect(200)).body.status).toBe('otp_required');
     await api.http.get(`/auth/flows/${flow}`).expect(404);
+    expect((await api.http.get(`/auth/flows/${flow}`).set('Cookie', cookie).expect(200)).body.status).toBe('otp_required');
+    await api.http.get(`/auth/flows/${flow}`).set('Cookie', cookie).expect(404);
   });
 
   it('never links an unverified email, and answers no-account when nobody has the email', async () => {
     const user = await signUp(api.http);
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: false };
+    const before = (await attempts(/^email_not_verified$/)).length;
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: false, hd: 'example.com' };
     expect((await oauthLogin('google', 403)).body.type).toBe('/problems/no-account');
-    expect(await attempts(/^email_not_verified$/)).not.toHaveLength(0);
-    idClaims = { sub: unique('g-sub'), email: `${unique('nobody')}@example.com`, email_verified: true };
+    // Verified once, at sign-up, but neither a Gmail address nor a Workspace (hd) one: not proof of ownership now.
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
+    expect((await oauthLogin('google', 403)).body.type).toBe('/problems/no-account');
+    expect(await attempts(/^email_not_verified$/)).toHaveLength(before + 2);
+    idClaims = { sub: unique('g-sub'), email: `${unique('nobody')}@example.com`, email_verified: true, hd: 'example.com' };
     expect((await oauthLogin('google', 403)).body.type).toBe('/problems/no-account');
   });
 
@@ -127,19 +139,21 @@ describe('Google', () => {
     const first = await signUp(api.http, { email });
     const second = await signUp(api.http, { email });
     const subject = unique('g-sub');
-    idClaims = { sub: subject, email, email_verified: true };
+    idClaims = { sub: subject, email, email_verified: true, hd: 'example.com' };
     const choice = await oauthLogin('google');
     expect(choice.body.status).toBe('account_selection_required');
     expect(choice.body.accounts.map((a: { id: string }) => a.id).sort()).toEqual([first.accountId, second.accountId].sort());
     const picked = await api.http.post('/auth/sso/select-account').send({ selectionId: choice.body.selectionId, accountId: second.accountId }).expect(200);
     expect(picked.body.status).toBe('otp_required');
-    const { rows } = await api.pg.query(`SELECT user_id FROM read.external_identities WHERE provider = 'google' AND subject = $1`, [subject]);
-    expect(rows).toEqual([{ user_id: second.userId }]);
+    const linkedTo = async () => (await api.pg.query(`SELECT user_id FROM read.external_identities WHERE provider = 'google' AND subject = $1`, [subject])).rows;
+    expect(await linkedTo()).toEqual([]);
+    await api.http.post('/auth/otp/verify').send({ challengeId: picked.body.challengeId, code: await codeOf(api, picked.body.challengeId) }).expect(200);
+    expect(await linkedTo()).toEqual([{ user_id: second.userId }]);
   });
 
   it('refuses a tampered, missing or replayed state, a wrong PKCE verifier, a wrong nonce and another audience', async () => {
     const user = await signUp(api.http);
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
     const refused = async (callback: string, cookie: string, reason: RegExp) => {
       const before = (await attempts(reason)).length;
       const res = await api.http.get(callback).set({ Accept: 'application/json', Cookie: cookie }).expect(400);
@@ -166,18 +180,29 @@ describe('Google', () => {
 
     // Another browser cannot finish this browser's flow (login CSRF).
     const foreign = await roundTrip('google');
-    await refused(foreign.callback, 'lk_oauth=someone-else', /^browser_mismatch/);
+    await refused(foreign.callback, `lk_login=${'z'.repeat(43)}`, /^browser_mismatch/);
 
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, nonce: 'not-the-nonce-we-sent' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com', nonce: 'not-the-nonce-we-sent' };
     const nonce = await roundTrip('google');
-    await refused(nonce.callback, nonce.cookie, /^invalid_id_token/);
+    await refused(nonce.callback, nonce.cookie, /^invalid_id_token: nonce mismatch/);
 
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, aud: 'some-other-client' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com', aud: 'some-other-client' };
     const audience = await roundTrip('google');
-    await refused(audience.callback, audience.cookie, /^invalid_id_token/);
+    await refused(audience.callback, audience.cookie, /^invalid_id_token: aud mismatch/);
+
+    // A token whose payload was changed after signing: the signature is checked against the JWKS.
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
+    google.service.once('beforeResponse', (response: { body: Record<string, string> }) => {
+      const [header, payload, signature] = response.body.id_token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url');
+      response.body.id_token = [header, forged, signature].join('.');
+    });
+    const forged = await roundTrip('google');
+    await refused(forged.callback, forged.cookie, /^invalid_id_token: bad signature/);
   });
 
-  it('follows the password rules after the provider: enforced SSO, web access', async () => {
+  it('follows the password rules after the provider: enforced SSO refuses, and links nothing', async () => {
     const user = await signUp(api.http);
     const token = (await loginWithCode(api, user)).accessToken;
     const cert = await selfSignedCertificate('some idp', new Date(), 30);
@@ -186,7 +211,7 @@ describe('Google', () => {
       .set(bearer(token))
       .send({ identifier: unique('enf'), idpEntityId: 'https://idp.example.test', idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: cert.certificate, enforceSso: true })
       .expect(201);
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
     expect((await oauthLogin('google', 403)).body.type).toBe('/problems/sso-required');
     // A refused login links nothing.
     const { rows } = await api.pg.query(`SELECT 1 FROM read.external_identities WHERE user_id = $1`, [user.userId]);
@@ -210,6 +235,26 @@ describe('GitHub', () => {
     github.nextUser = { ...account, emails: [{ email: 'changed@elsewhere.test', primary: true, verified: true }] };
     const again = await oauthLogin('github', 200, { Cookie: `lk_device=${tokens.body.deviceToken}` });
     expect(again.body).toMatchObject({ status: 'authenticated', user: { id: user.userId } });
+  });
+
+  it('refuses a tampered state, an injected code (PKCE) and another browser', async () => {
+    const user = await signUp(api.http);
+    github.nextUser = githubUser(user.email);
+    const refused = async (callback: string, cookie: string, reason: RegExp) => {
+      const before = (await attempts(reason)).length;
+      expect((await api.http.get(callback).set({ Accept: 'application/json', Cookie: cookie }).expect(400)).body.type).toBe('/problems/invalid-oauth-callback');
+      const after = await attempts(reason);
+      expect(after).toHaveLength(before + 1);
+      expect(after.at(-1)).toMatchObject({ method: 'github', outcome: 'rejected' });
+    };
+    const tampered = await roundTrip('github');
+    await refused(tampered.callback.replace(/state=[^&]+/, 'state=forged'), tampered.cookie, /^invalid_state/);
+    const victim = await roundTrip('github');
+    const attacker = await roundTrip('github');
+    const injected = victim.callback.replace(/code=[^&]+/, `code=${new URL(attacker.callback, 'http://x').searchParams.get('code')}`);
+    await refused(injected, victim.cookie, /^token_exchange_failed: invalid_grant/);
+    const foreign = await roundTrip('github');
+    await refused(foreign.callback, `lk_login=${'w'.repeat(43)}`, /^browser_mismatch/);
   });
 
   it('refuses an unverified primary email with a rejected attempt', async () => {

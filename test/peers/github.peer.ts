@@ -74,14 +74,14 @@ export class GitHubPeer {
       const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString().split(':').map(decodeURIComponent) : [];
       const [clientId, clientSecret] = basic.length === 2 ? basic : [fields.client_id, fields.client_secret];
       this.tokenRequests.push(fields);
-      // GitHub answers errors with 200 and an error body unless asked for JSON; with JSON, as here, it is the same shape.
-      if (clientId !== this.clientId || clientSecret !== this.clientSecret) return json(401, { error: 'incorrect_client_credentials' });
+      // As GitHub does: a refused exchange is still 200, with an `error` in the body.
+      if (clientId !== this.clientId || clientSecret !== this.clientSecret) return json(200, { error: 'incorrect_client_credentials' });
       const grant = fields.code ? this.codes.get(fields.code) : undefined;
-      if (!grant || grant.redirectUri !== fields.redirect_uri) return json(400, { error: 'bad_verification_code' });
+      if (!grant || grant.redirectUri !== fields.redirect_uri) return json(200, { error: 'bad_verification_code' });
       this.codes.delete(fields.code);
       if (grant.codeChallenge) {
         const verifier = fields.code_verifier;
-        if (!verifier || createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) return json(400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
+        if (!verifier || createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) return json(200, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
       }
       const token = `gho_${randomBytes(18).toString('hex')}`;
       this.tokens.set(token, grant.user);

@@ -44,8 +44,8 @@ async function connect(owner: Tenant, settings: Record<string, unknown> = {}, pe
 /** The browser-binding cookie an SP-initiated start sets (what the browser sends back to the ACS). */
 function browserCookie(res: { headers: Record<string, unknown> }): string {
   const cookies = (res.headers['set-cookie'] as string[] | undefined) ?? [];
-  const cookie = cookies.find((c) => c.startsWith('lk_sso='));
-  if (!cookie) throw new Error(`no lk_sso cookie in ${JSON.stringify(cookies)}`);
+  const cookie = cookies.find((c) => c.startsWith('lk_login='));
+  if (!cookie) throw new Error(`no lk_login cookie in ${JSON.stringify(cookies)}`);
   expect(cookie).toMatch(/HttpOnly/i);
   expect(cookie).toMatch(/SameSite=None/i);
   expect(cookie).toMatch(/Secure/i);
@@ -160,15 +160,18 @@ describe('logging in through the IdP', () => {
     const location = new URL(redirected.headers.location);
     expect(`${location.origin}${location.pathname}`).toBe('https://app.example.test/login/continue');
     const flow = location.searchParams.get('flow')!;
-    const result = await api.http.get(`/auth/flows/${flow}`).expect(200);
-    expect(result.body).toMatchObject({ status: 'authenticated', user: { id: owner.admin.userId } });
+    // Another browser (someone who copied the link) gets nothing, and the result stays for the right one.
     await api.http.get(`/auth/flows/${flow}`).expect(404);
+    await api.http.get(`/auth/flows/${flow}`).set('Cookie', `lk_login=${'x'.repeat(43)}`).expect(404);
+    const result = await api.http.get(`/auth/flows/${flow}`).set('Cookie', browser.cookie).expect(200);
+    expect(result.body).toMatchObject({ status: 'authenticated', user: { id: owner.admin.userId } });
+    await api.http.get(`/auth/flows/${flow}`).set('Cookie', browser.cookie).expect(404);
 
     // A refusal travels the same way.
     const again = await start(connection.identifier);
     const refused = await postAcs(connection.identifier, await idp.response({ email: owner.admin.email }, { audience: 'https://someone-else.test' }), again.cookie, false).expect(303);
     const refusedFlow = new URL(refused.headers.location).searchParams.get('flow')!;
-    const problem = await api.http.get(`/auth/flows/${refusedFlow}`).expect(401);
+    const problem = await api.http.get(`/auth/flows/${refusedFlow}`).set('Cookie', again.cookie).expect(401);
     expect(problem.headers['content-type']).toMatch(/problem\+json/);
     expect(problem.body.type).toBe('/problems/invalid-saml-response');
   });
@@ -353,7 +356,7 @@ describe('attacks on the ACS', () => {
     const response = await bent({});
     await refused(response, /browser_mismatch/, null);
     const other = await bent({});
-    await refused(other, /browser_mismatch/, 'lk_sso=someone-elses-browser');
+    await refused(other, /browser_mismatch/, `lk_login=${'y'.repeat(43)}`);
   });
 
   it('takes the request id only from the signed assertion', async () => {

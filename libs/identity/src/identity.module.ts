@@ -49,6 +49,7 @@ import { OAuthLoginHandler, RejectOAuthLoginHandler } from './login/commands/oau
 import { UnlinkIdentityHandler } from './user/commands/unlink-identity/unlink-identity.handler';
 import { ExternalIdentitiesProjector } from './user/external-identities/external-identities.projector';
 import { ExternalIdentityQueries } from './user/external-identities/external-identities.query';
+import { IdentityLinker } from './login/identity-linker';
 
 export { IDENTITY_EVENTS };
 
@@ -104,6 +105,7 @@ export class IdentityModelModule {}
     RemoveSsoConnectionHandler,
     JoinSsoConnectionHandler,
     ExternalIdentityQueries,
+    IdentityLinker,
     OAuthLoginHandler,
     RejectOAuthLoginHandler,
     UnlinkIdentityHandler,

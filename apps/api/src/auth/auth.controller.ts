@@ -21,6 +21,8 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext, setDeviceCookie } from './client-context';
 import { FlowResults } from './flow-results.store';
+import { browserOf } from './login-browser';
+import { sha256 } from '@latchkey/security';
 import { ForgotPasswordDto, LoginDto, RefreshTokenDto, ResendOtpDto, ResetPasswordDto, SelectAccountDto, SignUpDto, VerifyOtpDto } from './dto/auth.dto';
 import { ApiLoginResult, ApiProblems } from './openapi';
 import { uuidParam } from './uuid-param';
@@ -132,11 +134,16 @@ export class AuthController {
   }
 
   @Get('flows/:flowId')
-  @ApiOperation({ summary: 'The result of a login that ended on a browser redirect (SAML, Google, GitHub); readable once (then 404)' })
+  @ApiOperation({
+    summary: 'The result of a login that ended on a browser redirect (SAML, Google, GitHub); readable once (then 404)',
+    description: 'Only in the browser that started the login: the request must carry its lk_login cookie (fetch with credentials).',
+  })
   @ApiLoginResult()
   @ApiProblems(400, 401, 403, 404)
-  async flow(@Param('flowId') flowId: string, @Res() res: FastifyReply): Promise<void> {
-    const result = /^[A-Za-z0-9_-]{20,100}$/.test(flowId) ? await this.flows.take(flowId) : undefined;
+  async flow(@Param('flowId') flowId: string, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    // Only the browser the login finished in gets it (else anyone could hand their own login to someone else's browser).
+    const browser = browserOf(req);
+    const result = /^[A-Za-z0-9_-]{20,100}$/.test(flowId) ? await this.flows.take(flowId, browser ? sha256(browser) : null) : undefined;
     if (!result) throw new NotFoundError();
     await res.status(result.status).header('Cache-Control', 'no-store').type(result.contentType).send(JSON.stringify(result.body));
   }

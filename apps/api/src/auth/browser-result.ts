@@ -3,12 +3,15 @@ import type { LoginResult } from '@latchkey/identity';
 import { toProblem } from '@latchkey/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { domainProblems } from '../problems';
+import { sha256 } from '@latchkey/security';
 import type { FlowResults } from './flow-results.store';
+import { browserOf } from './login-browser';
 
 /**
  * How the end of an IdP round trip (SAML ACS, OAuth callback) answers: JSON for a caller that
  * accepts it; for a browser, 303 to `${PUBLIC_WEB_URL}/login/continue?flow=<id>` with the
- * result — or the problem, with its status — kept for one read at `GET /auth/flows/:flowId`.
+ * result — or the problem, with its status — kept for one read at `GET /auth/flows/:flowId`,
+ * by the same browser (its `lk_login` mark).
  */
 export async function answerBrowserLogin(
   req: FastifyRequest,
@@ -34,6 +37,7 @@ export async function answerBrowserLogin(
     await res.status(200).type(contentType).send(answer);
     return;
   }
-  const flowId = await deps.flows.put({ status, body: answer, contentType });
+  const browser = browserOf(req);
+  const flowId = await deps.flows.put({ status, body: answer, contentType, browser: browser ? sha256(browser) : null });
   await res.redirect(`${deps.config.publicWebUrl}/login/continue?flow=${encodeURIComponent(flowId)}`, 303);
 }

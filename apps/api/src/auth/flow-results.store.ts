@@ -10,6 +10,8 @@ export interface FlowResult {
   status: number;
   body: unknown;
   contentType: string;
+  /** Hash of the browser mark the login finished in: the result is handed only to that browser. */
+  browser: string | null;
 }
 
 /**
@@ -29,8 +31,17 @@ export class FlowResults {
     return flowId;
   }
 
-  async take(flowId: string): Promise<FlowResult | undefined> {
-    const sealed = await this.redis.getdel(`flow:${flowId}`);
-    return sealed ? (JSON.parse(this.box.decrypt(sealed, 'flow-result')) as FlowResult) : undefined;
+  /**
+   * The result of `flowId` for the browser whose mark hashes to `browser`, once. Asked by
+   * another browser it answers nothing and stays for the right one.
+   */
+  async take(flowId: string, browser: string | null): Promise<FlowResult | undefined> {
+    const key = `flow:${flowId}`;
+    const sealed = await this.redis.get(key);
+    if (!sealed) return undefined;
+    const result = JSON.parse(this.box.decrypt(sealed, 'flow-result')) as FlowResult;
+    if (result.browser !== null && result.browser !== browser) return undefined;
+    // Of two reads at once, one gets it.
+    return (await this.redis.del(key)) === 1 ? result : undefined;
   }
 }

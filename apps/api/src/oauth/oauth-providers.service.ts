@@ -68,33 +68,42 @@ export class OAuthProviders {
     if (provider === 'google') {
       const claims = tokens.claims();
       if (!claims?.sub) throw new OAuthRejection('invalid_id_token: no subject');
-      return {
-        subject: claims.sub,
-        email: typeof claims.email === 'string' ? claims.email : null,
-        emailVerified: claims.email_verified === true,
-      };
+      const email = typeof claims.email === 'string' ? claims.email : null;
+      // Google vouches for an address it owns (gmail) or one of a Workspace domain (`hd`); for any
+      // other address email_verified only says it was verified once, at sign-up.
+      const authoritative = email !== null && (/@(gmail|googlemail)\.com$/i.test(email) || typeof claims.hd === 'string');
+      return checked({ subject: claims.sub, email, emailVerified: claims.email_verified === true && authoritative });
     }
     return this.githubIdentity(tokens.access_token);
   }
 
   private async githubIdentity(accessToken: string): Promise<ExternalIdentity> {
     const api = this.config.github.apiUrl.replace(/\/+$/, '');
-    const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${api}${path}`, {
-        headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/vnd.github+json', 'User-Agent': 'latchkey' },
-        signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-      }).catch((error: Error) => {
-        throw this.unavailable('GitHub API', error);
-      });
-      if (res.status >= 500) throw this.unavailable('GitHub API', new Error(`${path} answered ${res.status}`));
-      if (res.status !== 200) throw new OAuthRejection(`github_api: ${path} answered ${res.status}`);
-      return (await res.json()) as T;
+    const get = async (path: string): Promise<unknown> => {
+      try {
+        const res = await fetch(`${api}${path}`, {
+          headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/vnd.github+json', 'User-Agent': 'latchkey' },
+          signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+        });
+        if (res.status >= 500) throw this.unavailable('GitHub API', new Error(`${path} answered ${res.status}`));
+        if (res.status !== 200) throw new OAuthRejection(`github_api: ${path} answered ${res.status}`);
+        return await res.json().catch(() => {
+          throw new OAuthRejection(`github_api: ${path} answered something that is not JSON`);
+        });
+      } catch (error) {
+        if (error instanceof OAuthRejection || error instanceof ProblemError) throw error;
+        throw this.unavailable('GitHub API', error as Error);
+      }
     };
-    const user = await get<{ id?: number | string }>('/user');
-    if (user.id === undefined || user.id === null) throw new OAuthRejection('github_api: no user id');
-    const emails = await get<{ email: string; primary: boolean; verified: boolean }[]>('/user/emails');
-    const primary = Array.isArray(emails) ? emails.find((e) => e.primary) : undefined;
-    return { subject: String(user.id), email: primary?.email ?? null, emailVerified: primary?.verified === true };
+    const user = (await get('/user')) as { id?: unknown } | null;
+    const id = user && typeof user === 'object' ? user.id : undefined;
+    if ((typeof id !== 'number' && typeof id !== 'string') || String(id) === '') throw new OAuthRejection('github_api: no user id');
+    const emails = await get('/user/emails');
+    const primary = Array.isArray(emails)
+      ? (emails as unknown[]).find((e): e is { email: unknown; verified: unknown } => typeof e === 'object' && e !== null && (e as { primary?: unknown }).primary === true)
+      : undefined;
+    const email = typeof primary?.email === 'string' ? primary.email : null;
+    return checked({ subject: String(id), email, emailVerified: email !== null && primary?.verified === true });
   }
 
   private async configuration(provider: ExternalProvider): Promise<oidc.Configuration> {
@@ -127,23 +136,52 @@ export class OAuthProviders {
         clientSecret,
       );
       if (base.startsWith('http:')) oidc.allowInsecureRequests(this.github);
+      // GitHub answers a refused code exchange with 200 and an `error` body; make it the 400 OAuth says it is.
+      this.github[oidc.customFetch] = async (url, options) => {
+        const res = await fetch(url, options as RequestInit);
+        if (res.status !== 200 || !url.endsWith('/login/oauth/access_token')) return res;
+        const body = (await res.clone().json().catch(() => null)) as { error?: unknown } | null;
+        return body && typeof body.error === 'string' ? new Response(JSON.stringify(body), { status: 400, headers: { 'content-type': 'application/json' } }) : res;
+      };
     }
     return this.github;
   }
 
-  /** openid-client's failures → why the callback is refused; an unreachable provider is a 503. */
+  /** openid-client's failures → why the callback is refused; an unreachable or failing provider is a 503. */
   private rejection(error: unknown): Error {
     if (error instanceof oidc.ResponseBodyError) return new OAuthRejection(`token_exchange_failed: ${error.error}`.slice(0, 300));
     if (error instanceof oidc.AuthorizationResponseError) return new OAuthRejection(`provider_error: ${error.error}`.slice(0, 300));
-    const message = (error as Error).message ?? String(error);
-    if (/fetch failed|ECONNREFUSED|timed? ?out|aborted/i.test(message)) return this.unavailable('token endpoint', error as Error);
-    const code = (error as { code?: string }).code ?? 'invalid';
-    if (/nonce|aud|audience|iss|signature|exp|id_token|jwt|jws/i.test(message)) return new OAuthRejection(`invalid_id_token: ${message}`.slice(0, 300));
-    return new OAuthRejection(`${code}: ${message}`.slice(0, 300));
+    if (error instanceof TypeError && /fetch failed/i.test(error.message)) return this.unavailable('token endpoint', error); // refused, reset, DNS
+    const { code, cause, message } = error as { code?: string; cause?: { cause?: { claim?: string }; message?: string; status?: number }; message?: string };
+    switch (code) {
+      case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
+        return new OAuthRejection(`invalid_id_token: ${cause?.cause?.claim ?? 'claim'} mismatch`);
+      case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
+        return new OAuthRejection('invalid_id_token: expired or not yet valid');
+      case 'OAUTH_KEY_SELECTION_FAILED':
+        return new OAuthRejection('invalid_id_token: signed with an unknown key');
+      case 'OAUTH_INVALID_RESPONSE':
+        return new OAuthRejection(/signature/i.test(cause?.message ?? '') ? 'invalid_id_token: bad signature' : `invalid_response: ${cause?.message ?? message}`.slice(0, 300));
+      case 'OAUTH_RESPONSE_IS_NOT_CONFORM':
+        if ((cause?.status ?? 0) >= 500) return this.unavailable('token endpoint', new Error(`answered ${cause?.status}`));
+        return new OAuthRejection(`token_exchange_failed: status ${cause?.status}`);
+      case 'OAUTH_RESPONSE_IS_NOT_JSON':
+        return this.unavailable('token endpoint', new Error('answered something that is not JSON'));
+      default:
+        if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return this.unavailable('token endpoint', error as Error);
+        return new OAuthRejection(`${code ?? 'invalid'}: ${message ?? String(error)}`.slice(0, 300));
+    }
   }
 
   private unavailable(what: string, error: Error): ProblemError {
     this.logger.warn(`${what} unreachable: ${error.message}`);
     return new ProblemError(PROBLEMS.unavailable, {}, { 'Retry-After': '5' });
   }
+}
+
+/** Values the events can hold: longer ones are refused, not failed on. */
+function checked(identity: ExternalIdentity): ExternalIdentity {
+  if (identity.subject.length > 255) throw new OAuthRejection('invalid_identity: subject too long');
+  if (identity.email !== null && identity.email.length > 254) throw new OAuthRejection('invalid_identity: email too long');
+  return identity;
 }

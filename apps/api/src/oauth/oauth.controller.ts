@@ -11,19 +11,17 @@ import {
   type ExternalProvider,
   type LoginResult,
 } from '@latchkey/identity';
-import { randomToken, sha256 } from '@latchkey/security';
+import { sha256 } from '@latchkey/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import { answerBrowserLogin } from '../auth/browser-result';
 import { clientContext } from '../auth/client-context';
 import { FlowResults } from '../auth/flow-results.store';
+import { browserOf, markBrowser } from '../auth/login-browser';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
 import { OAuthProviders, OAuthRejection } from './oauth-providers.service';
-import { OAUTH_STATE_TTL_SECONDS, OAuthStateStore } from './oauth-state.store';
+import { OAuthStateStore } from './oauth-state.store';
 import { StartOAuthQuery } from './oauth.dto';
-
-/** Marks the browser that started a Google/GitHub login; the callback must come back to it. */
-export const OAUTH_BROWSER_COOKIE = 'lk_oauth';
 
 @ApiTags('oauth')
 @Controller('auth/oauth')
@@ -39,7 +37,7 @@ export class OAuthController {
   @Get(':provider')
   @ApiOperation({
     summary: 'Start a Google or GitHub login: 302 to the provider (state, PKCE S256 and, for Google, nonce)',
-    description: 'Sets the lk_oauth cookie (HttpOnly, Secure, SameSite=Lax, path /auth/oauth): the callback is only taken in the browser that started.',
+    description: 'Marks the browser (lk_login cookie: HttpOnly, Secure, SameSite=None, path /auth): the callback is only taken in the browser that started.',
   })
   @ApiProblems(404, 503)
   async start(@Param('provider') name: string, @Query() query: StartOAuthQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
@@ -48,7 +46,7 @@ export class OAuthController {
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const nonce = provider === 'google' ? oidc.randomNonce() : undefined;
     const url = await this.providers.authorizationUrl(provider, { state, codeVerifier, nonce });
-    const browser = req.cookies?.[OAUTH_BROWSER_COOKIE] || randomToken();
+    const browser = markBrowser(req, res);
     await this.states.put(state, {
       provider,
       codeVerifier,
@@ -57,7 +55,6 @@ export class OAuthController {
       deviceToken: clientContext(req).deviceToken,
       locale: query.locale,
     });
-    res.setCookie(OAUTH_BROWSER_COOKIE, browser, { httpOnly: true, secure: true, sameSite: 'lax', path: '/auth/oauth', maxAge: OAUTH_STATE_TTL_SECONDS });
     await res.header('Cache-Control', 'no-store').redirect(url, 302);
   }
 
@@ -83,7 +80,7 @@ export class OAuthController {
     try {
       const flow = state ? await this.states.take(state) : undefined;
       if (!flow || flow.provider !== provider) throw new OAuthRejection(state ? 'invalid_state: unknown, used or expired' : 'invalid_state: missing');
-      const browser = req.cookies?.[OAUTH_BROWSER_COOKIE];
+      const browser = browserOf(req);
       if (!browser || sha256(browser) !== flow.browser) throw new OAuthRejection('browser_mismatch');
       if (!params.get('code') && !params.get('error')) throw new OAuthRejection('invalid_code: missing');
       const identity = await this.providers.identity(provider, rawQuery, { state: state!, codeVerifier: flow.codeVerifier, nonce: flow.nonce });

@@ -13,18 +13,14 @@ import {
   type LoginResult,
   type SsoConnectionRow,
 } from '@latchkey/identity';
-import { randomToken } from '@latchkey/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext } from '../auth/client-context';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
 import { answerBrowserLogin } from '../auth/browser-result';
 import { FlowResults } from '../auth/flow-results.store';
+import { browserOf, markBrowser } from '../auth/login-browser';
 import { SamlRejection, SamlService } from './saml.service';
-import { REQUEST_TTL_SECONDS } from './saml-state.store';
 import { AcsDto, ConfirmGroupsDto, DiscoverDto, StartQuery } from './sso.dto';
-
-/** Marks the browser that started an SSO login; the ACS takes responses only with it. */
-export const BROWSER_COOKIE = 'lk_sso';
 
 type Discovery = { status: 'redirect'; redirectUrl: string } | { status: 'identifier_required' };
 
@@ -60,14 +56,13 @@ export class SsoController {
   @Get('login/saml/:identifier')
   @ApiOperation({
     summary: 'The SP-initiated URL of a connection: 302 to its IdP with a signed SAMLRequest',
-    description: 'Also sets the lk_sso cookie (HttpOnly, Secure, SameSite=None, path /auth/saml): the ACS takes the response only from the browser that started the login.',
+    description: 'Also marks the browser (lk_login cookie: HttpOnly, Secure, SameSite=None, path /auth): the ACS takes the response only from the browser that started the login.',
   })
   @ApiProblems(404)
   async start(@Param('identifier') identifier: string, @Query() query: StartQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const connection = await this.connection(identifier, new SsoNotConfiguredError());
-    const browser = req.cookies?.[BROWSER_COOKIE] || randomToken();
+    const browser = markBrowser(req, res);
     const url = await this.saml.authorizeUrl(connection, { deviceToken: clientContext(req).deviceToken, locale: query.locale, browser });
-    res.setCookie(BROWSER_COOKIE, browser, { httpOnly: true, secure: true, sameSite: 'none', path: '/auth/saml', maxAge: REQUEST_TTL_SECONDS });
     await res.header('Cache-Control', 'no-store').redirect(url, 302);
   }
 
@@ -107,7 +102,7 @@ export class SsoController {
     const connection = await this.connection(identifier, new NotFoundError());
     let verified;
     try {
-      verified = await this.saml.verify(connection, samlResponse, req.cookies?.[BROWSER_COOKIE]);
+      verified = await this.saml.verify(connection, samlResponse, browserOf(req));
     } catch (error) {
       if (!(error instanceof SamlRejection)) throw error;
       await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));

@@ -6,6 +6,7 @@ import { IdentityReadModels, type UserRow } from '../../../shared/read-models';
 import { ExternalIdentityQueries } from '../../../user/external-identities/external-identities.query';
 import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
+import { IdentityLinker } from '../../identity-linker';
 import { LoginFinisher } from '../../login-finisher';
 import { accountChoice, type LoginResult } from '../../login-result';
 import { MAX_ACCOUNTS_PER_EMAIL, SELECTION_TTL_SECONDS } from '../password-login/password-login.handler';
@@ -26,6 +27,7 @@ export class OAuthLoginHandler implements ICommandHandler<OAuthLoginCommand, Log
     private readonly read: IdentityReadModels,
     private readonly identities: ExternalIdentityQueries,
     private readonly finisher: LoginFinisher,
+    private readonly linker: IdentityLinker,
   ) {}
 
   async execute(command: OAuthLoginCommand): Promise<LoginResult> {
@@ -69,11 +71,10 @@ export class OAuthLoginHandler implements ICommandHandler<OAuthLoginCommand, Log
 
     const user = candidates[0];
     const continuation = await this.finisher.finish(login, user, command.client, this.options(command, user));
-    // The link is made only for a login that may go on: a refused user gets no new identity.
-    if (!continuation.error) {
-      const aggregate = await this.repository.load(User, user.id);
-      aggregate.linkIdentity(this.ids.next(), provider, identity.subject, identity.email);
-      continuation.save.push(aggregate);
+    // Linked now only when already authenticated (trusted device); after a code, by VerifyOtp.
+    if (continuation.result?.status === 'authenticated') {
+      const linked = await this.linker.link(login, user.id, (id) => this.repository.load(User, id));
+      if (linked) continuation.save.push(linked);
     }
     return this.finisher.complete(continuation);
   }

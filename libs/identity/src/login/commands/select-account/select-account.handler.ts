@@ -1,9 +1,10 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AggregateRepository, Clock, IdGenerator } from '@latchkey/event-store';
+import { AggregateRepository, Clock } from '@latchkey/event-store';
 import { SelectionNotFoundError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
 import { SsoConnectionQueries } from '../../../sso-connection/queries/sso-connections.query';
 import { SsoSteps } from '../../sso-steps';
+import { IdentityLinker } from '../../identity-linker';
 import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
@@ -20,7 +21,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
     private readonly finisher: LoginFinisher,
     private readonly connections: SsoConnectionQueries,
     private readonly ssoSteps: SsoSteps,
-    private readonly ids: IdGenerator,
+    private readonly linker: IdentityLinker,
   ) {}
 
   async execute(command: SelectAccountCommand): Promise<LoginResult> {
@@ -50,11 +51,8 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
           secondFactor: 'new_device',
           sql: uow.sql,
         });
-        // A Google/GitHub identity links to the user picked, if that user may log in.
-        const external = login.external;
-        if (external?.email && !continuation.error) {
-          (await uow.load(User, user.id)).linkIdentity(this.ids.next(), external.provider, external.subject, external.email);
-        }
+        // A Google/GitHub identity links to the user picked once the login is authenticated.
+        if (continuation.result?.status === 'authenticated') await this.linker.link(login, user.id, (id) => uow.load(User, id), uow.sql);
       }
       continuation.save.forEach((aggregate) => uow.add(aggregate));
       return continuation;

@@ -6,6 +6,8 @@ import { Device } from '../../../device/device.aggregate';
 import { ChallengeNotFoundError, InvalidOtpError, OtpExpiredError, TooManyAttemptsError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
 import { SessionIssuer } from '../../../session/session-issuer';
+import { User } from '../../../user/user.aggregate';
+import { IdentityLinker } from '../../identity-linker';
 import { Login } from '../../login.aggregate';
 import type { LoginResult } from '../../login-result';
 import { OtpIssuer } from '../../otp-issuer';
@@ -25,6 +27,7 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
     private readonly read: IdentityReadModels,
     private readonly otp: OtpIssuer,
     private readonly sessions: SessionIssuer,
+    private readonly linker: IdentityLinker,
   ) {}
 
   async execute(command: VerifyOtpCommand): Promise<LoginResult> {
@@ -63,6 +66,8 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
       }
       const { session, result } = this.sessions.start({ user, loginId: login.id, deviceId, method: login.method ?? 'password', deviceToken });
       uow.add(session);
+      // A Google/GitHub login links its identity now that the user proved themselves.
+      await this.linker.link(login, user.id, (id) => uow.load(User, id), uow.sql);
       return { result };
     });
     if (outcome.error) throw outcome.error;
