@@ -48,16 +48,16 @@ function cookieOf(res: { headers: Record<string, unknown> }, name: string): stri
 }
 
 /** Start → the provider's authorize endpoint → the callback URL it sends the browser back to. */
-async function roundTrip(provider: 'google' | 'github', headers: Record<string, string> = {}) {
-  const started = await api.http.get(`/auth/oauth/${provider}`).set(headers).expect(302);
+async function roundTrip(provider: 'google' | 'github', headers: Record<string, string> = {}, query = '') {
+  const started = await api.http.get(`/auth/oauth/${provider}${query}`).set(headers).expect(302);
   const authorize = new URL(started.headers.location);
   const back = await fetch(authorize, { redirect: 'manual' });
   expect(back.status).toBe(302);
   return { authorize, callback: path(back.headers.get('location')!), cookie: cookieOf(started, 'lk_login') };
 }
 
-async function oauthLogin(provider: 'google' | 'github', expected = 200, headers: Record<string, string> = {}) {
-  const { callback, cookie } = await roundTrip(provider, headers);
+async function oauthLogin(provider: 'google' | 'github', expected = 200, headers: Record<string, string> = {}, query = '') {
+  const { callback, cookie } = await roundTrip(provider, headers, query);
   return api.http
     .get(callback)
     .set({ Accept: 'application/json', ...headers, Cookie: [cookie, headers.Cookie].filter(Boolean).join('; ') })
@@ -84,6 +84,15 @@ describe('Google', () => {
     expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.searchParams.get('nonce')).toBeTruthy();
     expect(authorize.searchParams.get('state')).toBeTruthy();
+
+    // The secrets of a finished round trip (state, code, PKCE verifier) are in no event and no read model.
+    const trip = await roundTrip('google');
+    await api.http.get(trip.callback).set({ Accept: 'application/json', Cookie: trip.cookie }).expect(200);
+    const callbackParams = new URL(trip.callback, 'http://x').searchParams;
+    for (const secret of [callbackParams.get('code')!, callbackParams.get('state')!, googleVerifiers.at(-1)!]) {
+      const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE data::text LIKE $1 OR metadata::text LIKE $1`, [`%${secret}%`]);
+      expect(rows[0].n).toBe(0);
+    }
 
     const first = await oauthLogin('google');
     expect(first.body.status).toBe('otp_required');
@@ -224,13 +233,15 @@ describe('GitHub', () => {
     const user = await signUp(api.http);
     const account = githubUser(user.email);
     github.nextUser = account;
-    const first = await oauthLogin('github');
+    // The language picked on the login page travels through the provider and becomes the user's.
+    const first = await oauthLogin('github', 200, {}, '?locale=de-AT');
     expect(first.body.status).toBe('otp_required');
     const request = github.tokenRequests.at(-1)!;
     expect(request.code_verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
     const tokens = await api.http.post('/auth/otp/verify').send({ challengeId: first.body.challengeId, code: await codeOf(api, first.body.challengeId) }).expect(200);
     const identities = await api.http.get('/auth/me/identities').set(bearer(tokens.body.accessToken)).expect(200);
     expect(identities.body).toEqual([expect.objectContaining({ provider: 'github', subject: String(account.id), email: user.email })]);
+    expect((await api.http.get('/auth/me').set(bearer(tokens.body.accessToken)).expect(200)).body.locale).toBe('de');
 
     github.nextUser = { ...account, emails: [{ email: 'changed@elsewhere.test', primary: true, verified: true }] };
     const again = await oauthLogin('github', 200, { Cookie: `lk_device=${tokens.body.deviceToken}` });

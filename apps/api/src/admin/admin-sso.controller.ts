@@ -25,34 +25,18 @@ import { AdminGuard } from './admin.guard';
 import { GroupDoc, SsoConnectionDoc, SsoConnectionListDoc } from './admin.docs';
 import { CreateSsoConnectionDto, UpdateSsoConnectionDto } from './admin-sso.dto';
 
-export interface SsoConnectionView {
-  id: string;
-  accountId: string;
-  identifier: string;
-  idpEntityId: string;
-  idpSsoUrl: string;
-  idpCertificate: string;
-  idpCertificates: string[];
-  emailDomains: string[];
-  sharedWithAccountIds: string[];
-  /** Accounts that joined (the owner sees all; a sharing account sees whether it did). */
-  joinedAccountIds: string[];
-  autoCreateUsers: boolean;
-  autoCreateGroups: boolean;
-  groupsAttribute: string;
-  emailAttribute: string;
-  enforceSso: boolean;
-  requireOtpOnNewDevice: boolean;
-  allowIdpInitiated: boolean;
-  /** Whether the caller's account owns it (else it is offered to it). */
-  owned: boolean;
-  entityId: string;
-  acsUrl: string;
-  metadataUrl: string;
-  loginUrl: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A connection as an admin sees it: the stored settings, its SP URLs, and whose it is. */
+export type SsoConnectionView = Omit<SsoConnectionRow, 'servedAccountIds' | 'createdAt' | 'updatedAt'> &
+  ReturnType<typeof spUrls> & {
+    /** The first of idpCertificates (API.md's single-certificate field). */
+    idpCertificate: string;
+    /** Accounts that joined (the owner sees all; a sharing account sees whether it did). */
+    joinedAccountIds: string[];
+    /** Whether the caller's account owns it (else it is offered to it). */
+    owned: boolean;
+    createdAt: string;
+    updatedAt: string;
+  };
 
 /** The SAML connections of an account (API.md "Admin REST", sso-connections) and its groups. */
 @ApiTags('admin')
