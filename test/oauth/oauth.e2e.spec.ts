@@ -187,9 +187,16 @@ describe('Google', () => {
     const injected = victim.callback.replace(/code=[^&]+/, `code=${new URL(attacker.callback, 'http://x').searchParams.get('code')}`);
     await refused(injected, victim.cookie, /^token_exchange_failed/);
 
-    // Another browser cannot finish this browser's flow (login CSRF).
+    // Another browser cannot finish this browser's flow (login CSRF), nor can a browser without a mark.
     const foreign = await roundTrip('google');
     await refused(foreign.callback, `lk_login=${'z'.repeat(43)}`, /^browser_mismatch/);
+    const unmarked = await roundTrip('google');
+    const before = (await attempts(/^browser_mismatch/)).length;
+    await api.http.get(unmarked.callback).set({ Accept: 'application/json', 'Sec-Fetch-Mode': 'navigate' }).expect(400);
+    expect(await attempts(/^browser_mismatch/)).toHaveLength(before + 1);
+    // A program without cookies (not a browser navigation) finishes its own flow.
+    const program = await roundTrip('google');
+    expect((await api.http.get(program.callback).set('Accept', 'application/json').expect(200)).body.status).toBe('otp_required');
 
     idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com', nonce: 'not-the-nonce-we-sent' };
     const nonce = await roundTrip('google');

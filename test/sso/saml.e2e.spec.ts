@@ -60,8 +60,8 @@ async function start(identifier: string, peer = idp): Promise<{ requestId: strin
   return { requestId: (await peer.parseRequest(redirect.headers.location)).id, cookie: browserCookie(redirect) };
 }
 
-function postAcs(identifier: string, samlResponse: string, cookie: string | undefined, json = true) {
-  const req = api.http.post(`/auth/saml/${identifier}/acs`).type('form');
+function postAcs(identifier: string, samlResponse: string, cookie: string | undefined, json = true, headers: Record<string, string> = {}) {
+  const req = api.http.post(`/auth/saml/${identifier}/acs`).type('form').set(headers);
   if (cookie) req.set('Cookie', cookie);
   return (json ? req.set('Accept', 'application/json') : req).send({ SAMLResponse: samlResponse });
 }
@@ -306,9 +306,9 @@ describe('attacks on the ACS', () => {
   });
 
   /** `cookie`: what the browser sends (the last start's by default, null for none). */
-  async function refused(samlResponse: string, reason: RegExp, cookie: string | null = lastCookie ?? null) {
+  async function refused(samlResponse: string, reason: RegExp, cookie: string | null = lastCookie ?? null, headers: Record<string, string> = {}) {
     const before = (await events('login.sso_rejected', `data->>'connectionId' = $2`, [connectionId])).length;
-    const res = await postAcs(identifier, samlResponse, cookie ?? undefined).expect(401);
+    const res = await postAcs(identifier, samlResponse, cookie ?? undefined, true, headers).expect(401);
     expect(res.body).toEqual({ type: '/problems/invalid-saml-response', title: expect.any(String), status: 401, traceId: expect.any(String) });
     const rejections = await events('login.sso_rejected', `data->>'connectionId' = $2`, [connectionId]);
     expect(rejections).toHaveLength(before + 1);
@@ -353,10 +353,14 @@ describe('attacks on the ACS', () => {
   });
 
   it('refuses a response posted from a browser that did not start the login (login CSRF)', async () => {
+    // A browser navigation without the mark, or with another browser's mark.
     const response = await bent({});
-    await refused(response, /browser_mismatch/, null);
+    await refused(response, /browser_mismatch/, null, { 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Site': 'cross-site' });
     const other = await bent({});
     await refused(other, /browser_mismatch/, `lk_login=${'y'.repeat(43)}`);
+    // A program without a cookie jar (no browser navigation) is not a CSRF victim: it gets its result.
+    const program = await bent({});
+    expect((await postAcs(identifier, program, undefined).expect(200)).body.status).toBe('authenticated');
   });
 
   it('takes the request id only from the signed assertion', async () => {

@@ -17,7 +17,7 @@ import * as oidc from 'openid-client';
 import { answerBrowserLogin } from '../auth/browser-result';
 import { clientContext } from '../auth/client-context';
 import { FlowResults } from '../auth/flow-results.store';
-import { browserOf, markBrowser } from '../auth/login-browser';
+import { markBrowser, sameBrowser } from '../auth/login-browser';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
 import { OAuthProviders, OAuthRejection } from './oauth-providers.service';
 import { OAuthStateStore } from './oauth-state.store';
@@ -80,8 +80,7 @@ export class OAuthController {
     try {
       const flow = state ? await this.states.take(state) : undefined;
       if (!flow || flow.provider !== provider) throw new OAuthRejection(state ? 'invalid_state: unknown, used or expired' : 'invalid_state: missing');
-      const browser = browserOf(req);
-      if (!browser || sha256(browser) !== flow.browser) throw new OAuthRejection('browser_mismatch');
+      if (!sameBrowser(req, flow.browser)) throw new OAuthRejection('browser_mismatch');
       if (!params.get('code') && !params.get('error')) throw new OAuthRejection('invalid_code: missing');
       const identity = await this.providers.identity(provider, rawQuery, { state: state!, codeVerifier: flow.codeVerifier, nonce: flow.nonce });
       const client = clientContext(req);

@@ -104,9 +104,10 @@ export class SamlService {
 
   /**
    * Checks a posted SAMLResponse for the connection; throws SamlRejection saying why it is
-   * refused. `browser` is the value of the browser-binding cookie the post came with.
+   * refused. `sameBrowser` says whether the post comes from the browser that started the login
+   * (given the hash of that browser's mark).
    */
-  async verify(connection: SsoConnectionRow, samlResponse: string, browser: string | undefined): Promise<VerifiedResponse> {
+  async verify(connection: SsoConnectionRow, samlResponse: string, sameBrowser: (expected: string | undefined) => boolean): Promise<VerifiedResponse> {
     const xml = decode(samlResponse);
     const urls = this.urls(connection);
 
@@ -147,7 +148,7 @@ export class SamlService {
       if (!(await this.state.consumeRequest(connection.id, requestId))) throw new SamlRejection('unknown_in_response_to: not a pending request');
       context = await this.state.takeContext(requestId);
       // Login CSRF: the browser that posts the response must be the one that started the login.
-      if (context.browser && (!browser || sha256(browser) !== context.browser)) throw new SamlRejection('browser_mismatch');
+      if (!sameBrowser(context.browser)) throw new SamlRejection('browser_mismatch');
     }
 
     const assertionId = assertion.getAttribute('ID');

@@ -18,7 +18,7 @@ import { clientContext } from '../auth/client-context';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
 import { answerBrowserLogin } from '../auth/browser-result';
 import { FlowResults } from '../auth/flow-results.store';
-import { browserOf, markBrowser } from '../auth/login-browser';
+import { markBrowser, sameBrowser } from '../auth/login-browser';
 import { SamlRejection, SamlService } from './saml.service';
 import { AcsDto, ConfirmGroupsDto, DiscoverDto, StartQuery } from './sso.dto';
 
@@ -102,7 +102,7 @@ export class SsoController {
     const connection = await this.connection(identifier, new NotFoundError());
     let verified;
     try {
-      verified = await this.saml.verify(connection, samlResponse, browserOf(req));
+      verified = await this.saml.verify(connection, samlResponse, (expected) => sameBrowser(req, expected));
     } catch (error) {
       if (!(error instanceof SamlRejection)) throw error;
       await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));
