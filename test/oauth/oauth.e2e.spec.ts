@@ -77,7 +77,7 @@ describe('Google', () => {
   it('links on the first login by verified email, asks for a code on a new device, then finds the link by subject', async () => {
     const user = await signUp(api.http);
     const subject = unique('g-sub');
-    idClaims = { sub: subject, email: user.email.toUpperCase(), email_verified: true, hd: 'example.com' };
+    idClaims = { sub: subject, email: user.email.toUpperCase(), email_verified: true };
 
     const { authorize } = await roundTrip('google');
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
@@ -107,7 +107,7 @@ describe('Google', () => {
     expect(rows).toHaveLength(1);
 
     // The email at Google changed; the subject still finds the user. A trusted device skips the code.
-    idClaims = { sub: subject, email: 'someone.new@elsewhere.test', email_verified: true, hd: 'example.com' };
+    idClaims = { sub: subject, email: 'someone.new@elsewhere.test', email_verified: true };
     const second = await oauthLogin('google', 200, { 'X-Device-Token': verified.body.deviceToken });
     expect(second.body).toMatchObject({ status: 'authenticated', user: { id: user.userId } });
 
@@ -119,7 +119,7 @@ describe('Google', () => {
 
   it('answers a browser with a redirect and a one-time flow result', async () => {
     const user = await signUp(api.http);
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
     const { callback, cookie } = await roundTrip('google');
     const res = await api.http.get(callback).set('Cookie', cookie).expect(303);
     const location = new URL(res.headers.location);
@@ -133,13 +133,12 @@ describe('Google', () => {
   it('never links an unverified email, and answers no-account when nobody has the email', async () => {
     const user = await signUp(api.http);
     const before = (await attempts(/^email_not_verified$/)).length;
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: false, hd: 'example.com' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: false };
     expect((await oauthLogin('google', 403)).body.type).toBe('/problems/no-account');
-    // Verified once, at sign-up, but neither a Gmail address nor a Workspace (hd) one: not proof of ownership now.
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
+    idClaims = { sub: unique('g-sub'), email: user.email };
     expect((await oauthLogin('google', 403)).body.type).toBe('/problems/no-account');
     expect(await attempts(/^email_not_verified$/)).toHaveLength(before + 2);
-    idClaims = { sub: unique('g-sub'), email: `${unique('nobody')}@example.com`, email_verified: true, hd: 'example.com' };
+    idClaims = { sub: unique('g-sub'), email: `${unique('nobody')}@example.com`, email_verified: true };
     expect((await oauthLogin('google', 403)).body.type).toBe('/problems/no-account');
   });
 
@@ -148,7 +147,7 @@ describe('Google', () => {
     const first = await signUp(api.http, { email });
     const second = await signUp(api.http, { email });
     const subject = unique('g-sub');
-    idClaims = { sub: subject, email, email_verified: true, hd: 'example.com' };
+    idClaims = { sub: subject, email, email_verified: true };
     const choice = await oauthLogin('google');
     expect(choice.body.status).toBe('account_selection_required');
     expect(choice.body.accounts.map((a: { id: string }) => a.id).sort()).toEqual([first.accountId, second.accountId].sort());
@@ -162,7 +161,7 @@ describe('Google', () => {
 
   it('refuses a tampered, missing or replayed state, a wrong PKCE verifier, a wrong nonce and another audience', async () => {
     const user = await signUp(api.http);
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
     const refused = async (callback: string, cookie: string, reason: RegExp) => {
       const before = (await attempts(reason)).length;
       const res = await api.http.get(callback).set({ Accept: 'application/json', Cookie: cookie }).expect(400);
@@ -198,16 +197,16 @@ describe('Google', () => {
     const program = await roundTrip('google');
     expect((await api.http.get(program.callback).set('Accept', 'application/json').expect(200)).body.status).toBe('otp_required');
 
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com', nonce: 'not-the-nonce-we-sent' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, nonce: 'not-the-nonce-we-sent' };
     const nonce = await roundTrip('google');
     await refused(nonce.callback, nonce.cookie, /^invalid_id_token: nonce mismatch/);
 
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com', aud: 'some-other-client' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, aud: 'some-other-client' };
     const audience = await roundTrip('google');
     await refused(audience.callback, audience.cookie, /^invalid_id_token: aud mismatch/);
 
     // A token whose payload was changed after signing: the signature is checked against the JWKS.
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
     google.service.once('beforeResponse', (response: { body: Record<string, string> }) => {
       const [header, payload, signature] = response.body.id_token.split('.');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
@@ -227,7 +226,7 @@ describe('Google', () => {
       .set(bearer(token))
       .send({ identifier: unique('enf'), idpEntityId: 'https://idp.example.test', idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: cert.certificate, enforceSso: true })
       .expect(201);
-    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true, hd: 'example.com' };
+    idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };
     expect((await oauthLogin('google', 403)).body.type).toBe('/problems/sso-required');
     // A refused login links nothing.
     const { rows } = await api.pg.query(`SELECT 1 FROM read.external_identities WHERE user_id = $1`, [user.userId]);

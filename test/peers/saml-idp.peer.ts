@@ -118,6 +118,13 @@ export class SamlIdpPeer {
     return context as string;
   }
 
+  /** A response made by samlify's own stock template (what an outside IdP built on it sends). */
+  async stockResponse(email: string, requestId: string): Promise<string> {
+    if (!this.sp) throw new Error('no SP trusted yet');
+    const { context } = await this.idp.createLoginResponse(this.sp, { extract: { request: { id: requestId } } } as never, 'post', { email });
+    return context as string;
+  }
+
   /** The SP's ACS and audience, read from its metadata. */
   get spAcsUrl(): string {
     return (this.sp!.entityMeta.getAssertionConsumerService('post') as string | undefined) ?? '';

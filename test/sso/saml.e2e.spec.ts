@@ -176,6 +176,14 @@ describe('logging in through the IdP', () => {
     expect(problem.body.type).toBe('/problems/invalid-saml-response');
   });
 
+  it("takes a response built by samlify's stock template (an outside IdP's shape)", async () => {
+    const owner = await tenant();
+    const connection = await connect(owner);
+    const { requestId } = await start(connection.identifier);
+    const res = await postAcs(connection.identifier, await idp.stockResponse(owner.admin.email, requestId), undefined).expect(200);
+    expect(res.body).toMatchObject({ status: 'authenticated', user: { id: owner.admin.userId } });
+  });
+
   it('asks for a code on a new device only when the connection requires it', async () => {
     const owner = await tenant();
     const connection = await connect(owner, { requireOtpOnNewDevice: true });

@@ -69,10 +69,7 @@ export class OAuthProviders {
       const claims = tokens.claims();
       if (!claims?.sub) throw new OAuthRejection('invalid_id_token: no subject');
       const email = typeof claims.email === 'string' ? claims.email : null;
-      // Google vouches for an address it owns (gmail) or one of a Workspace domain (`hd`); for any
-      // other address email_verified only says it was verified once, at sign-up.
-      const authoritative = email !== null && (/@(gmail|googlemail)\.com$/i.test(email) || typeof claims.hd === 'string');
-      return checked({ subject: claims.sub, email, emailVerified: claims.email_verified === true && authoritative });
+      return checked({ subject: claims.sub, email, emailVerified: claims.email_verified === true });
     }
     return this.githubIdentity(tokens.access_token);
   }
