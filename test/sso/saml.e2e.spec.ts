@@ -260,6 +260,21 @@ describe('shared SSO across accounts', () => {
     const after = await ssoLogin(connection.identifier, { email });
     expect(after.body.user.id).toBe(inOwner.body.id);
   });
+  it('counts the listing as agreement where the listing admin administers the other account too', async () => {
+    const domain = `${unique('both')}.test`.toLowerCase();
+    const email = `it@${domain}`;
+    // The same person signed up two accounts: an admin of both.
+    const first = await signUp(api.http, { email });
+    const second = await signUp(api.http, { email });
+    // (by username: the email and password match both accounts)
+    const token = (await loginWithCode(api, { email: first.username, password: first.password })).accessToken;
+    const owner: Tenant = { admin: first, token, domain };
+    const connection = await connect(owner, { sharedWithAccountIds: [second.accountId] });
+    expect((await api.http.get(`/admin/sso-connections/${connection.id}`).set(bearer(token)).expect(200)).body.joinedAccountIds).toEqual([second.accountId]);
+    const choice = await ssoLogin(connection.identifier, { email });
+    expect(choice.body.status).toBe('account_selection_required');
+    expect(choice.body.accounts.map((a: { id: string }) => a.id).sort()).toEqual([first.accountId, second.accountId].sort());
+  });
 });
 
 describe('group sync with confirmation', () => {
