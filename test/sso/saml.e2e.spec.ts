@@ -184,6 +184,24 @@ describe('logging in through the IdP', () => {
     expect(res.body).toMatchObject({ status: 'authenticated', user: { id: owner.admin.userId } });
   });
 
+  it('accepts either of two certificates during an IdP certificate rotation', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner);
+    // The IdP's new key (here: the second peer's) is not trusted yet…
+    const early = await start(connection.identifier, impostor);
+    await postAcs(connection.identifier, await impostor.response({ email: owner.admin.email }, { requestId: early.requestId, issuer: idp.entityId }), early.cookie).expect(401);
+    // …until the admin adds its certificate beside the old one; then both sign valid responses.
+    await api.http
+      .patch(`/admin/sso-connections/${connection.id}`)
+      .set(bearer(owner.token))
+      .send({ idpCertificates: [idp.credentials.certificate, impostor.credentials.certificate] })
+      .expect(200);
+    const rotated = await start(connection.identifier, impostor);
+    const res = await postAcs(connection.identifier, await impostor.response({ email: owner.admin.email }, { requestId: rotated.requestId, issuer: idp.entityId }), rotated.cookie).expect(200);
+    expect(res.body.status).toBe('authenticated');
+    expect((await ssoLogin(connection.identifier, { email: owner.admin.email })).body.status).toBe('authenticated');
+  });
+
   it('asks for a code on a new device only when the connection requires it', async () => {
     const owner = await tenant();
     const connection = await connect(owner, { requireOtpOnNewDevice: true });
