@@ -19,4 +19,7 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 USER node
 EXPOSE 3000 3001
-CMD ["node", "dist/apps/api/src/main.js"]
+# --max-old-space-size and MALLOC_ARENA_MAX: as API_NODE_FLAGS / API_NODE_ENV in
+# libs/platform/src/node-flags.ts (why: see there).
+ENV MALLOC_ARENA_MAX=2
+CMD ["node", "--max-old-space-size=160", "dist/apps/api/src/main.js"]

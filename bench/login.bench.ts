@@ -17,7 +17,7 @@ import { NestFactory } from '@nestjs/core';
 import { environmentVariables, loadConfig } from '@latchkey/config';
 import { AggregateRepository, ensureDatabase, migrate } from '@latchkey/event-store';
 import { IdentityModule, Login, OTP_HMAC_PURPOSE, type UserRow } from '@latchkey/identity';
-import { PlatformModule } from '@latchkey/platform';
+import { API_NODE_ENV, API_NODE_FLAGS, PlatformModule } from '@latchkey/platform';
 import { SecretBox, SecurityModule, generateOtp } from '@latchkey/security';
 import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
@@ -116,7 +116,11 @@ async function main(): Promise<void> {
   await ensureDatabase(databaseUrl);
   await migrate(config);
 
-  const api = spawn(process.execPath, [join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  // Started as `npm start` and the image start it.
+  const api = spawn(process.execPath, [...API_NODE_FLAGS, join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], {
+    env: { ...childEnv, ...API_NODE_ENV },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   let peakRss = 0;
   const sampler = setInterval(() => {
     try {

@@ -3,8 +3,9 @@
  * processes. Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped and
  * the exit is reported with its code.
  */
-import { loadConfigOrExit } from '@latchkey/config';
+import { environmentVariables, loadConfigOrExit } from '@latchkey/config';
 import { prepareDatabase } from '@latchkey/event-store';
+import { API_NODE_ENV, API_NODE_FLAGS } from '@latchkey/platform';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -16,8 +17,11 @@ function stopAll(signal: NodeJS.Signals): void {
   for (const child of children.values()) if (child.exitCode === null) child.kill(signal);
 }
 
-function run(name: string, entry: string): void {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'apps', name, 'src', entry)], { stdio: 'inherit' });
+function run(name: string, entry: string, flags: readonly string[] = [], env: Record<string, string> = {}): void {
+  const child = spawn(process.execPath, [...flags, join(__dirname, '..', 'apps', name, 'src', entry)], {
+    stdio: 'inherit',
+    env: { ...environmentVariables(), ...env },
+  });
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
       stopAll(signal === 'SIGINT' ? 'SIGTERM' : signal);
     });
   }
-  run('api', 'main.js');
+  run('api', 'main.js', API_NODE_FLAGS, API_NODE_ENV);
   run('worker', 'main.js');
   process.stdout.write(`latchkey: API on http://localhost:${config.http.port}, worker health on :${config.worker.port} (Ctrl-C stops both)\n`);
 }
