@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { inTransaction } from './database/transaction';
+import { inTransaction, poolOf } from './database/transaction';
 import { START, EventStore, checkpointOf, type Checkpoint } from './event-store';
 import { ProjectionRegistry } from './projection';
 
@@ -17,7 +17,10 @@ export function asyncSubscriptionName(projectionName: string): string {
 /**
  * Truncates every read model and replays all events into them, in one transaction: readers
  * see the old rows until the new ones commit, and appends that touch a read model wait
- * for the rebuild (their inline projection then applies on the rebuilt tables).
+ * for the rebuild (their inline projection then applies on the rebuilt tables). The events
+ * replayed are those of the rebuild's snapshot: an append that commits meanwhile either
+ * touches a read model (and so waits for the rebuild, then applies itself) or concerns only
+ * async projections, whose subscriptions take it from the checkpoint the rebuild leaves.
  */
 @Injectable()
 export class ProjectionRebuilder {
@@ -40,40 +43,63 @@ export class ProjectionRebuilder {
       if (tables.length > 0) await tx.query(`TRUNCATE ${tables.join(', ')}`);
       // Events of transactions older than this bound are all settled; async projections take
       // those, and their subscriptions carry on from there. Inline ones take all they see.
-      const [{ bound }] = await tx.query<{ bound: string }>(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS bound`);
-      let after: Checkpoint = START;
-      let asyncCheckpoint: Checkpoint = START;
-      let count = 0;
-      for (;;) {
-        const batch = await tx.query<Parameters<EventStore['toStored']>[0]>(
-          `SELECT global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
-                  schema_version, data, metadata, occurred_at
-             FROM events
-            WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-            ORDER BY events.transaction_id, events.global_position
-            LIMIT $3`,
-          [after.transactionId, after.position, batchSize],
-        );
-        if (batch.length === 0) break;
-        const stored = batch.map((row) => this.store.toStored(row));
-        await ProjectionRegistry.applyAll(inline, stored, tx);
-        const settled = stored.filter((e) => BigInt(e.transactionId) < BigInt(bound));
-        if (settled.length > 0) {
-          await ProjectionRegistry.applyAll(asyncs, settled, tx);
-          asyncCheckpoint = checkpointOf(settled[settled.length - 1]);
+      const [{ bound, snapshot }] = await tx.query<{ bound: string; snapshot: string }>(
+        `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS bound, pg_export_snapshot() AS snapshot`,
+      );
+      // The events are read on a second connection that shares this transaction's snapshot, so
+      // the next batch is read and decoded while this connection writes the current one (the
+      // writes are most of a rebuild; the two overlap on a machine with more than one core).
+      const reader = await poolOf(this.dataSource).connect();
+      let broken: Error | undefined;
+      try {
+        await reader.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`);
+        await reader.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-Fa-f-]/g, '')}'`);
+        const read = async (after: Checkpoint) => {
+          const { rows } = await reader.query<Parameters<EventStore['toStored']>[0]>(
+            `SELECT global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
+                    schema_version, data, metadata, occurred_at
+               FROM events
+              WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+              ORDER BY events.transaction_id, events.global_position
+              LIMIT $3`,
+            [after.transactionId, after.position, batchSize],
+          );
+          return rows.map((row) => this.store.toStored(row));
+        };
+        let asyncCheckpoint: Checkpoint = START;
+        let count = 0;
+        let next = read(START);
+        for (;;) {
+          const stored = await next;
+          if (stored.length === 0) break;
+          next = read(checkpointOf(stored[stored.length - 1]));
+          // A failed write must not leave the prefetch's rejection unhandled.
+          next.catch(() => undefined);
+          await ProjectionRegistry.applyAll(inline, stored, tx);
+          const settled = stored.filter((e) => BigInt(e.transactionId) < BigInt(bound));
+          if (settled.length > 0) {
+            await ProjectionRegistry.applyAll(asyncs, settled, tx);
+            asyncCheckpoint = checkpointOf(settled[settled.length - 1]);
+          }
+          count += stored.length;
         }
-        after = checkpointOf(stored[stored.length - 1]);
-        count += stored.length;
+        await reader.query('COMMIT');
+        for (const projection of asyncs) {
+          await tx.query(
+            `INSERT INTO subscriptions (name, last_transaction_id, last_position) VALUES ($1, $2::xid8, $3)
+             ON CONFLICT (name) DO UPDATE SET last_transaction_id = EXCLUDED.last_transaction_id,
+                                              last_position = EXCLUDED.last_position, updated_at = now()`,
+            [asyncSubscriptionName(projection.name), asyncCheckpoint.transactionId, asyncCheckpoint.position],
+          );
+        }
+        return count;
+      } catch (error) {
+        broken = error as Error;
+        await reader.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        reader.release(broken);
       }
-      for (const projection of asyncs) {
-        await tx.query(
-          `INSERT INTO subscriptions (name, last_transaction_id, last_position) VALUES ($1, $2::xid8, $3)
-           ON CONFLICT (name) DO UPDATE SET last_transaction_id = EXCLUDED.last_transaction_id,
-                                            last_position = EXCLUDED.last_position, updated_at = now()`,
-          [asyncSubscriptionName(projection.name), asyncCheckpoint.transactionId, asyncCheckpoint.position],
-        );
-      }
-      return count;
     });
 
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
