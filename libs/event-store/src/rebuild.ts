@@ -38,6 +38,10 @@ export class ProjectionRebuilder {
     const asyncs = this.projections.async();
     const tables = [...inline, ...asyncs].flatMap((p) => p.tables);
 
+    // The reader's connection is taken before any lock: appends waiting on the rebuild's locks
+    // may fill the pool meanwhile, and a reader queued behind them would wait forever.
+    const reader = await poolOf(this.dataSource).connect();
+    let broken: Error | undefined;
     const events = await inTransaction(this.dataSource, async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('latchkey.rebuild', 0))`);
       if (tables.length > 0) await tx.query(`TRUNCATE ${tables.join(', ')}`);
@@ -49,8 +53,6 @@ export class ProjectionRebuilder {
       // The events are read on a second connection that shares this transaction's snapshot, so
       // the next batch is read and decoded while this connection writes the current one (the
       // writes are most of a rebuild; the two overlap on a machine with more than one core).
-      const reader = await poolOf(this.dataSource).connect();
-      let broken: Error | undefined;
       try {
         await reader.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`);
         await reader.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-Fa-f-]/g, '')}'`);
@@ -97,10 +99,8 @@ export class ProjectionRebuilder {
         broken = error as Error;
         await reader.query('ROLLBACK').catch(() => undefined);
         throw error;
-      } finally {
-        reader.release(broken);
       }
-    });
+    }).finally(() => reader.release(broken));
 
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     const names = [...inline, ...asyncs].map((p) => p.name);
