@@ -1,18 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AdminQueries,
   AdminResetCommand,
   CreateUserCommand,
   IdentityReadModels,
+  ListDevicesQuery,
   NotFoundError,
   RevokeDeviceCommand,
   UnlockUserCommand,
   UpdateUserCommand,
+  type DeviceView,
   type UserRow,
 } from '@latchkey/identity';
-import { Clock } from '@latchkey/event-store';
 import { AccessTokenGuard } from '../auth/access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from '../auth/access-token/principal';
 import { ApiProblems } from '../auth/openapi';
@@ -21,16 +22,6 @@ import { AdminGuard } from './admin.guard';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './admin.dto';
 import { adminUserView, type AdminUserView } from './admin-user.view';
 import { AdminUserDoc, DeviceDoc, HistoryItemDoc, UserPageDoc } from './admin.docs';
-
-export interface DeviceItem {
-  id: string;
-  name: string | null;
-  userAgent: string | null;
-  ip: string | null;
-  authorizedAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string;
-}
 
 export interface HistoryItem {
   type: string;
@@ -56,11 +47,11 @@ export class AdminUsersController {
     private readonly commands: CommandBus,
     private readonly read: IdentityReadModels,
     private readonly queries: AdminQueries,
-    private readonly clock: Clock,
+    private readonly queryBus: QueryBus,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Users of your account, searched by email or username, a page at a time' })
+  @ApiOperation({ summary: 'Users of your account, searched by email, username or name, a page at a time' })
   @ApiOkResponse({ type: UserPageDoc })
   @ApiProblems(400, 401, 403)
   async list(@CurrentPrincipal() admin: Principal, @Query() query: ListUsersQuery): Promise<{ items: AdminUserView[]; total: number; page: number; pageSize: number }> {
@@ -111,18 +102,9 @@ export class AdminUsersController {
   @ApiOperation({ summary: "The user's trusted devices" })
   @ApiOkResponse({ type: [DeviceDoc] })
   @ApiProblems(400, 401, 403, 404)
-  async devices(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<DeviceItem[]> {
+  async devices(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<DeviceView[]> {
     await this.user(admin, id);
-    const rows = await this.read.activeDevices(id, this.clock.now());
-    return rows.map((d) => ({
-      id: d.id,
-      name: d.name,
-      userAgent: d.userAgent,
-      ip: d.ip,
-      authorizedAt: d.authorizedAt.toISOString(),
-      lastUsedAt: d.lastUsedAt?.toISOString() ?? null,
-      expiresAt: d.expiresAt.toISOString(),
-    }));
+    return this.queryBus.execute(new ListDevicesQuery(id));
   }
 
   @Delete(':id/devices/:deviceId')

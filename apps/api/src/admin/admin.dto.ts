@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, ROLES, USERNAME_PATTERN, type Channel, type Role } from '@latchkey/identity';
 import { Type } from 'class-transformer';
+import { UpdateMeDto } from '../auth/dto/auth.dto';
 import { ArrayMinSize, IsArray, IsBoolean, IsEmail, IsIn, IsISO8601, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 export class CreateUserDto {
@@ -50,7 +51,8 @@ export class CreateUserDto {
   locale?: string;
 }
 
-export class UpdateUserDto {
+/** What a user may change on themselves (PATCH /auth/me), plus what only an admin may change. */
+export class UpdateUserDto extends UpdateMeDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
   @IsOptional()
   @IsArray()
@@ -63,28 +65,11 @@ export class UpdateUserDto {
   @IsBoolean()
   webAccess?: boolean;
 
-  @ApiPropertyOptional({ enum: CHANNELS })
-  @IsOptional()
-  @IsIn(CHANNELS)
-  twoFactorChannel?: Channel;
-
-  @ApiPropertyOptional({ example: '+385911234567', nullable: true, description: 'E.164, or null to remove' })
-  @ValidateIf((_o, value) => value !== null && value !== undefined)
-  @IsString()
-  @MaxLength(32)
-  phone?: string | null;
-
   @ApiPropertyOptional({ example: 'Ana Horvat', nullable: true, description: 'display name, or null to remove' })
   @ValidateIf((_o, value) => value !== null && value !== undefined)
   @IsString()
   @MaxLength(200)
   name?: string | null;
-
-  @ApiPropertyOptional({ example: 'de' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(35)
-  locale?: string;
 
   @ApiPropertyOptional({ description: 'false disables the user and ends their sessions' })
   @IsOptional()

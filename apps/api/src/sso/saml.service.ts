@@ -32,8 +32,6 @@ export class SamlRejection extends Error {
 
 export interface VerifiedResponse {
   identity: SsoIdentity;
-  /** The AuthnRequest this answers (null for an IdP-initiated response). */
-  requestId: string | null;
   /** What the start of the login knew about the browser (empty for an IdP-initiated response). */
   context: RequestContext;
 }
@@ -156,7 +154,7 @@ export class SamlService {
     const keepUntil = Math.max(notOnOrAfter, Number.isFinite(conditionsUntil) ? conditionsUntil : 0) + CLOCK_SKEW_MS;
     if (!(await this.state.firstUse(connection.id, assertionId, keepUntil - now))) throw new SamlRejection('replayed');
 
-    return { identity: this.identity(connection, profile), requestId, context };
+    return { identity: this.identity(connection, profile), context };
   }
 
   private identity(connection: SsoConnectionRow, profile: Profile): SsoIdentity {

@@ -10,6 +10,5 @@ import { SsoController } from './sso.controller';
   imports: [IdentityModule, AuthModule],
   controllers: [SsoController],
   providers: [SamlService, SamlStateStore, SpCredentials],
-  exports: [SamlService],
 })
 export class SsoModule {}
