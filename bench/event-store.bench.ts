@@ -125,6 +125,17 @@ const READ_TABLES_SQL = `
 
 /** Seconds the bench projections spent in their own SQL (reset before each rebuild). */
 const projectionTime = { seconds: 0 };
+/** The same, per statement kind. */
+const statementTime = new Map<string, number>();
+
+async function timedStatement<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = process.hrtime.bigint();
+  try {
+    return await fn();
+  } finally {
+    statementTime.set(label, (statementTime.get(label) ?? 0) + Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+}
 
 async function timed<T>(fn: () => Promise<T>): Promise<T> {
   const t0 = process.hrtime.bigint();
@@ -152,7 +163,7 @@ class BenchAccountsProjection implements Projection {
   private async write(events: readonly StoredEvent[], sql: Sql): Promise<void> {
     const registered = events.filter((e) => e.type === AccountRegistered.type) as StoredEvent<AccountRegisteredData>[];
     if (registered.length > 0) {
-      await sql.query(
+      await timedStatement('accounts insert', () => sql.query(
         `INSERT INTO read.bench_accounts (id, email, display_name, registered_at, logins, last_login_at, version)
          SELECT x.id, x.email, x.name, x.at, 0, NULL, x.version
            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[]) AS x(id, email, name, at, version)`,
@@ -163,7 +174,7 @@ class BenchAccountsProjection implements Projection {
           registered.map((e) => e.occurredAt.toISOString()),
           registered.map((e) => e.version),
         ],
-      );
+      ));
     }
     const logins = new Map<string, { count: number; last: Date }>();
     for (const e of events as StoredEvent<LoginSucceededData>[]) {
@@ -175,12 +186,12 @@ class BenchAccountsProjection implements Projection {
     if (logins.size > 0) {
       const ids = [...logins.keys()];
       const rows = ids.map((id) => logins.get(id)!);
-      await sql.query(
+      await timedStatement('accounts update', () => sql.query(
         `UPDATE read.bench_accounts a SET logins = a.logins + x.n, last_login_at = greatest(a.last_login_at, x.last)
            FROM unnest($1::text[], $2::int[], $3::timestamptz[]) AS x(id, n, last)
           WHERE a.id = x.id`,
         [ids, rows.map((r) => r.count), rows.map((r) => r.last.toISOString())],
-      );
+      ));
     }
   }
 }
@@ -197,7 +208,7 @@ class BenchLoginHistoryProjection implements Projection {
   }
 
   private async write(logins: readonly StoredEvent<LoginSucceededData>[], sql: Sql): Promise<void> {
-    await sql.query(
+    await timedStatement('history insert', () => sql.query(
       `INSERT INTO read.bench_login_history (event_id, account_id, login_id, occurred_at, method, device_id, ip, user_agent, new_device)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[])`,
       [
@@ -211,7 +222,7 @@ class BenchLoginHistoryProjection implements Projection {
         logins.map((e) => e.data.userAgent),
         logins.map((e) => e.data.newDevice),
       ],
-    );
+    ));
   }
 }
 
@@ -397,11 +408,14 @@ async function readAllOnce(store: EventStore): Promise<{ events: number; seconds
   return { events, seconds: secondsSince(t0) };
 }
 
-async function rebuildOnce(rebuilder: ProjectionRebuilder): Promise<{ events: number; seconds: number; projectionSeconds: number }> {
+async function rebuildOnce(
+  rebuilder: ProjectionRebuilder,
+): Promise<{ events: number; seconds: number; projectionSeconds: number; statements: [string, number][] }> {
   projectionTime.seconds = 0;
+  statementTime.clear();
   const t0 = hr();
   const result = await rebuilder.rebuild(READ_BATCH);
-  return { events: result.events, seconds: secondsSince(t0), projectionSeconds: projectionTime.seconds };
+  return { events: result.events, seconds: secondsSince(t0), projectionSeconds: projectionTime.seconds, statements: [...statementTime] };
 }
 
 const RAW_INSERT = `INSERT INTO bench_raw_events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
@@ -590,6 +604,7 @@ async function main(): Promise<void> {
       .map((r) => `${r.seconds.toFixed(2)} s`)
       .join(' / ')} (median rate shown)`);
     out(`           of which the projections' own SQL: ${rebuilds.map((r) => `${r.projectionSeconds.toFixed(2)} s`).join(' / ')}; without it: ${fmt(rebuildStoreRate)} events/s`);
+    out(`           statements (last run): ${rebuilds[rebuilds.length - 1].statements.map(([label, s]) => `${label} ${s.toFixed(2)} s`).join(', ')}`);
     out();
   } finally {
     progress(`dropping ${name}`);

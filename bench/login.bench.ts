@@ -23,7 +23,7 @@ import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,11 @@ const env = environmentVariables();
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** Where the run is, on stderr (the figures go to stdout). */
+function progress(phase: string): void {
+  process.stderr.write(`  .. ${phase}\n`);
 }
 
 async function freePort(): Promise<number> {
@@ -79,17 +84,67 @@ async function rawArgon2Rate(seconds: number): Promise<number> {
   return done / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-function run(options: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
-  });
+/** CPU time (user + system) one process has used so far, in ms; 0 when it is gone. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ = 100
+  } catch {
+    return 0;
+  }
 }
 
-function summary(name: string, result: autocannon.Result): { rate: number; line: string } {
+/** CPU used so far by the whole machine (all but idle and iowait) and by all PostgreSQL processes, in ms. */
+function machineCpuMs(): { machine: number; postgres: number } {
+  const t = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  let postgres = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres += processCpuMs(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return { machine: (t.reduce((a, b) => a + b, 0) - t[3] - t[4]) * 10, postgres };
+}
+
+interface CpuSplit {
+  api: number;
+  postgres: number;
+  loadGenerator: number;
+  machine: number;
+}
+
+/** Autocannon run, with the CPU it cost: the server under test, PostgreSQL, this process (autocannon), the whole machine. */
+async function run(options: autocannon.Options, serverPid?: number): Promise<autocannon.Result & { cpu?: CpuSplit }> {
+  const before = serverPid ? { server: processCpuMs(serverPid), self: process.cpuUsage(), ...machineCpuMs() } : undefined;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
+  });
+  if (!serverPid || !before) return result;
+  const after = { server: processCpuMs(serverPid), self: process.cpuUsage(before.self), ...machineCpuMs() };
+  return {
+    ...result,
+    cpu: {
+      api: after.server - before.server,
+      postgres: after.postgres - before.postgres,
+      loadGenerator: (after.self.user + after.self.system) / 1000,
+      machine: after.machine - before.machine,
+    },
+  };
+}
+
+function summary(name: string, result: autocannon.Result & { cpu?: CpuSplit }): { rate: number; line: string } {
   const ok = result['2xx'];
   const rate = ok / (result.duration || 1);
   const errors = result.non2xx + result.errors + result.timeouts;
-  return { rate, line: `${name}: ${Math.round(rate).toLocaleString('en')}/s ok, ${errors} errors/non-2xx, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms` };
+  const per = (ms: number) => (ms / ok).toFixed(2);
+  const cpu =
+    result.cpu && ok > 0
+      ? `\n  CPU per request (ms): server ${per(result.cpu.api)}, PostgreSQL ${per(result.cpu.postgres)}, autocannon ${per(result.cpu.loadGenerator)}, whole machine ${per(result.cpu.machine)}`
+      : '';
+  return { rate, line: `${name}: ${Math.round(rate).toLocaleString('en')}/s ok, ${errors} errors/non-2xx, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${cpu}` };
 }
 
 async function main(): Promise<void> {
@@ -165,6 +220,7 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     const argonRate = await rawArgon2Rate(10);
 
+    progress('reference');
     // 0. The physical limit of a state-changing request: HTTP + one durable transaction, no framework.
     const referencePort = await freePort();
     const reference = spawn(process.execPath, [join(__dirname, 'reference-server.js')], {
@@ -186,11 +242,12 @@ async function main(): Promise<void> {
       body: JSON.stringify({ refreshToken: 'x'.repeat(43) }),
       connections: CONNECTIONS,
       duration: 10,
-    });
+    }, reference.pid);
     reference.kill('SIGTERM');
     await new Promise((r) => reference.once('exit', r));
     const limit = summary('reference: HTTP + one durable transaction (Fastify + pg, no framework)', referenceRun);
 
+    progress('logins');
     // 2. Logins from trusted devices.
     let next = 0;
     const logins = await run({
@@ -208,10 +265,11 @@ async function main(): Promise<void> {
           },
         },
       ],
-    });
+    }, api.pid);
     const loginSummary = summary('password logins (trusted device)', logins);
     const rssAfterLogins = peakRss;
 
+    progress('refreshes');
     // 3. Token refreshes: each answer's token goes back into the pool for a later request.
     const pool = users.map((u) => u.refreshToken);
     for (let i = users.length; i < CONNECTIONS * 4; i++) {
@@ -234,9 +292,10 @@ async function main(): Promise<void> {
           },
         },
       ],
-    });
+    }, api.pid);
     const refreshSummary = summary('token refreshes', refreshes);
 
+    progress('verifies (seeding challenges first)');
     // 4. OTP verifies: fresh challenges written through the domain (no argon2), right codes.
     const repository = context.get(AggregateRepository);
     const { rows: userRows } = await pg.query(`SELECT id, account_id AS "accountId" FROM read.users ORDER BY created_at`);
@@ -284,7 +343,7 @@ async function main(): Promise<void> {
           setupRequest: (req) => ({ ...req, body: JSON.stringify(challenges[nextChallenge++ % challenges.length]) }),
         },
       ],
-    });
+    }, api.pid);
     const verifySummary = summary('OTP verifies (right code, new device trusted)', verifies);
     if (nextChallenge > challenges.length) lines.push(`note: ${nextChallenge - challenges.length} verifies reused a challenge (raise OTP_CHALLENGES)`);
     await pg.end();

@@ -143,6 +143,25 @@ describe('append', () => {
     expect(await ctx.store.readStream('counter-multi-b')).toEqual([]);
   });
 
+  it('carries any text unchanged through the events, their read model and their claims (one message, values as literals)', async () => {
+    const repository = ctx.app.get(AggregateRepository);
+    const hostile = `it's "quoted" \\ back\\slash $1 $2 {a,b} NULL '); DROP TABLE events; -- ✓ 日本 \n tab\t`;
+    const counter = new Counter('hostile');
+    counter.open(hostile);
+    await repository.save(counter);
+    const [opened] = await ctx.store.readStream('counter-hostile');
+    expect(opened.data).toEqual({ name: hostile });
+    const { rows } = await ctx.pg.query(`SELECT name FROM read.sample_counters WHERE id = 'counter-hostile'`);
+    expect(rows[0].name).toBe(hostile);
+    const claims = await ctx.pg.query(`SELECT owner FROM unique_claims WHERE scope = 'sample.counter_name' AND value = $1`, [hostile.toLowerCase()]);
+    expect(claims.rows).toEqual([{ owner: 'counter-hostile' }]);
+    // The same value claimed again is refused, and the events table is still there.
+    const twin = new Counter('hostile-twin');
+    twin.open(hostile.toUpperCase());
+    await expect(repository.save(twin)).rejects.toBeInstanceOf(UniqueClaimTakenError);
+    expect(await ctx.store.readStream('counter-hostile-twin')).toEqual([]);
+  });
+
   it('rejects a payload that does not match its schema, writing nothing', async () => {
     await expect(
       ctx.store.append('counter-bad', 0, [new CounterIncremented({ by: 1.5 } as { by: number })]),

@@ -6,6 +6,11 @@ import type { Sql } from './sql';
  * A read model fed by events. `apply` gets, in order, only the events whose type is in
  * `handles`, possibly many at once (a rebuild hands over thousands), and should write
  * them set-wise. It must be deterministic: replaying the same events gives the same rows.
+ *
+ * An inline projection only writes: during an append its statements are collected and sent
+ * with the events in one message, so `query` resolves with no rows there, and the events it is
+ * handed carry no `globalPosition` or `transactionId` yet (both are 0). Async projections get
+ * stored events and may read.
  */
 export interface Projection {
   readonly name: string;

@@ -1,4 +1,5 @@
-import type { Client, Pool, PoolClient } from 'pg';
+import { createHash } from 'node:crypto';
+import type { Client, Pool, PoolClient, QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../sql';
 
@@ -28,28 +29,72 @@ export class ClientSql implements Sql {
     const result = await this.client.query({ name, text, values: params as unknown[] });
     return result.rows as T[];
   }
+
+  /**
+   * Several statements (parameters already bound as literals) in one message, one round trip:
+   * outside a transaction block they run as one implicit transaction, all or nothing. The rows
+   * of each statement, in order.
+   */
+  async script(statements: readonly string[]): Promise<Record<string, unknown>[][]> {
+    const result = (await this.client.query(statements.join(';\n'))) as unknown as QueryResult | QueryResult[];
+    return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
+  }
+}
+
+/** Runs `fn` on one pooled connection, outside any transaction block. */
+export async function onConnection<T>(dataSource: DataSource, fn: (sql: ClientSql) => Promise<T>): Promise<T> {
+  const client = await poolOf(dataSource).connect();
+  let broken: Error | undefined;
+  try {
+    return await fn(new ClientSql(client));
+  } finally {
+    // A connection left inside a transaction block (it should not be) is not handed on.
+    if (client.getTransactionStatus() !== 'I') broken = new Error('connection left inside a transaction block');
+    client.release(broken);
+  }
 }
 
 /** The name the rest of the store uses for a transaction's `Sql`. */
 export { ClientSql as RunnerSql };
 
-/** Pool-level `Sql`: each query on whatever connection is free, outside any transaction. */
+/** Distinct statement texts that `DataSourceSql` prepares at most, per process (the rest run unnamed). */
+const MAX_PREPARED_READS = 256;
+const preparedNames = new Map<string, string>();
+
+/**
+ * Pool-level `Sql`: each query on whatever connection is free, outside any transaction. The
+ * statements are prepared (named by their text), so each connection plans a read once instead
+ * of on every request: for the small indexed reads of a login or a refresh, planning cost more
+ * than running them.
+ */
 export class DataSourceSql implements Sql {
   constructor(private readonly dataSource: DataSource) {}
 
   async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await poolOf(this.dataSource).query(text, params as unknown[]);
+    const result = await poolOf(this.dataSource).query({ name: statementName(text), text, values: params as unknown[] });
     return result.rows as T[];
   }
 }
 
-/** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
-export async function inTransaction<T>(dataSource: DataSource, fn: (tx: ClientSql) => Promise<T>): Promise<T> {
+function statementName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < MAX_PREPARED_READS) {
+    name = `latchkey_read_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it
+ * throws. `firstStatements` (no parameters) travel with the BEGIN, in the same round trip.
+ */
+export async function inTransaction<T>(dataSource: DataSource, fn: (tx: ClientSql) => Promise<T>, firstStatements: readonly string[] = []): Promise<T> {
   const client = await poolOf(dataSource).connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
     try {
+      await client.query(['BEGIN', ...firstStatements].join(';\n'));
       const result = await fn(new ClientSql(client));
       await client.query('COMMIT');
       return result;
