@@ -94,19 +94,26 @@ function processCpuMs(pid: number): number {
   }
 }
 
-/** CPU used so far by the whole machine (all but idle and iowait) and by all PostgreSQL processes, in ms. */
-function machineCpuMs(): { machine: number; postgres: number } {
+/** CPU used so far by the whole machine (all but idle and iowait), and by each PostgreSQL process, in ms. */
+function machineCpuMs(): { machine: number; postgres: Map<number, number> } {
   const t = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  let postgres = 0;
+  const postgres = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres += processCpuMs(Number(entry));
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres.set(Number(entry), processCpuMs(Number(entry)));
     } catch {
       /* gone */
     }
   }
   return { machine: (t.reduce((a, b) => a + b, 0) - t[3] - t[4]) * 10, postgres };
+}
+
+/** CPU PostgreSQL processes used between two readings (a process that ended meanwhile is not counted). */
+function postgresDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
 }
 
 interface CpuSplit {
@@ -128,7 +135,7 @@ async function run(options: autocannon.Options, serverPid?: number): Promise<aut
     ...result,
     cpu: {
       api: after.server - before.server,
-      postgres: after.postgres - before.postgres,
+      postgres: postgresDelta(before.postgres, after.postgres),
       loadGenerator: (after.self.user + after.self.system) / 1000,
       machine: after.machine - before.machine,
     },

@@ -50,7 +50,7 @@ interface PreparedWrite {
   rows: { id: string; type: string; schemaVersion: number; data: unknown }[];
 }
 
-/** SQLSTATEs raised by `latchkey_expect` inside a one-message append (see the migration). */
+/** SQLSTATEs raised by `latchkey_append` and `latchkey_claim` (see the migration) inside a one-message append. */
 const STREAM_MOVED_STATE = 'LK001';
 const CLAIM_TAKEN_STATE = 'LK002';
 
@@ -220,16 +220,7 @@ export class EventStore {
       statements.push(bindLiterals(`DELETE FROM unique_claims WHERE scope = $1 AND value = $2 AND owner = $3`, [release.scope, release.value, release.owner ?? defaultOwner]));
     }
     for (const claim of options.claims ?? []) {
-      // A concurrent claimer waits for the first transaction; if it commits, the row is taken.
-      statements.push(
-        bindLiterals(
-          `WITH taken AS (INSERT INTO unique_claims (scope, value, owner) VALUES ($1, $2, $3)
-                          ON CONFLICT (scope, value) DO UPDATE SET owner = EXCLUDED.owner WHERE unique_claims.owner = EXCLUDED.owner
-                          RETURNING 1)
-           SELECT latchkey_expect(EXISTS (SELECT 1 FROM taken), '${CLAIM_TAKEN_STATE}', $1)`,
-          [claim.scope, claim.value, claim.owner ?? defaultOwner],
-        ),
-      );
+      statements.push(bindLiterals(`SELECT latchkey_claim($1, $2, $3)`, [claim.scope, claim.value, claim.owner ?? defaultOwner]));
     }
     const metadataJson = JSON.stringify(metadata);
     const inserts: number[] = [];
@@ -239,33 +230,17 @@ export class EventStore {
       const data = write.rows.map((r) => JSON.stringify(r.data));
       inserts.push(statements.length);
       statements.push(
-        bindLiterals(
-          `WITH current AS (SELECT coalesce(max(version), 0) AS v FROM events WHERE stream_id = $1)
-           INSERT INTO events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
-           SELECT x.id, $1::text, $2::text, current.v + x.ord, x.type, x.schema_version, x.data, $4::jsonb, $5::timestamptz
-             FROM current,
-                  unnest($6::uuid[], $7::text[], $8::int[], $9::jsonb[]) WITH ORDINALITY AS x(id, type, schema_version, data, ord)
-            WHERE current.v = $3::int
-           RETURNING ${COLUMNS}`,
-          [
-            write.streamId,
-            streamType,
-            write.expectedVersion,
-            metadataJson,
-            occurredAt,
-            write.rows.map((r) => r.id),
-            write.rows.map((r) => r.type),
-            write.rows.map((r) => r.schemaVersion),
-            data,
-          ],
-        ),
-      );
-      // Nothing inserted means the stream was not at the expected version.
-      statements.push(
-        bindLiterals(
-          `SELECT latchkey_expect(EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND version = $2 AND id = $3), '${STREAM_MOVED_STATE}', $1)`,
-          [write.streamId, write.expectedVersion + write.rows.length, write.rows[write.rows.length - 1].id],
-        ),
+        bindLiterals(`SELECT ${COLUMNS} FROM latchkey_append($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8::integer[], $9::jsonb[])`, [
+          write.streamId,
+          streamType,
+          write.expectedVersion,
+          metadataJson,
+          occurredAt,
+          write.rows.map((r) => r.id),
+          write.rows.map((r) => r.type),
+          write.rows.map((r) => r.schemaVersion),
+          data,
+        ]),
       );
       write.rows.forEach((row, i) =>
         pending.push({
@@ -324,7 +299,7 @@ export class EventStore {
       // One statement: the version check and the insert. Two writers that both pass the check
       // collide on (stream_id, version), and the loser becomes a ConcurrencyError.
       inserted = await tx.prepared<EventRow>(
-        'latchkey_append',
+        'latchkey_append_any_version',
         `WITH current AS (SELECT coalesce(max(version), 0) AS v FROM events WHERE stream_id = $1)
          INSERT INTO events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
          SELECT x.id, $1, $2, current.v + x.ord, x.type, x.schema_version, x.data, $4::jsonb, $5
