@@ -9,8 +9,9 @@ import type { Sql } from './sql';
  *
  * An inline projection only writes: during an append its statements are collected and sent
  * with the events in one message, so `query` resolves with no rows there, and the events it is
- * handed carry no `globalPosition` or `transactionId` yet (both are 0). Async projections get
- * stored events and may read.
+ * handed carry no `globalPosition` or `transactionId` yet (both are 0). Its parameters are
+ * written into the text as literals (each `$n` replaced), so `$n` must appear in its SQL only as a
+ * parameter. Async projections get stored events and may read.
  */
 export interface Projection {
   readonly name: string;
