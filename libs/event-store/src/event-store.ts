@@ -264,6 +264,7 @@ export class EventStore {
     await ProjectionRegistry.applyAll(this.projections.inline(), pending, projections);
     statements.push(...projections.statements);
 
+    if (statements.length === 0) return [];
     let results: Record<string, unknown>[][];
     try {
       results = await sql.script(statements);
