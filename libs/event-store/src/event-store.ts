@@ -131,9 +131,7 @@ export class EventStore {
   async appendMany(writes: readonly StreamWrite[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (!writes.some((w) => w.events.length > 0) && !options.claims?.length && !options.releases?.length) return [];
     // Written in one message, the append is its own (implicit) transaction: no BEGIN and COMMIT round trips.
-    const stored = EventStore.oneMessage(writes)
-      ? await onConnection(this.dataSource, (sql) => this.appendWithin(sql, writes, options))
-      : await inTransaction(this.dataSource, (tx) => this.appendWithin(tx, writes, options));
+    const stored = await onConnection(this.dataSource, (sql) => this.appendWithin(sql, writes, options));
     this.published(stored);
     return stored;
   }
@@ -177,25 +175,34 @@ export class EventStore {
     return result;
   }
 
-  /** Whether an append can travel as one message: every version it writes is known beforehand. */
-  private static oneMessage(writes: readonly StreamWrite[]): boolean {
-    return writes.every((w) => w.events.length === 0 || w.expectedVersion !== 'any');
-  }
-
   private async appendWithin(tx: RunnerSql, writes: readonly StreamWrite[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     const nonEmpty = writes.filter((w) => w.events.length > 0);
     const metadata: EventMetadata = { ...this.context.current(), ...options.metadata };
     const occurredAt = this.clock.now();
-    const prepared = nonEmpty.map((w) => ({ ...w, rows: w.events.map((e) => ({ id: this.ids.next(), ...this.types.validate(e) })) }));
-    const defaultOwner = writes[0]?.streamId ?? 'unknown';
-    if (EventStore.oneMessage(writes)) return this.appendInOneMessage(tx, prepared as PreparedWrite[], options, metadata, occurredAt, defaultOwner);
-    await this.releaseClaims(tx, options.releases ?? [], defaultOwner);
-    await this.takeClaims(tx, options.claims ?? [], defaultOwner);
-    const all: StoredEvent[] = [];
-    for (const write of prepared) all.push(...(await this.insert(tx, write.streamId, write.expectedVersion, write.rows, metadata, occurredAt)));
-    all.sort((a, b) => a.globalPosition - b.globalPosition);
-    await ProjectionRegistry.applyAll(this.projections.inline(), all, tx);
-    return all;
+    const versions = await this.currentVersions(
+      tx,
+      nonEmpty.filter((w) => w.expectedVersion === 'any').map((w) => w.streamId),
+    );
+    const prepared = nonEmpty.map((w) => ({
+      streamId: w.streamId,
+      expectedVersion: w.expectedVersion === 'any' ? (versions.get(w.streamId) ?? 0) : w.expectedVersion,
+      rows: w.events.map((e) => ({ id: this.ids.next(), ...this.types.validate(e) })),
+    }));
+    return this.appendInOneMessage(tx, prepared, options, metadata, occurredAt, writes[0]?.streamId ?? 'unknown');
+  }
+
+  /**
+   * Where streams appended to with `'any'` are now: the append then expects exactly that, so a
+   * writer that gets in between makes it a `ConcurrencyError`, as two `'any'` appends racing
+   * for the same version always did.
+   */
+  private async currentVersions(sql: Sql, streamIds: readonly string[]): Promise<Map<string, number>> {
+    if (streamIds.length === 0) return new Map();
+    const rows = await sql.query<{ stream_id: string; version: number }>(
+      `SELECT stream_id, max(version) AS version FROM events WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
+      [streamIds],
+    );
+    return new Map(rows.map((r) => [r.stream_id, r.version]));
   }
 
   /**
@@ -269,7 +276,7 @@ export class EventStore {
     try {
       results = await sql.script(statements);
     } catch (error) {
-      const pg = pgError(error) as { code?: string; constraint?: string; detail?: string };
+      const pg = pgError(error);
       if (pg.code === STREAM_MOVED_STATE) throw new ConcurrencyError(pg.detail ?? defaultOwner, writes.find((w) => w.streamId === pg.detail)?.expectedVersion ?? 'any');
       if (pg.code === '23505' && pg.constraint === 'events_stream_version_key') throw new ConcurrencyError(writes[0]?.streamId ?? defaultOwner, writes[0]?.expectedVersion ?? 'any');
       if (pg.code === CLAIM_TAKEN_STATE) throw new UniqueClaimTakenError(pg.detail ?? 'unknown');
@@ -284,73 +291,6 @@ export class EventStore {
     this.appended.emit('appended', stored);
     // Handlers learn of an event only once it is durable; their failures cannot undo it.
     this.eventBus.publishAll(stored.map((e) => this.types.toDomain(e)));
-  }
-
-  private async insert(
-    tx: RunnerSql,
-    streamId: string,
-    expectedVersion: ExpectedVersion,
-    rows: { id: string; type: string; schemaVersion: number; data: unknown }[],
-    metadata: EventMetadata,
-    occurredAt: Date,
-  ): Promise<StoredEvent[]> {
-    const streamType = streamTypeOf(streamId);
-    let inserted: EventRow[];
-    try {
-      // One statement: the version check and the insert. Two writers that both pass the check
-      // collide on (stream_id, version), and the loser becomes a ConcurrencyError.
-      inserted = await tx.prepared<EventRow>(
-        'latchkey_append_any_version',
-        `WITH current AS (SELECT coalesce(max(version), 0) AS v FROM events WHERE stream_id = $1)
-         INSERT INTO events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
-         SELECT x.id, $1, $2, current.v + x.ord, x.type, x.schema_version, x.data, $4::jsonb, $5
-           FROM current,
-                unnest($6::uuid[], $7::text[], $8::int[], $9::jsonb[]) WITH ORDINALITY AS x(id, type, schema_version, data, ord)
-          WHERE $3::int IS NULL OR current.v = $3::int
-         RETURNING ${COLUMNS}`,
-        [
-          streamId,
-          streamType,
-          expectedVersion === 'any' ? null : expectedVersion,
-          JSON.stringify(metadata),
-          occurredAt,
-          rows.map((r) => r.id),
-          rows.map((r) => r.type),
-          rows.map((r) => r.schemaVersion),
-          rows.map((r) => JSON.stringify(r.data)),
-        ],
-      );
-    } catch (error) {
-      const pg = pgError(error);
-      if (pg.code === '23505' && pg.constraint === 'events_stream_version_key') throw new ConcurrencyError(streamId, expectedVersion);
-      throw error;
-    }
-    if (inserted.length !== rows.length) throw new ConcurrencyError(streamId, expectedVersion);
-    return inserted.map((row) => this.toStored(row)).sort((a, b) => a.version - b.version);
-  }
-
-  private async takeClaims(tx: Sql, claims: readonly UniqueClaim[], defaultOwner: string): Promise<void> {
-    for (const claim of claims) {
-      const owner = claim.owner ?? defaultOwner;
-      // A concurrent claimer waits for the first transaction; if it commits, the row is taken.
-      const rows = await tx.query(
-        `INSERT INTO unique_claims (scope, value, owner) VALUES ($1, $2, $3)
-         ON CONFLICT (scope, value) DO UPDATE SET owner = EXCLUDED.owner WHERE unique_claims.owner = EXCLUDED.owner
-         RETURNING owner`,
-        [claim.scope, claim.value, owner],
-      );
-      if (rows.length === 0) throw new UniqueClaimTakenError(claim.scope);
-    }
-  }
-
-  private async releaseClaims(tx: Sql, releases: readonly UniqueClaim[], defaultOwner: string): Promise<void> {
-    for (const release of releases) {
-      await tx.query(`DELETE FROM unique_claims WHERE scope = $1 AND value = $2 AND owner = $3`, [
-        release.scope,
-        release.value,
-        release.owner ?? defaultOwner,
-      ]);
-    }
   }
 
   /**

@@ -22,15 +22,6 @@ export class ClientSql implements Sql {
   }
 
   /**
-   * A named prepared statement: planned once per connection instead of on every call (the
-   * append statement's planning costs more than its execution).
-   */
-  async prepared<T = Record<string, unknown>>(name: string, text: string, params: readonly unknown[]): Promise<T[]> {
-    const result = await this.client.query({ name, text, values: params as unknown[] });
-    return result.rows as T[];
-  }
-
-  /**
    * Several statements (parameters already bound as literals) in one message, one round trip:
    * outside a transaction block they run as one implicit transaction, all or nothing. The rows
    * of each statement, in order.
@@ -109,7 +100,8 @@ export async function inTransaction<T>(dataSource: DataSource, fn: (tx: ClientSq
 }
 
 /** The Postgres error behind a TypeORM QueryFailedError (or the error itself). */
-export function pgError(error: unknown): { code?: string; constraint?: string } {
-  const e = error as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string };
+export function pgError(error: unknown): { code?: string; constraint?: string; detail?: string } {
+  type PgFields = { code?: string; constraint?: string; detail?: string };
+  const e = error as PgFields & { driverError?: PgFields };
   return e?.driverError ?? e ?? {};
 }
