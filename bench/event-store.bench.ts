@@ -155,6 +155,8 @@ class BenchAccountsProjection implements Projection {
   readonly name = 'bench-accounts';
   readonly handles = [AccountRegistered.type, LoginSucceeded.type];
   readonly tables = ['read.bench_accounts'];
+  // Logins find an account by email; the projection's own writes find rows by id.
+  readonly queryOnlyIndexes = ['read.bench_accounts_email_idx'];
 
   apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
     return timed(() => this.write(events, sql));
@@ -202,6 +204,7 @@ class BenchLoginHistoryProjection implements Projection {
   readonly name = 'bench-login-history';
   readonly handles = [LoginSucceeded.type];
   readonly tables = ['read.bench_login_history'];
+  readonly queryOnlyIndexes = ['read.bench_login_history_account_idx'];
 
   apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
     return timed(() => this.write(events as readonly StoredEvent<LoginSucceededData>[], sql));

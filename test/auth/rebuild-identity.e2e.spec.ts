@@ -34,6 +34,13 @@ describe('projections:rebuild on the identity read models', () => {
     };
     const out: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(tables)) out[name] = (await api.pg.query(sql)).rows;
+    // Indexes a rebuild drops for the replay (the audit log's) must come back as they were.
+    out.indexes = (
+      await api.pg.query(
+        `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition, indisvalid AS valid
+           FROM pg_index WHERE indrelid::regclass::text LIKE 'read.%' ORDER BY 1`,
+      )
+    ).rows;
     return out;
   }
 
@@ -102,6 +109,7 @@ describe('projections:rebuild on the identity read models', () => {
     expect(before.devices.length).toBeGreaterThanOrEqual(4);
     expect(before.sessions.length).toBeGreaterThanOrEqual(8);
     expect(before.reset_tokens).toHaveLength(8);
+    expect(before.indexes).toContainEqual(expect.objectContaining({ name: 'read.audit_log_user_idx', valid: true }));
 
     await api.pg.query(`UPDATE read.users SET locale = 'fr'`);
     await api.pg.query(`DELETE FROM read.refresh_tokens`);

@@ -1,4 +1,5 @@
-import { AggregateRepository, AsyncProjectionRunner, ProjectionRebuilder } from '@latchkey/event-store';
+import { AggregateRepository, AsyncProjectionRunner, EventStore, ProjectionRebuilder, ProjectionRegistry } from '@latchkey/event-store';
+import { DataSource } from 'typeorm';
 import {
   Counter,
   SAMPLE_EVENTS,
@@ -32,6 +33,16 @@ async function snapshot(): Promise<{ counters: unknown[]; notes: unknown[] }> {
   const counters = (await ctx.pg.query(`SELECT * FROM read.sample_counters ORDER BY id`)).rows;
   const notes = (await ctx.pg.query(`SELECT * FROM read.sample_note_stats ORDER BY counter_id`)).rows;
   return { counters, notes };
+}
+
+/** The read-model indexes as PostgreSQL describes them, with whether each is usable. */
+async function indexes(): Promise<unknown[]> {
+  const { rows } = await ctx.pg.query(
+    `SELECT c.relname, pg_get_indexdef(i.indexrelid) AS definition, i.indisvalid AS valid
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'read' AND c.relname LIKE 'sample%' ORDER BY c.relname`,
+  );
+  return rows;
 }
 
 async function asyncCaughtUp(): Promise<void> {
@@ -78,6 +89,8 @@ describe('projections:rebuild', () => {
     await asyncCaughtUp();
     const before = await snapshot();
     expect(before.counters).toHaveLength(30);
+    const indexesBefore = await indexes();
+    expect(indexesBefore).toContainEqual(expect.objectContaining({ relname: 'sample_note_stats_busiest_idx', valid: true }));
 
     // Scribble over the read models: a rebuild must not care what they held.
     await ctx.pg.query(`UPDATE read.sample_counters SET value = -1`);
@@ -87,6 +100,29 @@ describe('projections:rebuild', () => {
     expect(result.events).toBeGreaterThanOrEqual(written);
     expect(result.projections).toEqual(['sample-counters', 'sample-note-stats']);
     expect(await snapshot()).toEqual(before);
+    // The query-only index was dropped for the replay and is back as it was.
+    expect(await indexes()).toEqual(indexesBefore);
+  });
+
+  it('refuses a query-only index that is not on the projection\'s tables, and changes nothing', async () => {
+    await mixedHistory(6);
+    await asyncCaughtUp();
+    const before = await snapshot();
+    const registry = new ProjectionRegistry();
+    registry.registerInline(ctx.app.get(SampleCountersProjection));
+    registry.registerAsync({
+      name: 'misdeclared',
+      handles: [],
+      tables: ['read.sample_note_stats'],
+      queryOnlyIndexes: ['read.sample_counters_pkey'],
+      apply: async () => undefined,
+    });
+    const rebuilder = new ProjectionRebuilder(ctx.app.get(DataSource), ctx.app.get(EventStore), registry);
+    await expect(rebuilder.rebuild()).rejects.toThrow(
+      'projection "misdeclared" declares read.sample_counters_pkey as a query-only index, but it is not an index on its tables (read.sample_note_stats)',
+    );
+    expect(await snapshot()).toEqual(before);
+    expect(await indexes()).toContainEqual(expect.objectContaining({ relname: 'sample_counters_pkey', valid: true }));
   });
 
   it('leaves the running async projection consistent: later events are counted once', async () => {

@@ -62,6 +62,7 @@ export class Counter extends EventSourcedAggregate<CounterState> {
 export const SAMPLE_TABLES_SQL = `
   CREATE TABLE IF NOT EXISTS read.sample_counters (id text PRIMARY KEY, name text NOT NULL, value integer NOT NULL, version integer NOT NULL);
   CREATE TABLE IF NOT EXISTS read.sample_note_stats (counter_id text PRIMARY KEY, notes integer NOT NULL, tags integer NOT NULL, last_position bigint NOT NULL);
+  CREATE INDEX IF NOT EXISTS sample_note_stats_busiest_idx ON read.sample_note_stats (notes DESC, counter_id) WHERE notes > 0;
 `;
 
 /** Inline: the current value of each counter, written set-wise per batch. */
@@ -103,6 +104,7 @@ export class SampleNoteStatsProjection implements Projection {
   readonly name = 'sample-note-stats';
   readonly handles = [NoteAdded.type];
   readonly tables = ['read.sample_note_stats'];
+  readonly queryOnlyIndexes = ['read.sample_note_stats_busiest_idx'];
 
   async apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
     const stats = new Map<string, { notes: number; tags: number; last: number }>();

@@ -18,6 +18,15 @@ export interface Projection {
   readonly handles: readonly string[];
   /** Tables it owns (schema-qualified); a rebuild truncates them before replaying. */
   readonly tables: readonly string[];
+  /**
+   * Indexes on its tables (schema-qualified names) that only serve queries: no statement of a
+   * projection needs them while events are replayed. A rebuild drops them after the truncate and
+   * creates them again from their definitions once every event is in, in the same transaction —
+   * one sorted build instead of an index insertion for every row written (and, for a row updated
+   * many times during the replay, for every version of it). Leave out an index that a write uses
+   * to find its rows (`UPDATE … WHERE user_id = …`) or that `ON CONFLICT` relies on.
+   */
+  readonly queryOnlyIndexes?: readonly string[];
   apply(events: readonly StoredEvent[], sql: Sql): Promise<void>;
 }
 

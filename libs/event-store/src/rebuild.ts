@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { inTransaction, poolOf } from './database/transaction';
+import { inTransaction, poolOf, type ClientSql } from './database/transaction';
 import { START, EventStore, checkpointOf, type Checkpoint } from './event-store';
-import { ProjectionRegistry } from './projection';
+import { ProjectionRegistry, type Projection } from './projection';
 
 export interface RebuildResult {
   events: number;
@@ -45,6 +45,7 @@ export class ProjectionRebuilder {
     const events = await inTransaction(this.dataSource, async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('latchkey.rebuild', 0))`);
       if (tables.length > 0) await tx.query(`TRUNCATE ${tables.join(', ')}`);
+      const deferredIndexes = await dropQueryOnlyIndexes(tx, [...inline, ...asyncs]);
       // Events of transactions older than this bound are all settled; async projections take
       // those, and their subscriptions carry on from there. Inline ones take all they see.
       const [{ bound, snapshot }] = await tx.query<{ bound: string; snapshot: string }>(
@@ -86,6 +87,7 @@ export class ProjectionRebuilder {
           count += stored.length;
         }
         await reader.query('COMMIT');
+        for (const definition of deferredIndexes) await tx.query(definition);
         for (const projection of asyncs) {
           await tx.query(
             `INSERT INTO subscriptions (name, last_transaction_id, last_position) VALUES ($1, $2::xid8, $3)
@@ -107,4 +109,32 @@ export class ProjectionRebuilder {
     this.logger.log(`rebuilt ${names.length} projections from ${events} events in ${durationMs.toFixed(0)} ms`);
     return { events, projections: names, durationMs };
   }
+}
+
+/**
+ * Drops the indexes the projections declare as serving queries only, after checking that each
+ * exists on one of its projection's own tables; returns the statements that create them again.
+ */
+async function dropQueryOnlyIndexes(tx: ClientSql, projections: readonly Projection[]): Promise<string[]> {
+  const declared = projections.flatMap((p) => (p.queryOnlyIndexes ?? []).map((index) => ({ projection: p, index })));
+  if (declared.length === 0) return [];
+  const found = await tx.query<{ name: string; index: string | null; table: string | null; definition: string | null }>(
+    `SELECT d.name, i.indexrelid::regclass::text AS index, i.indrelid::regclass::text AS table, pg_get_indexdef(i.indexrelid) AS definition
+       FROM unnest($1::text[]) WITH ORDINALITY AS d(name, n)
+       LEFT JOIN pg_index i ON i.indexrelid = to_regclass(d.name)
+      ORDER BY d.n`,
+    [declared.map((d) => d.index)],
+  );
+  const definitions: string[] = [];
+  for (const [n, { projection, index }] of declared.entries()) {
+    const row = found[n];
+    // regclass prints a name without its schema when the schema is on the search path.
+    const owned = row.table !== null && projection.tables.some((t) => t === row.table || t.endsWith(`.${row.table}`));
+    if (!row.index || !row.definition || !owned) {
+      throw new Error(`projection "${projection.name}" declares ${index} as a query-only index, but it is not an index on its tables (${projection.tables.join(', ')})`);
+    }
+    definitions.push(row.definition);
+  }
+  await tx.query(`DROP INDEX ${found.map((row) => row.index).join(', ')}`);
+  return definitions;
 }

@@ -13,6 +13,8 @@ export class AuditLogProjector implements Projection {
   readonly name = 'audit-log';
   readonly handles = IDENTITY_EVENT_TYPES;
   readonly tables = ['read.audit_log'];
+  // The audit and history pages read by account and by user; the projection only inserts.
+  readonly queryOnlyIndexes = ['read.audit_log_account_idx', 'read.audit_log_user_idx'];
 
   constructor(private readonly types: EventTypeRegistry) {}
 
