@@ -11,6 +11,10 @@
  *  5. the API's peak RSS during the runs — target ≤ 250 MB.
  *
  * It works on a database of its own (`latchkey_bench_login_<random>`), dropped at the end.
+ *
+ * For investigation: `BENCH_PHASES` (comma-separated, of logins, refreshes, verifies; default all)
+ * runs only those phases after the reference, and `BENCH_API_NODE_FLAGS` adds Node flags to the
+ * API process (`--cpu-prof --cpu-prof-dir=/tmp/prof` writes its CPU profile when it stops).
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
@@ -38,6 +42,8 @@ const USERS = 16;
 const PASSWORD = 'bench horse battery staple';
 
 const env = environmentVariables();
+const PHASES = new Set((env.BENCH_PHASES ?? 'logins,refreshes,verifies').split(',').map((p) => p.trim()));
+const EXTRA_API_FLAGS = (env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -179,7 +185,7 @@ async function main(): Promise<void> {
   await migrate(config);
 
   // Started as `npm start` and the image start it.
-  const api = spawn(process.execPath, [...API_NODE_FLAGS, join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], {
+  const api = spawn(process.execPath, [...API_NODE_FLAGS, ...EXTRA_API_FLAGS, join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], {
     env: { ...childEnv, ...API_NODE_ENV },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -225,7 +231,7 @@ async function main(): Promise<void> {
     }
 
     const lines: string[] = [];
-    const argonRate = await rawArgon2Rate(10);
+    const argonRate = PHASES.has('logins') ? await rawArgon2Rate(10) : undefined;
 
     progress('reference');
     // 0. The physical limit of a state-changing request: HTTP + one durable transaction, no framework.
@@ -254,10 +260,10 @@ async function main(): Promise<void> {
     await new Promise((r) => reference.once('exit', r));
     const limit = summary('reference: HTTP + one durable transaction (Fastify + pg, no framework)', referenceRun);
 
-    progress('logins');
     // 2. Logins from trusted devices.
     let next = 0;
-    const logins = await run({
+    if (PHASES.has('logins')) progress('logins');
+    const logins = !PHASES.has('logins') ? undefined : await run({
       url,
       connections: CONNECTIONS,
       duration: LOGIN_SECONDS,
@@ -273,18 +279,18 @@ async function main(): Promise<void> {
         },
       ],
     }, api.pid);
-    const loginSummary = summary('password logins (trusted device)', logins);
+    const loginSummary = logins && summary('password logins (trusted device)', logins);
     const rssAfterLogins = peakRss;
 
-    progress('refreshes');
     // 3. Token refreshes: each answer's token goes back into the pool for a later request.
+    if (PHASES.has('refreshes')) progress('refreshes');
     const pool = users.map((u) => u.refreshToken);
-    for (let i = users.length; i < CONNECTIONS * 4; i++) {
+    for (let i = users.length; PHASES.has('refreshes') && i < CONNECTIONS * 4; i++) {
       const user = users[i % users.length];
       const extra = await json(`${url}/auth/login`, { login: user.email, password: PASSWORD, deviceToken: user.deviceToken });
       pool.push(extra.refreshToken);
     }
-    const refreshes = await run({
+    const refreshes = !PHASES.has('refreshes') ? undefined : await run({
       url,
       connections: CONNECTIONS,
       duration: REFRESH_SECONDS,
@@ -300,14 +306,14 @@ async function main(): Promise<void> {
         },
       ],
     }, api.pid);
-    const refreshSummary = summary('token refreshes', refreshes);
+    const refreshSummary = refreshes && summary('token refreshes', refreshes);
 
-    progress('verifies (seeding challenges first)');
     // 4. OTP verifies: fresh challenges written through the domain (no argon2), right codes.
+    if (PHASES.has('verifies')) progress('verifies (seeding challenges first)');
     const repository = context.get(AggregateRepository);
     const { rows: userRows } = await pg.query(`SELECT id, account_id AS "accountId" FROM read.users ORDER BY created_at`);
     const challenges: { challengeId: string; code: string }[] = [];
-    for (let batch = 0; batch < OTP_CHALLENGES / 500; batch++) {
+    for (let batch = 0; PHASES.has('verifies') && batch < OTP_CHALLENGES / 500; batch++) {
       const logins: Login[] = [];
       for (let i = 0; i < 500; i++) {
         const user = userRows[(batch * 500 + i) % userRows.length];
@@ -338,7 +344,7 @@ async function main(): Promise<void> {
       await repository.save(logins);
     }
     let nextChallenge = 0;
-    const verifies = await run({
+    const verifies = !PHASES.has('verifies') ? undefined : await run({
       url,
       connections: CONNECTIONS,
       duration: OTP_SECONDS,
@@ -351,7 +357,7 @@ async function main(): Promise<void> {
         },
       ],
     }, api.pid);
-    const verifySummary = summary('OTP verifies (right code, new device trusted)', verifies);
+    const verifySummary = verifies && summary('OTP verifies (right code, new device trusted)', verifies);
     if (nextChallenge > challenges.length) lines.push(`note: ${nextChallenge - challenges.length} verifies reused a challenge (raise OTP_CHALLENGES)`);
     await pg.end();
 
@@ -363,14 +369,20 @@ async function main(): Promise<void> {
     print(`\nlatchkey bench:login — ${new Date().toISOString()}`);
     print(`machine: ${cpu[0].model}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${String(versionRows[0].version).split(',')[0]}; Node ${process.version}`);
     print(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn\n`);
-    print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once): ${argonRate.toFixed(1)}/s`);
+    if (argonRate !== undefined) print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once): ${argonRate.toFixed(1)}/s`);
     print(`${limit.line}`);
-    print(`${loginSummary.line}`);
-    print(`  ratio to raw argon2: ${(loginSummary.rate / argonRate).toFixed(2)} (target >= 0.9)`);
-    print(`${refreshSummary.line}`);
-    print(`  ratio to the reference: ${(refreshSummary.rate / limit.rate).toFixed(2)}; to the 1,500/s target: ${(refreshSummary.rate / 1500).toFixed(2)}`);
-    print(`${verifySummary.line}`);
-    print(`  ratio to the reference: ${(verifySummary.rate / limit.rate).toFixed(2)}; to the 1,000/s target: ${(verifySummary.rate / 1000).toFixed(2)}`);
+    if (loginSummary) {
+      print(`${loginSummary.line}`);
+      print(`  ratio to raw argon2: ${(loginSummary.rate / argonRate!).toFixed(2)} (target >= 0.9)`);
+    }
+    if (refreshSummary) {
+      print(`${refreshSummary.line}`);
+      print(`  ratio to the reference: ${(refreshSummary.rate / limit.rate).toFixed(2)}; to the 1,500/s target: ${(refreshSummary.rate / 1500).toFixed(2)}`);
+    }
+    if (verifySummary) {
+      print(`${verifySummary.line}`);
+      print(`  ratio to the reference: ${(verifySummary.rate / limit.rate).toFixed(2)}; to the 1,000/s target: ${(verifySummary.rate / 1000).toFixed(2)}`);
+    }
     print(`API peak RSS: ${peakRss.toFixed(0)} MB (after logins ${rssAfterLogins.toFixed(0)} MB; target <= 250 MB)`);
     for (const line of lines) print(line);
   } finally {

@@ -50,10 +50,14 @@ export class PlatformModule {
         ConfigModule.forRoot(config),
         // The request context starts in a global guard (no middleware layer on the hot path):
         // guards run before everything that appends events, including the auth guard that sets the actor.
+        // latchkey has no CLS proxy providers and no CLS plugins: resolving them would cost a
+        // dynamic import and two plugin-hook awaits on every request.
         ClsModule.forRoot({
           global: true,
           guard: {
             mount: true,
+            resolveProxyProviders: false,
+            initializePlugins: false,
             generateId: true,
             idGenerator: (context) => context.switchToHttp().getRequest<FastifyRequest>().id,
             setup: (cls, context) => {
