@@ -29,6 +29,8 @@ const BURST = 5000;
 const STEADY_RATE = 200;
 const STEADY_SECONDS = 10;
 const env = environmentVariables();
+/** For investigation: Node flags for the worker process (`--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+const EXTRA_WORKER_FLAGS = (env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
   const config = loadConfig(childEnv);
   await ensureDatabase(databaseUrl);
   await migrate(config);
-  const worker = spawn(process.execPath, [join(__dirname, '..', 'apps', 'worker', 'src', 'main.js')], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const worker = spawn(process.execPath, [...EXTRA_WORKER_FLAGS, join(__dirname, '..', 'apps', 'worker', 'src', 'main.js')], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
   const context = await NestFactory.createApplicationContext(
     { module: class BenchModule {}, imports: [PlatformModule.forRoot(config, { app: 'worker' }), SecurityModule.forRoot(), IdentityModule] },
     { logger: ['error'] },
