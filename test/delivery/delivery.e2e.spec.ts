@@ -195,6 +195,36 @@ describe('faults: no code lost, none sent twice', () => {
     expect(await events(login.body.challengeId, 'login.otp_delivered')).toHaveLength(1);
   });
 
+  it('does not send again when the provider accepted but recording the delivery failed', async () => {
+    // The first OtpDelivered append fails (a sequence is not rolled back with it, so only once):
+    // the SMS went out and its acceptance was remembered, then the job failed and is retried.
+    await api.pg.query(`
+      CREATE SEQUENCE test_fail_once;
+      CREATE FUNCTION test_fail_first_delivered() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = 'login.otp_delivered' AND nextval('test_fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_fail_first_delivered BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_fail_first_delivered();`);
+    try {
+      const phone = '+385981110006';
+      const user = await signUp(api.http, { phone });
+      const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+      const delivered = await until(async () => (await events(login.body.challengeId, 'login.otp_delivered'))[0], 'the delivery to be recorded on the retry');
+      const { rows } = await api.pg.query(`SELECT last_value::int AS n FROM test_fail_once`);
+      expect(rows[0].n).toBeGreaterThanOrEqual(2);
+      const sms = infobip.messages('sms').filter((m) => m.to === digits(phone));
+      expect(sms).toHaveLength(1);
+      expect(sms[0].text).toContain(await codeOf(api, login.body.challengeId));
+      expect(delivered).toMatchObject({ channel: 'sms', provider: 'infobip' });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(1);
+      expect(await events(login.body.challengeId, 'login.otp_delivered')).toHaveLength(1);
+    } finally {
+      await api.pg.query(`DROP TRIGGER test_fail_first_delivered ON events; DROP FUNCTION test_fail_first_delivered(); DROP SEQUENCE test_fail_once;`);
+    }
+  });
+
   it('sends nothing again when the relay restarts from checkpoint 0', async () => {
     const before = infobip.messages().length;
     const mailsBefore = (await ses.emails()).length;

@@ -3,12 +3,12 @@ import { Injectable, Logger, type Type } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
 import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_ROUTES, QUEUE_SETTINGS, QueueName, type EventJob, type JobHandlerRegistration } from '@latchkey/delivery';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { OtpDelivery, type DeliveryOutcome } from './otp-delivery.service';
+import { OtpDelivery, type DeliveryAttempt, type DeliveryOutcome } from './otp-delivery.service';
 import { ResetEmailDelivery } from './reset-email-delivery.service';
 
 /** What a job type needs: sending, and recording that it will not be sent. */
 interface JobHandler {
-  deliver(job: EventJob): Promise<DeliveryOutcome>;
+  deliver(job: EventJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome>;
   fail(job: EventJob, reason: string): Promise<void>;
 }
 
@@ -24,8 +24,8 @@ abstract class DeliveryProcessor extends WorkerHost {
   constructor(otp: OtpDelivery, email: ResetEmailDelivery) {
     super();
     this.handlers = {
-      [JOB_DELIVER_OTP]: { deliver: (job) => otp.deliver(job), fail: async (job, reason) => otp.fail(job, await otp.channelOf(job), reason) },
-      [JOB_SEND_EMAIL]: { deliver: (job) => email.deliver(job), fail: (job, reason) => email.fail(job, reason) },
+      [JOB_DELIVER_OTP]: { deliver: (job, attempt) => otp.deliver(job, attempt), fail: async (job, reason) => otp.fail(job, await otp.channelOf(job), reason) },
+      [JOB_SEND_EMAIL]: { deliver: (job, attempt) => email.deliver(job, attempt), fail: (job, reason) => email.fail(job, reason) },
     };
   }
 
@@ -33,7 +33,9 @@ abstract class DeliveryProcessor extends WorkerHost {
     const handler = this.handlers[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job type ${job.name}`);
     try {
-      return await handler.deliver(job.data);
+      // BullMQ counts every time a job becomes active (a retry, a stalled job taken up again):
+      // on the first, no earlier run of this job can have reached a provider.
+      return await handler.deliver(job.data, { first: job.attemptsStarted <= 1 });
     } catch (error) {
       const permanent = OtpDelivery.isPermanent(error);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

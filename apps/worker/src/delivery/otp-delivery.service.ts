@@ -26,6 +26,15 @@ const ACCEPTED_TTL_SECONDS = 7 * 86_400;
 export type DeliveryOutcome = 'sent' | 'already_sent' | 'stale';
 
 /**
+ * Which run of its job a delivery is. A first run skips looking for an earlier acceptance: none
+ * can exist (a job is first run once, and a replayed event finds its job, or the challenge's own
+ * record of the delivery). Every later run looks first.
+ */
+export interface DeliveryAttempt {
+  first: boolean;
+}
+
+/**
  * Sends one code, at most once: loads the event the job points at, opens the sealed code just
  * before sending (it never sits in Redis or a log line), renders it in the user's language and
  * hands it to the channel. The provider's acceptance is written to Redis before anything else
@@ -71,10 +80,10 @@ export class OtpDelivery {
     return `delivery:accepted:${eventId}`;
   }
 
-  async deliver(job: DeliverOtpJob): Promise<DeliveryOutcome> {
+  async deliver(job: DeliverOtpJob, attempt: DeliveryAttempt = { first: false }): Promise<DeliveryOutcome> {
     return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
       const loginId = job.streamId.replace(/^login-/, '');
-      const remembered = await this.redis.get(OtpDelivery.acceptedKey(job.eventId));
+      const remembered = attempt.first ? null : await this.redis.get(OtpDelivery.acceptedKey(job.eventId));
       if (remembered) {
         const accepted = JSON.parse(remembered) as Accepted & { channel: SealedCode['channel'] };
         await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, accepted.channel, accepted.provider, accepted.providerMessageId));

@@ -14,7 +14,7 @@ import {
 import { InjectRedis } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
 import type Redis from 'ioredis';
-import { UndeliverableError, type DeliveryOutcome } from './otp-delivery.service';
+import { UndeliverableError, type DeliveryAttempt, type DeliveryOutcome } from './otp-delivery.service';
 
 const ACCEPTED_TTL_SECONDS = 7 * 86_400;
 
@@ -42,10 +42,10 @@ export class ResetEmailDelivery {
     return `delivery:accepted:${eventId}`;
   }
 
-  async deliver(job: EventJob): Promise<DeliveryOutcome> {
+  async deliver(job: EventJob, attempt: DeliveryAttempt = { first: false }): Promise<DeliveryOutcome> {
     return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
       const resetId = job.streamId.replace(/^reset-/, '');
-      const remembered = await this.redis.get(ResetEmailDelivery.acceptedKey(job.eventId));
+      const remembered = attempt.first ? null : await this.redis.get(ResetEmailDelivery.acceptedKey(job.eventId));
       if (remembered) {
         const accepted = JSON.parse(remembered) as Accepted;
         await this.commands.execute(new RecordResetEmailSentCommand(resetId, job.eventId, accepted.provider, accepted.providerMessageId));
