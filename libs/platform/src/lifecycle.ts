@@ -1,9 +1,13 @@
 import type { INestApplication, INestApplicationContext, LoggerService } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
+import { drainHttp } from './http/fastify';
 
 /**
- * Stops the app on SIGTERM or SIGINT: Nest closes the HTTP server (in-flight requests finish),
- * runs shutdown hooks (workers finish or release their jobs), then the process exits. If
- * that takes longer than `timeoutMs`, the process exits anyway with code 1.
+ * Stops the app on SIGTERM or SIGINT: the HTTP server stops taking requests and every request
+ * already taken is answered (also one whose client hung up: its handler still runs and needs the
+ * database), then Nest runs the shutdown hooks (workers finish or release their jobs, the
+ * database pool closes) and the process exits. If that takes longer than `timeoutMs`, the
+ * process exits anyway with code 1.
  */
 export function stopOnSignals(app: INestApplication | INestApplicationContext, logger: LoggerService, timeoutMs: number): void {
   let stopping = false;
@@ -16,7 +20,13 @@ export function stopOnSignals(app: INestApplication | INestApplicationContext, l
       process.exit(1);
     }, timeoutMs);
     timer.unref();
-    app.close().then(
+    const http = 'getHttpAdapter' in app ? (app as INestApplication).getHttpAdapter().getInstance() as FastifyInstance : undefined;
+    (http ? drainHttp(http, timeoutMs / 2) : Promise.resolve({ unfinished: 0 }))
+      .then(({ unfinished }) => {
+        if (unfinished > 0) logger.warn(`${unfinished} requests still unanswered after ${timeoutMs / 2} ms; stopping anyway`, 'Lifecycle');
+        return app.close();
+      })
+      .then(
       () => {
         logger.log('stopped', 'Lifecycle');
         process.exit(0);

@@ -49,9 +49,17 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
   instance.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   instance.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, parseJson);
 
+  const handling = inFlight(instance);
   instance.addHook('onRequest', (request, reply, done) => {
     reply.header(CORRELATION_HEADER, request.id);
+    handling.requests.add(request);
     done();
+  });
+  // A handler's answer goes through onSend even when its client has gone: that is when its work
+  // (and its use of the database) is over.
+  instance.addHook('onSend', (request, _reply, payload, done) => {
+    handling.requests.delete(request);
+    done(null, payload);
   });
 
   instance.addHook('preValidation', (request, reply, done) => {
@@ -79,4 +87,25 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
     }
     done();
   });
+}
+
+const IN_FLIGHT = new WeakMap<FastifyInstance, { requests: Set<FastifyRequest> }>();
+
+function inFlight(instance: FastifyInstance): { requests: Set<FastifyRequest> } {
+  let state = IN_FLIGHT.get(instance);
+  if (!state) IN_FLIGHT.set(instance, (state = { requests: new Set() }));
+  return state;
+}
+
+/**
+ * Stops taking requests and waits, at most `timeoutMs`, until every request already taken has
+ * been answered. Closing the server alone waits only for connections: a request whose client
+ * hung up is still being handled, and the database must outlive it.
+ */
+export async function drainHttp(instance: FastifyInstance, timeoutMs: number): Promise<{ unfinished: number }> {
+  await instance.close();
+  const { requests } = inFlight(instance);
+  const deadline = Date.now() + timeoutMs;
+  while (requests.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return { unfinished: requests.size };
 }
