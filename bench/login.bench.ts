@@ -90,6 +90,15 @@ async function rawArgon2Rate(seconds: number): Promise<number> {
   return done / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** Minor page faults one process has taken so far; 0 when it is gone. */
+function processFaults(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU time (user + system) one process has used so far, in ms; 0 when it is gone. */
 function processCpuMs(pid: number): number {
   try {
@@ -124,6 +133,7 @@ function postgresDelta(before: Map<number, number>, after: Map<number, number>):
 
 interface CpuSplit {
   api: number;
+  apiFaults: number;
   postgres: number;
   loadGenerator: number;
   machine: number;
@@ -131,16 +141,17 @@ interface CpuSplit {
 
 /** Autocannon run, with the CPU it cost: the server under test, PostgreSQL, this process (autocannon), the whole machine. */
 async function run(options: autocannon.Options, serverPid?: number): Promise<autocannon.Result & { cpu?: CpuSplit }> {
-  const before = serverPid ? { server: processCpuMs(serverPid), self: process.cpuUsage(), ...machineCpuMs() } : undefined;
+  const before = serverPid ? { server: processCpuMs(serverPid), faults: processFaults(serverPid), self: process.cpuUsage(), ...machineCpuMs() } : undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
   });
   if (!serverPid || !before) return result;
-  const after = { server: processCpuMs(serverPid), self: process.cpuUsage(before.self), ...machineCpuMs() };
+  const after = { server: processCpuMs(serverPid), faults: processFaults(serverPid), self: process.cpuUsage(before.self), ...machineCpuMs() };
   return {
     ...result,
     cpu: {
       api: after.server - before.server,
+      apiFaults: after.faults - before.faults,
       postgres: postgresDelta(before.postgres, after.postgres),
       loadGenerator: (after.self.user + after.self.system) / 1000,
       machine: after.machine - before.machine,
@@ -155,7 +166,7 @@ function summary(name: string, result: autocannon.Result & { cpu?: CpuSplit }): 
   const per = (ms: number) => (ms / ok).toFixed(2);
   const cpu =
     result.cpu && ok > 0
-      ? `\n  CPU per request (ms): server ${per(result.cpu.api)}, PostgreSQL ${per(result.cpu.postgres)}, autocannon ${per(result.cpu.loadGenerator)}, whole machine ${per(result.cpu.machine)}`
+      ? `\n  CPU per request (ms): server ${per(result.cpu.api)}, PostgreSQL ${per(result.cpu.postgres)}, autocannon ${per(result.cpu.loadGenerator)}, whole machine ${per(result.cpu.machine)}; server page faults per request ${(result.cpu.apiFaults / ok).toFixed(0)}`
       : '';
   return { rate, line: `${name}: ${Math.round(rate).toLocaleString('en')}/s ok, ${errors} errors/non-2xx, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${cpu}` };
 }

@@ -14,6 +14,9 @@ export function redisOptions(config: Pick<AppConfig, 'redis'>): RedisOptions {
     maxRetriesPerRequest: 1,
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    // Commands issued together (a login's two rate-limit checks, say) leave in one write: on a
+    // small virtual machine a socket write costs more CPU than the command it carries.
+    enableAutoPipelining: true,
   };
 }
 

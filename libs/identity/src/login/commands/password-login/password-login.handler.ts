@@ -81,7 +81,8 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
       throw new InvalidCredentialsError();
     }
 
-    await this.limiter.reset(loginKey);
+    // A right password clears the login's failures; with none counted there is nothing to clear.
+    if (byLogin.count > 0) await this.limiter.reset(loginKey);
 
     if (matches.length > 1) {
       const names = await this.read.accountNames(matches.map((m) => m.accountId));
