@@ -64,6 +64,8 @@ const READ_BATCH = 5000;
 const REBUILD_BATCH = Number(environmentVariables().BENCH_REBUILD_BATCH ?? REBUILD_BATCH_SIZE);
 /** For tuning: batch sizes whose rebuilds are compared in alternating rounds at the end (`5000,20000`). */
 const REBUILD_COMPARE = (environmentVariables().BENCH_REBUILD_COMPARE ?? '').split(',').filter(Boolean).map(Number);
+/** For tuning: rebuilds with and without the query-only indexes deferred, in alternating rounds at the end. */
+const REBUILD_COMPARE_INDEXES = environmentVariables().BENCH_REBUILD_COMPARE_INDEXES === '1';
 const READ_PASSES = 3;
 const REBUILD_RUNS = 2;
 const APPEND_RATIO_TARGET = 0.5;
@@ -128,6 +130,9 @@ const READ_TABLES_SQL = `
   CREATE INDEX IF NOT EXISTS bench_login_history_account_idx ON read.bench_login_history (account_id, occurred_at DESC);
 `;
 
+/** Whether the bench projections declare their query-only indexes (switched off only to compare). */
+const deferIndexes = { on: true };
+
 /** Seconds the bench projections spent in their own SQL (reset before each rebuild). */
 const projectionTime = { seconds: 0 };
 /** The same, per statement kind. */
@@ -161,7 +166,9 @@ class BenchAccountsProjection implements Projection {
   readonly handles = [AccountRegistered.type, LoginSucceeded.type];
   readonly tables = ['read.bench_accounts'];
   // Logins find an account by email; the projection's own writes find rows by id.
-  readonly queryOnlyIndexes = ['read.bench_accounts_email_idx'];
+  get queryOnlyIndexes(): string[] {
+    return deferIndexes.on ? ['read.bench_accounts_email_idx'] : [];
+  }
 
   apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
     return timed(() => this.write(events, sql));
@@ -209,7 +216,9 @@ class BenchLoginHistoryProjection implements Projection {
   readonly name = 'bench-login-history';
   readonly handles = [LoginSucceeded.type];
   readonly tables = ['read.bench_login_history'];
-  readonly queryOnlyIndexes = ['read.bench_login_history_account_idx'];
+  get queryOnlyIndexes(): string[] {
+    return deferIndexes.on ? ['read.bench_login_history_account_idx'] : [];
+  }
 
   apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
     return timed(() => this.write(events as readonly StoredEvent<LoginSucceededData>[], sql));
@@ -558,6 +567,15 @@ async function main(): Promise<void> {
         compared.get(b)!.push(r.events / r.seconds);
       }
     }
+    const indexVariants = new Map<string, number[]>(REBUILD_COMPARE_INDEXES ? [['indexes built after the replay', []], ['indexes kept during the replay', []]] : []);
+    for (let round = 0; round < 4 && REBUILD_COMPARE_INDEXES; round++) {
+      for (const defer of round % 2 === 0 ? [true, false] : [false, true]) {
+        deferIndexes.on = defer;
+        const r = await rebuildOnce(rebuilder);
+        indexVariants.get(defer ? 'indexes built after the replay' : 'indexes kept during the replay')!.push(r.events / r.seconds);
+      }
+    }
+    deferIndexes.on = true;
     const rebuildRate = median(rebuilds.map((r) => r.events / r.seconds));
     const rebuildStoreRate = median(rebuilds.map((r) => r.events / (r.seconds - r.projectionSeconds)));
 
@@ -621,6 +639,7 @@ async function main(): Promise<void> {
       .join(' / ')} (median rate shown)`);
     out(`           of which the projections' own SQL: ${rebuilds.map((r) => `${r.projectionSeconds.toFixed(2)} s`).join(' / ')}; without it: ${fmt(rebuildStoreRate)} events/s`);
     out(`           statements (last run): ${rebuilds[rebuilds.length - 1].statements.map(([label, s]) => `${label} ${s.toFixed(2)} s`).join(', ')}`);
+    for (const [variant, rates] of indexVariants) out(`           ${variant}: ${rates.map((r) => fmt(r)).join(' / ')} events/s (median ${fmt(median(rates))})`);
     for (const [b, rates] of compared) out(`           batches of ${fmt(b)}: ${rates.map((r) => fmt(r)).join(' / ')} events/s (median ${fmt(median(rates))})`);
     out();
   } finally {
