@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { AggregateRepository } from './aggregate-repository';
 import { AsyncProjectionRunner } from './async-projection-runner';
+import { BackgroundWork } from './background-work';
 import { Clock, IdGenerator, RandomIdGenerator, SystemClock } from './clock';
 import type { EventClass } from './event';
 import { EventStore } from './event-store';
@@ -20,6 +21,7 @@ const CORE: Provider[] = [
   ProjectionRebuilder,
   AsyncProjectionRunner,
   MetadataContext,
+  BackgroundWork,
   { provide: Clock, useClass: SystemClock },
   { provide: IdGenerator, useClass: RandomIdGenerator },
   { provide: ReadSql, useFactory: (dataSource: DataSource) => new DataSourceSql(dataSource), inject: [DataSource] },

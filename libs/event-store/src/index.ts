@@ -22,6 +22,7 @@ export {
 export { EventStoreModule, type EventStoreFeature } from './event-store.module';
 export { EventTypeRegistry } from './event-type-registry';
 export { CONTEXT_KEYS, MetadataContext } from './metadata-context';
+export { BackgroundWork } from './background-work';
 export { ProjectionRegistry, type Projection } from './projection';
 export { ProjectionRebuilder, REBUILD_BATCH_SIZE, asyncSubscriptionName, type RebuildResult } from './rebuild';
 export { ReadSql, type Sql } from './sql';

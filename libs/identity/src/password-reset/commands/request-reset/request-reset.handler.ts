@@ -1,6 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AggregateRepository } from '@latchkey/event-store';
+import { AggregateRepository, BackgroundWork } from '@latchkey/event-store';
 import { RateLimiter, SecretBox } from '@latchkey/security';
 import { normalizeLogin } from '../../../shared/contact';
 import { NotFoundError, ResetThrottledError } from '../../../shared/errors';
@@ -19,9 +18,8 @@ const ACCOUNTS_PER_EMAIL = 10;
  */
 @CommandHandler(RequestResetCommand)
 export class RequestResetHandler implements ICommandHandler<RequestResetCommand, void> {
-  private readonly logger = new Logger(RequestResetHandler.name);
-
   constructor(
+    private readonly background: BackgroundWork,
     private readonly repository: AggregateRepository,
     private readonly read: IdentityReadModels,
     private readonly issuer: ResetIssuer,
@@ -32,7 +30,7 @@ export class RequestResetHandler implements ICommandHandler<RequestResetCommand,
   async execute(command: RequestResetCommand): Promise<void> {
     const byIp = await this.limiter.hit(`reset-requests:ip:${this.box.hmac('rate-limit', command.ip ?? 'unknown')}`, RESET_REQUESTS_PER_IP_PER_HOUR, 3600);
     if (!byIp.allowed) throw new ResetThrottledError({ retryAfterSeconds: byIp.retryAfterSeconds });
-    void this.issueFor(normalizeLogin(command.login)).catch((error: Error) => this.logger.error(`reset request failed: ${error.message}`));
+    this.background.start('reset request', () => this.issueFor(normalizeLogin(command.login)));
   }
 
   private async issueFor(login: string): Promise<void> {
