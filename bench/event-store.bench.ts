@@ -61,11 +61,12 @@ const LOGINS = LOGIN_BATCHES * LOGINS_PER_BATCH;
 const TOTAL_EVENTS = ACCOUNTS + 2 * LOGINS;
 const READ_BATCH = 5000;
 /** The rebuild's own default unless `BENCH_REBUILD_BATCH` says otherwise. */
-const REBUILD_BATCH = Number(environmentVariables().BENCH_REBUILD_BATCH ?? REBUILD_BATCH_SIZE);
+const tuning = environmentVariables();
+const REBUILD_BATCH = Number(tuning.BENCH_REBUILD_BATCH ?? REBUILD_BATCH_SIZE);
 /** For tuning: batch sizes whose rebuilds are compared in alternating rounds at the end (`5000,20000`). */
-const REBUILD_COMPARE = (environmentVariables().BENCH_REBUILD_COMPARE ?? '').split(',').filter(Boolean).map(Number);
+const REBUILD_COMPARE = (tuning.BENCH_REBUILD_COMPARE ?? '').split(',').filter(Boolean).map(Number);
 /** For tuning: rebuilds with and without the query-only indexes deferred, in alternating rounds at the end. */
-const REBUILD_COMPARE_INDEXES = environmentVariables().BENCH_REBUILD_COMPARE_INDEXES === '1';
+const REBUILD_COMPARE_INDEXES = tuning.BENCH_REBUILD_COMPARE_INDEXES === '1';
 const READ_PASSES = 3;
 const REBUILD_RUNS = 2;
 const APPEND_RATIO_TARGET = 0.5;

@@ -91,22 +91,13 @@ async function rawArgon2Rate(seconds: number): Promise<number> {
   return done / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-/** Minor page faults one process has taken so far; 0 when it is gone. */
-function processFaults(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time (user + system) one process has used so far, in ms; 0 when it is gone. */
-function processCpuMs(pid: number): number {
+/** CPU time (user + system, ms) and minor page faults one process has used so far; zeros when it is gone. */
+function processStat(pid: number): { cpuMs: number; faults: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ = 100
+    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7]) }; // USER_HZ = 100
   } catch {
-    return 0;
+    return { cpuMs: 0, faults: 0 };
   }
 }
 
@@ -117,7 +108,7 @@ function machineCpuMs(): { machine: number; postgres: Map<number, number> } {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres.set(Number(entry), processCpuMs(Number(entry)));
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres.set(Number(entry), processStat(Number(entry)).cpuMs);
     } catch {
       /* gone */
     }
@@ -142,17 +133,17 @@ interface CpuSplit {
 
 /** Autocannon run, with the CPU it cost: the server under test, PostgreSQL, this process (autocannon), the whole machine. */
 async function run(options: autocannon.Options, serverPid?: number): Promise<autocannon.Result & { cpu?: CpuSplit }> {
-  const before = serverPid ? { server: processCpuMs(serverPid), faults: processFaults(serverPid), self: process.cpuUsage(), ...machineCpuMs() } : undefined;
+  const before = serverPid ? { server: processStat(serverPid), self: process.cpuUsage(), ...machineCpuMs() } : undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
   });
   if (!serverPid || !before) return result;
-  const after = { server: processCpuMs(serverPid), faults: processFaults(serverPid), self: process.cpuUsage(before.self), ...machineCpuMs() };
+  const after = { server: processStat(serverPid), self: process.cpuUsage(before.self), ...machineCpuMs() };
   return {
     ...result,
     cpu: {
-      api: after.server - before.server,
-      apiFaults: after.faults - before.faults,
+      api: after.server.cpuMs - before.server.cpuMs,
+      apiFaults: after.server.faults - before.server.faults,
       postgres: postgresDelta(before.postgres, after.postgres),
       loadGenerator: (after.self.user + after.self.system) / 1000,
       machine: after.machine - before.machine,

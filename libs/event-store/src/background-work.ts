@@ -19,11 +19,6 @@ export class BackgroundWork implements BeforeApplicationShutdown {
     this.pending.add(running);
   }
 
-  /** How much is still running (for tests and shutdown logs). */
-  get size(): number {
-    return this.pending.size;
-  }
-
   async beforeApplicationShutdown(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }

@@ -14,7 +14,7 @@ export { ProblemFilter, sendProblem, toProblem } from './http/problem.filter';
 export { createValidationPipe, fieldErrors } from './http/validation';
 export { PinoNestLogger, SECRET_FIELDS, createLogger, redactUrl, scrubSecrets } from './logging';
 export { configureHttpApp, createHttpApp, type HttpApp } from './bootstrap';
-export { createHttpAdapter, drainHttp, installHttpHooks } from './http/fastify';
+export { createHttpAdapter, installHttpHooks } from './http/fastify';
 export { MetricsService } from './metrics/metrics.service';
 export { PlatformModule, type PlatformOptions } from './platform.module';
 export { InjectRedis, REDIS, createRedis, redisOptions } from './redis';

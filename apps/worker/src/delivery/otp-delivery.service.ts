@@ -80,7 +80,7 @@ export class OtpDelivery {
     return `delivery:accepted:${eventId}`;
   }
 
-  async deliver(job: DeliverOtpJob, attempt: DeliveryAttempt = { first: false }): Promise<DeliveryOutcome> {
+  async deliver(job: DeliverOtpJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
     return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
       const loginId = job.streamId.replace(/^login-/, '');
       const remembered = attempt.first ? null : await this.redis.get(OtpDelivery.acceptedKey(job.eventId));

@@ -42,7 +42,7 @@ export class ResetEmailDelivery {
     return `delivery:accepted:${eventId}`;
   }
 
-  async deliver(job: EventJob, attempt: DeliveryAttempt = { first: false }): Promise<DeliveryOutcome> {
+  async deliver(job: EventJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
     return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
       const resetId = job.streamId.replace(/^reset-/, '');
       const remembered = attempt.first ? null : await this.redis.get(ResetEmailDelivery.acceptedKey(job.eventId));

@@ -52,13 +52,13 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
   const handling = inFlight(instance);
   instance.addHook('onRequest', (request, reply, done) => {
     reply.header(CORRELATION_HEADER, request.id);
-    handling.requests.add(request);
+    handling.add(request);
     done();
   });
   // A handler's answer goes through onSend even when its client has gone: that is when its work
   // (and its use of the database) is over.
   instance.addHook('onSend', (request, _reply, payload, done) => {
-    handling.requests.delete(request);
+    handling.delete(request);
     done(null, payload);
   });
 
@@ -89,12 +89,13 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
   });
 }
 
-const IN_FLIGHT = new WeakMap<FastifyInstance, { requests: Set<FastifyRequest> }>();
+/** Per server, the requests taken and not yet answered. */
+const IN_FLIGHT = new WeakMap<FastifyInstance, Set<FastifyRequest>>();
 
-function inFlight(instance: FastifyInstance): { requests: Set<FastifyRequest> } {
-  let state = IN_FLIGHT.get(instance);
-  if (!state) IN_FLIGHT.set(instance, (state = { requests: new Set() }));
-  return state;
+function inFlight(instance: FastifyInstance): Set<FastifyRequest> {
+  let requests = IN_FLIGHT.get(instance);
+  if (!requests) IN_FLIGHT.set(instance, (requests = new Set()));
+  return requests;
 }
 
 /**
@@ -104,7 +105,7 @@ function inFlight(instance: FastifyInstance): { requests: Set<FastifyRequest> } 
  */
 export async function drainHttp(instance: FastifyInstance, timeoutMs: number): Promise<{ unfinished: number }> {
   await instance.close();
-  const { requests } = inFlight(instance);
+  const requests = inFlight(instance);
   const deadline = Date.now() + timeoutMs;
   while (requests.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return { unfinished: requests.size };
