@@ -2,6 +2,7 @@ import { AggregateRepository, AsyncProjectionRunner, EventStore, ProjectionRebui
 import { DataSource } from 'typeorm';
 import {
   Counter,
+  CounterOpened,
   SAMPLE_EVENTS,
   SAMPLE_TABLES_SQL,
   SampleCountersProjection,
@@ -35,10 +36,11 @@ async function snapshot(): Promise<{ counters: unknown[]; notes: unknown[] }> {
   return { counters, notes };
 }
 
-/** The read-model indexes as PostgreSQL describes them, with whether each is usable. */
+/** The read-model indexes as PostgreSQL describes them, with whether each is usable and the constraint it backs. */
 async function indexes(): Promise<unknown[]> {
   const { rows } = await ctx.pg.query(
-    `SELECT c.relname, pg_get_indexdef(i.indexrelid) AS definition, i.indisvalid AS valid
+    `SELECT c.relname, pg_get_indexdef(i.indexrelid) AS definition, i.indisvalid AS valid,
+            (SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) AS "constraint"
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'read' AND c.relname LIKE 'sample%' ORDER BY c.relname`,
   );
@@ -91,6 +93,7 @@ describe('projections:rebuild', () => {
     expect(before.counters).toHaveLength(30);
     const indexesBefore = await indexes();
     expect(indexesBefore).toContainEqual(expect.objectContaining({ relname: 'sample_note_stats_busiest_idx', valid: true }));
+    expect(indexesBefore).toContainEqual(expect.objectContaining({ relname: 'sample_counters_pkey', valid: true, constraint: 'PRIMARY KEY (id)' }));
 
     // Scribble over the read models: a rebuild must not care what they held.
     await ctx.pg.query(`UPDATE read.sample_counters SET value = -1`);
@@ -100,8 +103,36 @@ describe('projections:rebuild', () => {
     expect(result.events).toBeGreaterThanOrEqual(written);
     expect(result.projections).toEqual(['sample-counters', 'sample-note-stats']);
     expect(await snapshot()).toEqual(before);
-    // The query-only index was dropped for the replay and is back as it was.
+    // The query-only indexes (one a primary key) were dropped for the replay and are back as they were.
     expect(await indexes()).toEqual(indexesBefore);
+  });
+
+  it('checks a deferred primary key when it is built again: a duplicate fails the rebuild and changes nothing', async () => {
+    await mixedHistory(7);
+    await asyncCaughtUp();
+    await ctx.pg.query(`CREATE TABLE read.sample_first_words (word text PRIMARY KEY)`);
+    const before = await snapshot();
+    const indexesBefore = await indexes();
+    const registry = new ProjectionRegistry();
+    registry.registerInline(ctx.app.get(SampleCountersProjection));
+    // Every counter is named "counter …": the second opening repeats the key.
+    registry.registerInline({
+      name: 'first-words',
+      handles: [CounterOpened.type],
+      tables: ['read.sample_first_words'],
+      queryOnlyIndexes: ['read.sample_first_words_pkey'],
+      apply: async (events, sql) => {
+        await sql.query(`INSERT INTO read.sample_first_words (word) SELECT split_part(n, ' ', 1) FROM unnest($1::text[]) AS n`, [
+          events.map((e) => (e.data as { name: string }).name),
+        ]);
+      },
+    });
+    const rebuilder = new ProjectionRebuilder(ctx.app.get(DataSource), ctx.app.get(EventStore), registry);
+    await expect(rebuilder.rebuild()).rejects.toThrow('could not create unique index "sample_first_words_pkey"');
+    expect(await snapshot()).toEqual(before);
+    expect(await indexes()).toEqual(indexesBefore);
+    expect(indexesBefore).toContainEqual(expect.objectContaining({ relname: 'sample_first_words_pkey', constraint: 'PRIMARY KEY (word)' }));
+    await ctx.pg.query(`DROP TABLE read.sample_first_words`);
   });
 
   it('refuses a query-only index that is not on the projection\'s tables, and changes nothing', async () => {

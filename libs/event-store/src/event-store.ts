@@ -88,12 +88,14 @@ interface EventRow {
   type: string;
   schema_version: number;
   data: Record<string, unknown>;
-  metadata: EventMetadata;
+  /** As JSON text: decoded only when someone reads it (see `toStored`). */
+  metadata: string;
   occurred_at: Date;
 }
 
-const COLUMNS = `global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
-  schema_version, data, metadata, occurred_at`;
+/** The columns `toStored` reads, in a SELECT over `events`. */
+export const COLUMNS = `global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
+  schema_version, data, metadata::text AS metadata, occurred_at`;
 
 /** Stream ids are `<type>-<id>`: `login-0b6f…`, `user-…`. */
 export function streamTypeOf(streamId: string): string {
@@ -348,6 +350,10 @@ export class EventStore {
 
   toStored(row: EventRow): StoredEvent {
     const { schemaVersion, data } = this.types.upcast(row.type, row.schema_version, row.data);
+    // Most readers never look at the metadata (aggregates replaying a stream, most projections,
+    // the relay) and its JSON is about as long as the payload's: it is parsed on first use.
+    const metadataJson = row.metadata;
+    let metadata: EventMetadata | undefined;
     return {
       id: row.id,
       globalPosition: Number(row.global_position),
@@ -358,7 +364,9 @@ export class EventStore {
       type: row.type,
       schemaVersion,
       data,
-      metadata: row.metadata,
+      get metadata(): EventMetadata {
+        return (metadata ??= JSON.parse(metadataJson) as EventMetadata);
+      },
       occurredAt: row.occurred_at,
     };
   }

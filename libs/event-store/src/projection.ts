@@ -24,7 +24,10 @@ export interface Projection {
    * creates them again from their definitions once every event is in, in the same transaction —
    * one sorted build instead of an index insertion for every row written (and, for a row updated
    * many times during the replay, for every version of it). Leave out an index that a write uses
-   * to find its rows (`UPDATE … WHERE user_id = …`) or that `ON CONFLICT` relies on.
+   * to find its rows one at a time (`UPDATE … WHERE user_id = $1`) or that `ON CONFLICT` relies on.
+   * A primary key or unique constraint may be listed by its index's name when the writes only use
+   * it set-wise (`UPDATE … FROM unnest(…) WHERE t.id = x.id` runs as a hash join without it): it
+   * is dropped with its constraint and added back, and the rows are checked against it then, once.
    */
   readonly queryOnlyIndexes?: readonly string[];
   apply(events: readonly StoredEvent[], sql: Sql): Promise<void>;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { inTransaction, poolOf, type ClientSql } from './database/transaction';
-import { START, EventStore, checkpointOf, type Checkpoint } from './event-store';
+import { COLUMNS, START, EventStore, checkpointOf, type Checkpoint } from './event-store';
 import { ProjectionRegistry, type Projection } from './projection';
 
 export interface RebuildResult {
@@ -68,8 +68,7 @@ export class ProjectionRebuilder {
         await reader.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/[^0-9A-Fa-f-]/g, '')}'`);
         const read = async (after: Checkpoint) => {
           const { rows } = await reader.query<Parameters<EventStore['toStored']>[0]>(
-            `SELECT global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
-                    schema_version, data, metadata, occurred_at
+            `SELECT ${COLUMNS}
                FROM events
               WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
               ORDER BY events.transaction_id, events.global_position
@@ -123,18 +122,29 @@ export class ProjectionRebuilder {
 /**
  * Drops the indexes the projections declare as serving queries only, after checking that each
  * exists on one of its projection's own tables; returns the statements that create them again.
+ * An index behind a constraint (a primary key, a unique or exclusion constraint) goes and comes
+ * back with its constraint, so the rows are checked against it once, when it is built again.
  */
 async function dropQueryOnlyIndexes(tx: ClientSql, projections: readonly Projection[]): Promise<string[]> {
   const declared = projections.flatMap((p) => (p.queryOnlyIndexes ?? []).map((index) => ({ projection: p, index })));
   if (declared.length === 0) return [];
-  const found = await tx.query<{ name: string; index: string | null; table: string | null; definition: string | null }>(
-    `SELECT d.name, i.indexrelid::regclass::text AS index, i.indrelid::regclass::text AS table, pg_get_indexdef(i.indexrelid) AS definition
+  const found = await tx.query<{
+    index: string | null;
+    table: string | null;
+    definition: string | null;
+    constraintName: string | null;
+    constraintDefinition: string | null;
+  }>(
+    `SELECT i.indexrelid::regclass::text AS index, i.indrelid::regclass::text AS table, pg_get_indexdef(i.indexrelid) AS definition,
+            quote_ident(c.conname) AS "constraintName", pg_get_constraintdef(c.oid) AS "constraintDefinition"
        FROM unnest($1::text[]) WITH ORDINALITY AS d(name, n)
        LEFT JOIN pg_index i ON i.indexrelid = to_regclass(d.name)
+       LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')
       ORDER BY d.n`,
     [declared.map((d) => d.index)],
   );
-  const definitions: string[] = [];
+  const drops: string[] = [];
+  const creates: string[] = [];
   for (const [n, { projection, index }] of declared.entries()) {
     const row = found[n];
     // regclass prints a name without its schema when the schema is on the search path.
@@ -142,8 +152,14 @@ async function dropQueryOnlyIndexes(tx: ClientSql, projections: readonly Project
     if (!row.index || !row.definition || !owned) {
       throw new Error(`projection "${projection.name}" declares ${index} as a query-only index, but it is not an index on its tables (${projection.tables.join(', ')})`);
     }
-    definitions.push(row.definition);
+    if (row.constraintName && row.constraintDefinition) {
+      drops.push(`ALTER TABLE ${row.table} DROP CONSTRAINT ${row.constraintName}`);
+      creates.push(`ALTER TABLE ${row.table} ADD CONSTRAINT ${row.constraintName} ${row.constraintDefinition}`);
+    } else {
+      drops.push(`DROP INDEX ${row.index}`);
+      creates.push(row.definition);
+    }
   }
-  await tx.query(`DROP INDEX ${found.map((row) => row.index).join(', ')}`);
-  return definitions;
+  await tx.query(drops.join(';\n'));
+  return creates;
 }
