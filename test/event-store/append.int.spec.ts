@@ -180,6 +180,22 @@ describe('append', () => {
     expect(event.data).toEqual({ text: 'from v1', tags: [] });
   });
 
+  it('reads back the time an event was stored at, to the millisecond, microseconds cut', async () => {
+    const stored = await ctx.store.append('counter-time', 0, [new CounterOpened({ name: 'time' })]);
+    await ctx.pg.query(
+      `INSERT INTO events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
+       VALUES (gen_random_uuid(), 'counter-time', 'counter', 2, $1, 1, '{"by":1}', '{}', '2026-11-26T23:59:59.999999Z'),
+              (gen_random_uuid(), 'counter-time', 'counter', 3, $1, 1, '{"by":1}', '{}', '1999-12-31T23:59:59.001Z')`,
+      [CounterIncremented.type],
+    );
+    const events = await ctx.store.readStream('counter-time');
+    expect(events.map((e) => e.occurredAt.toISOString())).toEqual([
+      stored[0].occurredAt.toISOString(),
+      '2026-11-26T23:59:59.999Z',
+      '1999-12-31T23:59:59.001Z',
+    ]);
+  });
+
   it('refuses to change or delete a stored event', async () => {
     await ctx.store.append('counter-immutable', 0, [new CounterOpened({ name: 'immutable' })]);
     await expect(ctx.pg.query(`UPDATE events SET data = '{}' WHERE stream_id = 'counter-immutable'`)).rejects.toThrow(/append-only/);

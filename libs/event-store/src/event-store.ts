@@ -90,12 +90,17 @@ interface EventRow {
   data: Record<string, unknown>;
   /** As JSON text: decoded only when someone reads it (see `toStored`). */
   metadata: string;
-  occurred_at: Date;
+  /** Milliseconds since the epoch, fraction included. */
+  occurred_at: number;
 }
 
-/** The columns `toStored` reads, in a SELECT over `events`. */
+/**
+ * The columns `toStored` reads, in a SELECT over `events`. The time comes as epoch milliseconds
+ * (exact: `extract` gives a numeric), which `new Date` takes whole, cutting the microseconds as
+ * node-postgres' own timestamp parser does, for a fraction of that parser's cost.
+ */
 export const COLUMNS = `global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
-  schema_version, data, metadata::text AS metadata, occurred_at`;
+  schema_version, data, metadata::text AS metadata, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_at`;
 
 /** Stream ids are `<type>-<id>`: `login-0b6f…`, `user-…`. */
 export function streamTypeOf(streamId: string): string {
@@ -367,7 +372,7 @@ export class EventStore {
       get metadata(): EventMetadata {
         return (metadata ??= JSON.parse(metadataJson) as EventMetadata);
       },
-      occurredAt: row.occurred_at,
+      occurredAt: new Date(row.occurred_at),
     };
   }
 }
