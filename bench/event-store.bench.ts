@@ -42,6 +42,8 @@ import {
 import { PlatformModule } from '@latchkey/platform';
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { cpus, totalmem } from 'node:os';
 import { Client } from 'pg';
 import { z } from 'zod';
@@ -67,6 +69,8 @@ const REBUILD_BATCH = Number(tuning.BENCH_REBUILD_BATCH ?? REBUILD_BATCH_SIZE);
 const REBUILD_COMPARE = (tuning.BENCH_REBUILD_COMPARE ?? '').split(',').filter(Boolean).map(Number);
 /** For tuning: rebuilds with and without the query-only indexes deferred, in alternating rounds at the end. */
 const REBUILD_COMPARE_INDEXES = tuning.BENCH_REBUILD_COMPARE_INDEXES === '1';
+/** For tuning: a file to write the bench process's CPU profile of the measured rebuild runs to (`.cpuprofile`). */
+const REBUILD_PROFILE = tuning.BENCH_REBUILD_PROFILE;
 const READ_PASSES = 3;
 const REBUILD_RUNS = 2;
 const APPEND_RATIO_TARGET = 0.5;
@@ -439,6 +443,23 @@ async function rebuildOnce(
   return { events: result.events, seconds: secondsSince(t0), projectionSeconds: projectionTime.seconds, statements: [...statementTime] };
 }
 
+/** The V8 CPU profiler of this process, through the inspector protocol (the same data as `--cpu-prof`). */
+async function startProfiler(): Promise<{ stop(): Promise<object> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<{ profile?: object }>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result as { profile?: object }))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await post('Profiler.stop');
+      session.disconnect();
+      return profile ?? {};
+    },
+  };
+}
+
 const RAW_INSERT = `INSERT INTO bench_raw_events (id, stream_id, stream_type, version, type, schema_version, data, metadata, occurred_at)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
@@ -553,7 +574,9 @@ async function main(): Promise<void> {
 
     progress('rebuild');
     const rebuilds = [];
+    const profiler = REBUILD_PROFILE ? await startProfiler() : undefined;
     for (let i = 0; i < REBUILD_RUNS; i++) rebuilds.push(await rebuildOnce(rebuilder));
+    if (profiler && REBUILD_PROFILE) writeFileSync(REBUILD_PROFILE, JSON.stringify(await profiler.stop()));
     const [check] = (
       await pg.query<{ accounts: string; logins: string; history: string }>(
         `SELECT (SELECT count(*) FROM read.bench_accounts) AS accounts, (SELECT sum(logins) FROM read.bench_accounts) AS logins,

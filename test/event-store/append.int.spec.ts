@@ -219,6 +219,8 @@ describe('append', () => {
       ip: '203.0.113.9',
       userAgent: 'test-agent',
     });
+    // Decoded on first access, and still part of the event when it is written out as JSON.
+    expect(JSON.parse(JSON.stringify(opened)).metadata).toEqual(opened.metadata);
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toEqual([{ type: CounterIncremented.type, committedRows: 1 }]);
 

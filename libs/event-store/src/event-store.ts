@@ -355,25 +355,51 @@ export class EventStore {
 
   toStored(row: EventRow): StoredEvent {
     const { schemaVersion, data } = this.types.upcast(row.type, row.schema_version, row.data);
-    // Most readers never look at the metadata (aggregates replaying a stream, most projections,
-    // the relay) and its JSON is about as long as the payload's: it is parsed on first use.
-    const metadataJson = row.metadata;
-    let metadata: EventMetadata | undefined;
-    return {
-      id: row.id,
-      globalPosition: Number(row.global_position),
-      transactionId: row.transaction_id,
-      streamId: row.stream_id,
-      streamType: row.stream_type,
-      version: row.version,
-      type: row.type,
-      schemaVersion,
-      data,
-      get metadata(): EventMetadata {
-        return (metadata ??= JSON.parse(metadataJson) as EventMetadata);
-      },
-      occurredAt: new Date(row.occurred_at),
-    };
+    return new ReadEvent(row, schemaVersion, data);
+  }
+}
+
+/**
+ * An event read from the table. Most readers never look at its metadata (aggregates replaying a
+ * stream, most projections, the relay) and that JSON is about as long as the payload's, so it is
+ * parsed on first access. The getter lives on the class, not on each object: an object literal
+ * with its own getter cost more to build, and more garbage, than the parse it saved.
+ */
+class ReadEvent implements StoredEvent {
+  readonly id: string;
+  readonly globalPosition: number;
+  readonly transactionId: string;
+  readonly streamId: string;
+  readonly streamType: string;
+  readonly version: number;
+  readonly type: string;
+  readonly occurredAt: Date;
+  readonly #metadataJson: string;
+  #metadata: EventMetadata | undefined;
+
+  constructor(
+    row: EventRow,
+    readonly schemaVersion: number,
+    readonly data: unknown,
+  ) {
+    this.id = row.id;
+    this.globalPosition = Number(row.global_position);
+    this.transactionId = row.transaction_id;
+    this.streamId = row.stream_id;
+    this.streamType = row.stream_type;
+    this.version = row.version;
+    this.type = row.type;
+    this.occurredAt = new Date(row.occurred_at);
+    this.#metadataJson = row.metadata;
+  }
+
+  get metadata(): EventMetadata {
+    return (this.#metadata ??= JSON.parse(this.#metadataJson) as EventMetadata);
+  }
+
+  /** As a plain event, metadata included (JSON and logs see every field). */
+  toJSON(): StoredEvent {
+    return { ...this, metadata: this.metadata };
   }
 }
 
