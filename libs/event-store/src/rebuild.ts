@@ -77,6 +77,7 @@ export class ProjectionRebuilder {
           );
           return rows.map((row) => this.store.toStored(row));
         };
+        const settledBound = BigInt(bound);
         let asyncCheckpoint: Checkpoint = START;
         let count = 0;
         let next = read(START);
@@ -87,7 +88,10 @@ export class ProjectionRebuilder {
           // A failed write must not leave the prefetch's rejection unhandled.
           next.catch(() => undefined);
           await ProjectionRegistry.applyAll(inline, stored, tx);
-          const settled = stored.filter((e) => BigInt(e.transactionId) < BigInt(bound));
+          // Events come in transaction order, so the settled ones are a prefix of the batch.
+          let end = stored.length;
+          while (end > 0 && BigInt(stored[end - 1].transactionId) >= settledBound) end--;
+          const settled = end === stored.length ? stored : stored.slice(0, end);
           if (settled.length > 0) {
             await ProjectionRegistry.applyAll(asyncs, settled, tx);
             asyncCheckpoint = checkpointOf(settled[settled.length - 1]);
