@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type OnModuleInit, Injectable } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig, ConfigModule } from '@latchkey/config';
@@ -52,7 +52,7 @@ export class PlatformModule {
         // guards run before everything that appends events, including the auth guard that sets the actor.
         // latchkey has no CLS proxy providers and no CLS plugins: resolving them would cost a
         // dynamic import and two plugin-hook awaits on every request.
-        ClsModule.forRoot({
+        withoutGlobalInterceptor(ClsModule.forRoot({
           global: true,
           guard: {
             mount: true,
@@ -67,7 +67,7 @@ export class PlatformModule {
               cls.set(CONTEXT_KEYS.userAgent, request.headers['user-agent']?.slice(0, 512));
             },
           },
-        }),
+        })),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config, `latchkey-${options.app}`), migrationsRun: false }),
         CqrsModule.forRoot(),
         EventStoreModule.forRoot(),
@@ -85,4 +85,22 @@ export class PlatformModule {
       exports: [REDIS, MetricsService, ReadinessService],
     };
   }
+}
+
+/**
+ * nestjs-cls registers a global interceptor even when it is not mounted (then it passes every call
+ * through). Any global interceptor makes Nest run every handler through its interceptor chain —
+ * an rxjs pipeline and Node's `AsyncResource.bind` per call, about 4% of the API's CPU per token
+ * refresh in the login benchmark's profile. latchkey has no interceptor of its own and starts the
+ * request context in the guard, so the pass-through is left out and Nest calls handlers directly.
+ */
+function withoutGlobalInterceptor(module: DynamicModule): DynamicModule {
+  const isInterceptor = (provider: unknown) => typeof provider === 'object' && provider !== null && (provider as { provide?: unknown }).provide === APP_INTERCEPTOR;
+  // `ClsModule.forRoot` returns a module importing the root module that holds the providers.
+  const isDynamic = (imported: unknown): imported is DynamicModule => typeof imported === 'object' && imported !== null && 'module' in imported;
+  return {
+    ...module,
+    providers: module.providers?.filter((provider) => !isInterceptor(provider)),
+    imports: module.imports?.map((imported) => (isDynamic(imported) ? withoutGlobalInterceptor(imported) : imported)),
+  };
 }
