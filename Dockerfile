@@ -19,7 +19,8 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 USER node
 EXPOSE 3000 3001
-# --max-old-space-size and MALLOC_ARENA_MAX: as API_NODE_FLAGS / API_NODE_ENV in
-# libs/platform/src/node-flags.ts (why: see there).
+# --max-old-space-size and MALLOC_ARENA_MAX: as API_NODE_FLAGS / apiNodeEnvironment in
+# libs/platform/src/node-flags.ts (why: see there). Set UV_THREADPOOL_SIZE to the CPUs the
+# container gets (npm start sizes it itself; Node's default is 4).
 ENV MALLOC_ARENA_MAX=2
 CMD ["node", "--max-old-space-size=160", "dist/apps/api/src/main.js"]

@@ -2,8 +2,8 @@
  * `npm run bench:login`: the built API as its own process, loaded with autocannon over
  * loopback, each figure next to the physical limit measured in the same run:
  *
- *  1. raw argon2id verify rate (same parameters, same thread pool size, 8 at once) in this process,
- *     just before and just after (2), averaged;
+ *  1. raw argon2id verify rate (same parameters, same thread-pool size, 8 at once) in a process
+ *     started with the API's environment, just before and just after (2), averaged;
  *  2. password logins/s at saturation from trusted devices (no code: the full login, session and
  *     token path), and its ratio to (1) — target ≥ 0.9;
  *  3. token refreshes/s (each response's refresh token is used for a later request) — target ≥ 1,500/s;
@@ -22,9 +22,8 @@ import { NestFactory } from '@nestjs/core';
 import { environmentVariables, loadConfig } from '@latchkey/config';
 import { AggregateRepository, ensureDatabase, migrate } from '@latchkey/event-store';
 import { IdentityModule, Login, OTP_HMAC_PURPOSE, type UserRow } from '@latchkey/identity';
-import { API_NODE_ENV, API_NODE_FLAGS, PlatformModule } from '@latchkey/platform';
+import { API_NODE_FLAGS, PlatformModule, apiNodeEnvironment } from '@latchkey/platform';
 import { SecretBox, SecurityModule, generateOtp } from '@latchkey/security';
-import * as argon2 from 'argon2';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -75,20 +74,20 @@ async function json(url: string, body: unknown): Promise<any> {
   return res.json();
 }
 
-async function rawArgon2Rate(seconds: number): Promise<number> {
-  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
-  let done = 0;
-  const deadline = Date.now() + seconds * 1000;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (Date.now() < deadline) {
-        await argon2.verify(hash, PASSWORD);
-        done++;
-      }
-    }),
-  );
-  return done / (Number(process.hrtime.bigint() - started) / 1e9);
+/**
+ * The raw verify rate, `CONNECTIONS` at once, in a process of its own started with the API's
+ * environment: the same parameters and the same thread-pool size as the API's hashing.
+ */
+async function rawArgon2Rate(seconds: number, environment: Record<string, string>): Promise<number> {
+  const child = spawn(process.execPath, [join(__dirname, 'argon2-rate.js'), String(seconds), String(CONNECTIONS)], {
+    env: environment,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`argon2-rate exited with ${code}`);
+  return (JSON.parse(output) as { rate: number }).rate;
 }
 
 /** CPU time (user + system, ms) and minor page faults one process has used so far; zeros when it is gone. */
@@ -187,9 +186,10 @@ async function main(): Promise<void> {
   await ensureDatabase(databaseUrl);
   await migrate(config);
 
-  // Started as `npm start` and the image start it.
+  // Started as `npm start` starts it.
+  const apiEnvironment = { ...childEnv, ...apiNodeEnvironment(config.passwordHashConcurrency, {}) };
   const api = spawn(process.execPath, [...API_NODE_FLAGS, ...EXTRA_API_FLAGS, join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], {
-    env: { ...childEnv, ...API_NODE_ENV },
+    env: apiEnvironment,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let peakRss = 0;
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     // The raw rate is measured just before and just after the logins and averaged: this VM's
     // speed drifts within minutes, and a limit measured apart from the run it bounds skews the ratio.
-    const argonBefore = PHASES.has('logins') ? await rawArgon2Rate(6) : undefined;
+    const argonBefore = PHASES.has('logins') ? await rawArgon2Rate(6, apiEnvironment) : undefined;
 
     progress('reference');
     // 0. The physical limit of a state-changing request: HTTP + one durable transaction, no framework.
@@ -285,7 +285,7 @@ async function main(): Promise<void> {
       ],
     }, api.pid);
     const loginSummary = logins && summary('password logins (trusted device)', logins);
-    const argonAfter = PHASES.has('logins') ? await rawArgon2Rate(6) : undefined;
+    const argonAfter = PHASES.has('logins') ? await rawArgon2Rate(6, apiEnvironment) : undefined;
     const argonRate = argonBefore !== undefined && argonAfter !== undefined ? (argonBefore + argonAfter) / 2 : undefined;
     const rssAfterLogins = peakRss;
 
@@ -375,8 +375,8 @@ async function main(): Promise<void> {
     const cpu = cpus();
     print(`\nlatchkey bench:login — ${new Date().toISOString()}`);
     print(`machine: ${cpu[0].model}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${String(versionRows[0].version).split(',')[0]}; Node ${process.version}`);
-    print(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn\n`);
-    if (argonRate !== undefined) print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once): ${argonRate.toFixed(1)}/s (${argonBefore!.toFixed(1)} before the logins, ${argonAfter!.toFixed(1)} after)`);
+    print(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn, libuv thread pool ${apiEnvironment.UV_THREADPOOL_SIZE}\n`);
+    if (argonRate !== undefined) print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once, thread pool ${apiEnvironment.UV_THREADPOOL_SIZE}): ${argonRate.toFixed(1)}/s (${argonBefore!.toFixed(1)} before the logins, ${argonAfter!.toFixed(1)} after)`);
     print(`${limit.line}`);
     if (loginSummary) {
       print(`${loginSummary.line}`);

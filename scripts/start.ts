@@ -5,7 +5,7 @@
  */
 import { environmentVariables, loadConfigOrExit } from '@latchkey/config';
 import { prepareDatabase } from '@latchkey/event-store';
-import { API_NODE_ENV, API_NODE_FLAGS } from '@latchkey/platform';
+import { API_NODE_FLAGS, apiNodeEnvironment } from '@latchkey/platform';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       stopAll(signal === 'SIGINT' ? 'SIGTERM' : signal);
     });
   }
-  run('api', 'main.js', API_NODE_FLAGS, API_NODE_ENV);
+  run('api', 'main.js', API_NODE_FLAGS, apiNodeEnvironment(config.passwordHashConcurrency, environmentVariables()));
   run('worker', 'main.js');
   process.stdout.write(`latchkey: API on http://localhost:${config.http.port}, worker health on :${config.worker.port} (Ctrl-C stops both)\n`);
 }

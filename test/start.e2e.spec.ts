@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { builtEntry, currentRun, dropDatabase, freePort, freshDatabaseName, runNode, testEnvironment, waitForStatus } from '@latchkey/testing';
 
@@ -37,6 +39,12 @@ describe('npm start', () => {
       expect(start.stdout()).toContain(`created database ${name}`);
       const children = childrenOf(start.child.pid!);
       expect(children).toHaveLength(2);
+      // The API runs with its memory flags and a thread pool sized for password hashing.
+      const api = children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('apps/api/'))!;
+      expect(readFileSync(`/proc/${api}/cmdline`, 'utf8').split('\0')).toContain('--max-old-space-size=160');
+      const environment = readFileSync(`/proc/${api}/environ`, 'utf8').split('\0');
+      expect(environment).toContain('MALLOC_ARENA_MAX=2');
+      expect(environment).toContain(`UV_THREADPOOL_SIZE=${Math.max(2, Math.min(availableParallelism(), 8))}`);
 
       const { code } = await start.stop('SIGINT');
       expect(code).toBe(0);

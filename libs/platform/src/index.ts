@@ -19,4 +19,4 @@ export { MetricsService } from './metrics/metrics.service';
 export { PlatformModule, type PlatformOptions } from './platform.module';
 export { InjectRedis, REDIS, createRedis, redisOptions } from './redis';
 export { exitWithStartupError, stopOnSignals } from './lifecycle';
-export { API_NODE_ENV, API_NODE_FLAGS } from './node-flags';
+export { API_NODE_FLAGS, apiNodeEnvironment } from './node-flags';
