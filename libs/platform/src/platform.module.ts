@@ -90,9 +90,9 @@ export class PlatformModule {
 /**
  * nestjs-cls registers a global interceptor even when it is not mounted (then it passes every call
  * through). Any global interceptor makes Nest run every handler through its interceptor chain —
- * an rxjs pipeline and Node's `AsyncResource.bind` per call, about 4% of the API's CPU per token
- * refresh in the login benchmark's profile. latchkey has no interceptor of its own and starts the
- * request context in the guard, so the pass-through is left out and Nest calls handlers directly.
+ * an rxjs pipeline and Node's `AsyncResource.bind` per call, a few percent of the API's CPU per
+ * token refresh in the login benchmark's profile. latchkey has no interceptor of its own and starts
+ * the request context in the guard, so the pass-through is left out and Nest calls handlers directly.
  */
 function withoutGlobalInterceptor(module: DynamicModule): DynamicModule {
   const isInterceptor = (provider: unknown) => typeof provider === 'object' && provider !== null && (provider as { provide?: unknown }).provide === APP_INTERCEPTOR;
