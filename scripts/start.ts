@@ -1,7 +1,8 @@
 /**
  * `npm start`: create and migrate the database, then run the API and the worker as two
  * processes. Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped and
- * the exit is reported with its code.
+ * the exit is reported with its code. `start.js api` or `start.js worker` (`npm run start:api`,
+ * `npm run start:worker`) runs only that one, started the same way.
  */
 import { environmentVariables, loadConfigOrExit } from '@latchkey/config';
 import { prepareDatabase } from '@latchkey/event-store';
@@ -36,6 +37,11 @@ function run(name: string, entry: string, flags: readonly string[] = [], env: Re
 }
 
 async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (only !== undefined && only !== 'api' && only !== 'worker') {
+    process.stderr.write(`latchkey: cannot start "${only}": name api or worker, or nothing for both\n`);
+    process.exit(1);
+  }
   const config = loadConfigOrExit();
   const { created, applied } = await prepareDatabase(config);
   if (created) process.stdout.write(`latchkey: created database ${new URL(config.database.url).pathname.slice(1)}\n`);
@@ -47,9 +53,10 @@ async function main(): Promise<void> {
       stopAll(signal === 'SIGINT' ? 'SIGTERM' : signal);
     });
   }
-  run('api', 'main.js', API_NODE_FLAGS, apiNodeEnvironment(config.passwordHashConcurrency, environmentVariables()));
-  run('worker', 'main.js');
-  process.stdout.write(`latchkey: API on http://localhost:${config.http.port}, worker health on :${config.worker.port} (Ctrl-C stops both)\n`);
+  if (only !== 'worker') run('api', 'main.js', API_NODE_FLAGS, apiNodeEnvironment(config.passwordHashConcurrency, environmentVariables()));
+  if (only !== 'api') run('worker', 'main.js');
+  const running = [only !== 'worker' ? `API on http://localhost:${config.http.port}` : '', only !== 'api' ? `worker health on :${config.worker.port}` : ''];
+  process.stdout.write(`latchkey: ${running.filter(Boolean).join(', ')} (Ctrl-C stops ${only ? 'it' : 'both'})\n`);
 }
 
 main().catch((error: unknown) => {

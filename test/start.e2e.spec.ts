@@ -55,6 +55,34 @@ describe('npm start', () => {
     }
   });
 
+  it('runs only the API with `npm run start:api`, started the same way', async () => {
+    const { url, name } = freshDatabaseName('start_api');
+    const [apiPort, workerPort] = [await freePort(), await freePort()];
+    const start = runNode(builtEntry('scripts/start.js'), testEnvironment(url, 'start', { PORT: String(apiPort), WORKER_PORT: String(workerPort) }), ['api']);
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${apiPort}/health/ready`, 200, 60_000)).toBe(200);
+      const children = childrenOf(start.child.pid!);
+      expect(children).toHaveLength(1);
+      expect(readFileSync(`/proc/${children[0]}/cmdline`, 'utf8').split('\0')).toContain('--max-old-space-size=160');
+      expect(readFileSync(`/proc/${children[0]}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
+      expect(await waitForStatus(`http://127.0.0.1:${workerPort}/health/live`, 200, 500)).toBe('unreachable');
+      const { code } = await start.stop('SIGINT');
+      expect(code).toBe(0);
+    } finally {
+      await start.stop('SIGKILL');
+      await dropDatabase(name);
+    }
+  });
+
+  it('refuses to start something it does not know, before touching the database', async () => {
+    const { url, name } = freshDatabaseName('start_unknown');
+    const start = runNode(builtEntry('scripts/start.js'), testEnvironment(url, 'start', {}), ['scheduler']);
+    const { code } = await start.exited;
+    expect(code).toBe(1);
+    expect(start.stderr()).toContain('cannot start "scheduler": name api or worker, or nothing for both');
+    expect(await databaseExists(name)).toBe(false);
+  });
+
   it('reports a process that dies, stops the other, and exits non-zero', async () => {
     const { url, name } = freshDatabaseName('start_crash');
     const [apiPort, workerPort] = [await freePort(), await freePort()];
