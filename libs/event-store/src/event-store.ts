@@ -173,6 +173,8 @@ export class EventStore {
             },
           }),
         locking,
+        // A command's reads (its streams, read-model rows) are the same few statements every time.
+        true,
       );
     } catch (error) {
       if (pgError(error).code === '55P03') throw new ConcurrencyError(keys[0] ?? 'unknown', 'any'); // lock_not_available

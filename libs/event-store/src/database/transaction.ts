@@ -12,12 +12,22 @@ export function poolOf(dataSource: DataSource): Pool {
   return (dataSource.driver as unknown as { master: Pool }).master;
 }
 
-/** A `Sql` on one connection (pooled or dedicated), maybe inside a transaction. */
+/**
+ * A `Sql` on one connection (pooled or dedicated), maybe inside a transaction. With `prepared`,
+ * statements with parameters are prepared by name, as `DataSourceSql` does: a pooled connection
+ * then parses and plans each of a command's small reads once, not in every transaction. Left off
+ * where statements are big and set-wise (a rebuild, a subscription's projections), whose plans
+ * should see each batch's actual arrays.
+ */
 export class ClientSql implements Sql {
-  constructor(readonly client: Client | PoolClient) {}
+  constructor(
+    readonly client: Client | PoolClient,
+    private readonly prepared = false,
+  ) {}
 
   async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.client.query(text, params as unknown[]);
+    const name = this.prepared && params.length > 0 ? statementName(text) : undefined;
+    const result = await (name ? this.client.query({ name, text, values: params as unknown[] }) : this.client.query(text, params as unknown[]));
     return result.rows as T[];
   }
 
@@ -79,14 +89,20 @@ function statementName(text: string): string | undefined {
 /**
  * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it
  * throws. `firstStatements` (no parameters) travel with the BEGIN, in the same round trip.
+ * `prepared`: see `ClientSql`.
  */
-export async function inTransaction<T>(dataSource: DataSource, fn: (tx: ClientSql) => Promise<T>, firstStatements: readonly string[] = []): Promise<T> {
+export async function inTransaction<T>(
+  dataSource: DataSource,
+  fn: (tx: ClientSql) => Promise<T>,
+  firstStatements: readonly string[] = [],
+  prepared = false,
+): Promise<T> {
   const client = await poolOf(dataSource).connect();
   let broken: Error | undefined;
   try {
     try {
       await client.query(['BEGIN', ...firstStatements].join(';\n'));
-      const result = await fn(new ClientSql(client));
+      const result = await fn(new ClientSql(client, prepared));
       await client.query('COMMIT');
       return result;
     } catch (error) {
