@@ -196,6 +196,39 @@ describe('append', () => {
     ]);
   });
 
+  it("commits a locked command's events with its last write, and writes nothing when that write fails", async () => {
+    const repository = ctx.app.get(AggregateRepository);
+    const idleInTransaction = async () =>
+      Number(
+        (await ctx.pg.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0].n,
+      );
+    await repository.exclusive('counter-locked', async (uow) => {
+      const counter = new Counter('locked');
+      counter.open('locked');
+      uow.add(counter);
+    });
+    expect((await ctx.store.readStream('counter-locked')).map((e) => e.type)).toEqual([CounterOpened.type]);
+    expect(await idleInTransaction()).toBe(0);
+
+    // Opening the same counter again collides with the stored stream: the whole message fails.
+    await expect(
+      repository.exclusive('counter-locked', async (uow) => {
+        const again = new Counter('locked');
+        again.open('again');
+        again.increment(5);
+        uow.add(again);
+      }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await ctx.store.readStream('counter-locked')).map((e) => e.type)).toEqual([CounterOpened.type]);
+    expect(await idleInTransaction()).toBe(0);
+    // The pool's connections are usable: the next locked command goes through.
+    await repository.exclusive('counter-locked', async (uow) => {
+      const counter = await uow.load(Counter, 'locked');
+      counter.increment(2);
+    });
+    expect((await ctx.store.readStream('counter-locked')).map((e) => e.type)).toEqual([CounterOpened.type, CounterIncremented.type]);
+  });
+
   it('refuses to change or delete a stored event', async () => {
     await ctx.store.append('counter-immutable', 0, [new CounterOpened({ name: 'immutable' })]);
     await expect(ctx.pg.query(`UPDATE events SET data = '{}' WHERE stream_id = 'counter-immutable'`)).rejects.toThrow(/append-only/);

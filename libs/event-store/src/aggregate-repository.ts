@@ -44,9 +44,10 @@ export class UnitOfWork {
     return aggregate;
   }
 
+  /** Saves what was loaded or added, and ends the transaction with the same message. */
   async commit(): Promise<StoredEvent[]> {
     const list = this.tracked;
-    const stored = await this.session.appendMany(
+    const stored = await this.session.appendAndCommit(
       list.map((a) => ({ streamId: a.streamId, expectedVersion: a.version, events: a.getUncommittedEvents() })),
       {
         claims: list.flatMap((a) => a.pendingClaims().claims.map((c) => ({ owner: a.streamId, ...c }))),

@@ -41,6 +41,11 @@ export interface StoreSession {
   sql: Sql;
   readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
   appendMany(writes: readonly StreamWrite[], options?: AppendOptions): Promise<StoredEvent[]>;
+  /**
+   * The work's last write: appends and commits the transaction in the same message (one round
+   * trip fewer than an append and then `COMMIT`). Nothing may use the session afterwards.
+   */
+  appendAndCommit(writes: readonly StreamWrite[], options?: AppendOptions): Promise<StoredEvent[]>;
 }
 
 /** An append's events with their ids and validated payloads, for a stream at a known version. */
@@ -171,6 +176,11 @@ export class EventStore {
               stored.push(...appended);
               return appended;
             },
+            appendAndCommit: async (writes, options) => {
+              const appended = await this.appendWithin(tx, writes, options, true);
+              stored.push(...appended);
+              return appended;
+            },
           }),
         locking,
         // A command's reads (its streams, read-model rows) are the same few statements every time.
@@ -184,7 +194,8 @@ export class EventStore {
     return result;
   }
 
-  private async appendWithin(tx: RunnerSql, writes: readonly StreamWrite[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+  /** `commit`: inside a transaction block, end it with the same message (see `exclusive`). */
+  private async appendWithin(tx: RunnerSql, writes: readonly StreamWrite[], options: AppendOptions = {}, commit = false): Promise<StoredEvent[]> {
     const nonEmpty = writes.filter((w) => w.events.length > 0);
     const metadata: EventMetadata = { ...this.context.current(), ...options.metadata };
     const occurredAt = this.clock.now();
@@ -197,7 +208,7 @@ export class EventStore {
       expectedVersion: w.expectedVersion === 'any' ? (versions.get(w.streamId) ?? 0) : w.expectedVersion,
       rows: w.events.map((e) => ({ id: this.ids.next(), ...this.types.validate(e) })),
     }));
-    return this.appendInOneMessage(tx, prepared, options, metadata, occurredAt, writes[0]?.streamId ?? 'unknown');
+    return this.appendInOneMessage(tx, prepared, options, metadata, occurredAt, writes[0]?.streamId ?? 'unknown', commit);
   }
 
   /**
@@ -230,6 +241,7 @@ export class EventStore {
     metadata: EventMetadata,
     occurredAt: Date,
     defaultOwner: string,
+    commit = false,
   ): Promise<StoredEvent[]> {
     const statements: string[] = [];
     for (const release of options.releases ?? []) {
@@ -281,6 +293,9 @@ export class EventStore {
     statements.push(...projections.statements);
 
     if (statements.length === 0) return [];
+    // After a failing statement the server skips the rest of the message, this COMMIT included,
+    // and the transaction is left for the caller to roll back.
+    if (commit) statements.push('COMMIT');
     let results: Record<string, unknown>[][];
     try {
       results = await sql.script(statements);

@@ -103,7 +103,8 @@ export async function inTransaction<T>(
     try {
       await client.query(['BEGIN', ...firstStatements].join(';\n'));
       const result = await fn(new ClientSql(client, prepared));
-      await client.query('COMMIT');
+      // `fn` may have ended the transaction itself, with its last write (`appendAndCommit`).
+      if (client.getTransactionStatus() !== 'I') await client.query('COMMIT');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
