@@ -20,7 +20,7 @@ export const API_NODE_FLAGS = ['--max-old-space-size=160'] as const;
  * only take turns, each holding its 19 MiB meanwhile and evicting the others' from the caches,
  * and threads beyond `PASSWORD_HASH_CONCURRENCY` never get a hash. So: the cores, at most that
  * concurrency, at least 2. On the 2-core benchmark machine, 2 threads verified 15–25% more
- * hashes per second than 4 and the API's peak RSS fell by 35–70 MB. An operator's own
+ * hashes per second than 4 and the API's peak RSS fell by 15–72 MB. An operator's own
  * `UV_THREADPOOL_SIZE` is kept.
  */
 export function apiNodeEnvironment(
