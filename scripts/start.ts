@@ -53,10 +53,16 @@ async function main(): Promise<void> {
       stopAll(signal === 'SIGINT' ? 'SIGTERM' : signal);
     });
   }
-  if (only !== 'worker') run('api', 'main.js', API_NODE_FLAGS, apiNodeEnvironment(config.passwordHashConcurrency, environmentVariables()));
-  if (only !== 'api') run('worker', 'main.js');
-  const running = [only !== 'worker' ? `API on http://localhost:${config.http.port}` : '', only !== 'api' ? `worker health on :${config.worker.port}` : ''];
-  process.stdout.write(`latchkey: ${running.filter(Boolean).join(', ')} (Ctrl-C stops ${only ? 'it' : 'both'})\n`);
+  const running: string[] = [];
+  if (only !== 'worker') {
+    run('api', 'main.js', API_NODE_FLAGS, apiNodeEnvironment(config.passwordHashConcurrency, environmentVariables()));
+    running.push(`API on http://localhost:${config.http.port}`);
+  }
+  if (only !== 'api') {
+    run('worker', 'main.js');
+    running.push(`worker health on :${config.worker.port}`);
+  }
+  process.stdout.write(`latchkey: ${running.join(', ')} (Ctrl-C stops ${only ? 'it' : 'both'})\n`);
 }
 
 main().catch((error: unknown) => {

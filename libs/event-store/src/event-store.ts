@@ -167,24 +167,21 @@ export class EventStore {
     try {
       result = await inTransaction(
         this.dataSource,
-        (tx) =>
-          work({
+        (tx) => {
+          const append = (commit: boolean) => async (writes: readonly StreamWrite[], options?: AppendOptions) => {
+            const appended = await this.appendWithin(tx, writes, options, commit);
+            stored.push(...appended);
+            return appended;
+          };
+          return work({
             sql: tx,
             readStream: (streamId, fromVersion) => this.readStream(streamId, fromVersion, tx),
-            appendMany: async (writes, options) => {
-              const appended = await this.appendWithin(tx, writes, options);
-              stored.push(...appended);
-              return appended;
-            },
-            appendAndCommit: async (writes, options) => {
-              const appended = await this.appendWithin(tx, writes, options, true);
-              stored.push(...appended);
-              return appended;
-            },
-          }),
-        locking,
+            appendMany: append(false),
+            appendAndCommit: append(true),
+          });
+        },
         // A command's reads (its streams, read-model rows) are the same few statements every time.
-        true,
+        { firstStatements: locking, prepared: true },
       );
     } catch (error) {
       if (pgError(error).code === '55P03') throw new ConcurrencyError(keys[0] ?? 'unknown', 'any'); // lock_not_available

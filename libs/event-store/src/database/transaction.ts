@@ -88,14 +88,13 @@ function statementName(text: string): string | undefined {
 
 /**
  * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it
- * throws. `firstStatements` (no parameters) travel with the BEGIN, in the same round trip.
+ * throws. `firstStatements` (no parameters) travel with the BEGIN, in the same round trip;
  * `prepared`: see `ClientSql`.
  */
 export async function inTransaction<T>(
   dataSource: DataSource,
   fn: (tx: ClientSql) => Promise<T>,
-  firstStatements: readonly string[] = [],
-  prepared = false,
+  { firstStatements = [], prepared = false }: { firstStatements?: readonly string[]; prepared?: boolean } = {},
 ): Promise<T> {
   const client = await poolOf(dataSource).connect();
   let broken: Error | undefined;
