@@ -1,6 +1,7 @@
 /**
- * `npm run projections:rebuild`: truncate every read model and replay all events into it,
- * in one transaction. Safe while the apps run: readers see the old rows until it commits,
+ * `npm run projections:rebuild`: truncate every read model and replay all events into it (the
+ * inline projections in one transaction, the async ones in another beside it; see
+ * `ProjectionRebuilder`). Safe while the apps run: readers see the old rows until it commits,
  * appends that touch a read model wait for it, async projections continue after it.
  */
 import 'reflect-metadata';

@@ -1,5 +1,7 @@
 import { AsyncProjectionRunner } from '@latchkey/event-store';
 import { SecretBox } from '@latchkey/security';
+import { AuditUserAccounts1764806400000 } from '../../libs/event-store/src/migrations/1764806400000-audit-user-accounts';
+import type { QueryRunner } from 'typeorm';
 import { GOOD_PASSWORD, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from '@latchkey/testing';
 
 let api: TestApi;
@@ -204,6 +206,28 @@ describe('audit', () => {
     const bad = await api.http.get('/admin/audit').query({ cursor: 'not-a-cursor' }).set(bearer(token)).expect(400);
     expect(bad.body).toMatchObject({ type: '/problems/validation', errors: [{ field: 'cursor', message: expect.any(String) }] });
     await api.http.get('/admin/audit').query({ userId: 'nope' }).set(bearer(token)).expect(400);
+  });
+});
+
+describe('audit after an upgrade', () => {
+  it('still puts the later events of a user registered before it into the account\'s audit', async () => {
+    const { token } = await adminSession();
+    const member = await createMember(token);
+    await auditCaughtUp();
+    // The audit keeps which account a user is in from `user.registered`; a database upgraded to
+    // that table has it filled from the users already there, so a user's later events, which
+    // name only the user, still reach the account's audit.
+    const runner = api.app.get(AsyncProjectionRunner);
+    await runner.stop();
+    const migration = new AuditUserAccounts1764806400000();
+    const db = { query: (sql: string) => api.pg.query(sql) } as unknown as QueryRunner;
+    await migration.down(db);
+    await migration.up(db);
+    runner.start({ idleDelayMs: 20 });
+    await api.http.post(`/admin/users/${member.id}/unlock`).set(bearer(token)).expect(204);
+    await auditCaughtUp();
+    const unlocked = await api.http.get('/admin/audit').query({ type: 'user.unlocked', userId: member.id }).set(bearer(token)).expect(200);
+    expect(unlocked.body.items).toHaveLength(1);
   });
 });
 

@@ -26,6 +26,7 @@ describe('projections:rebuild on the identity read models', () => {
       refresh_tokens: 'SELECT * FROM read.refresh_tokens ORDER BY token_hash',
       reset_tokens: 'SELECT * FROM read.reset_tokens ORDER BY token_hash',
       audit_log: 'SELECT * FROM read.audit_log ORDER BY global_position',
+      audit_user_accounts: 'SELECT * FROM read.audit_user_accounts ORDER BY user_id',
       sso_connections: 'SELECT * FROM read.sso_connections ORDER BY id',
       sso_connection_accounts: 'SELECT * FROM read.sso_connection_accounts ORDER BY connection_id, account_id',
       groups: 'SELECT * FROM read.groups ORDER BY id',

@@ -1,8 +1,9 @@
-import { AggregateRepository, AsyncProjectionRunner, EventStore, ProjectionRebuilder, ProjectionRegistry } from '@latchkey/event-store';
+import { AggregateRepository, AsyncProjectionRunner, EventStore, ProjectionRebuilder, ProjectionRegistry, type Projection } from '@latchkey/event-store';
 import { DataSource } from 'typeorm';
 import {
   Counter,
   CounterOpened,
+  NoteAdded,
   SAMPLE_EVENTS,
   SAMPLE_TABLES_SQL,
   SampleCountersProjection,
@@ -15,6 +16,18 @@ import {
 } from '@latchkey/testing';
 
 let ctx: TestContext;
+
+/** A projection that throws on the first events it gets (`message` null: one that does nothing). */
+function failing(name: string, message: string | null): Projection {
+  return {
+    name,
+    handles: [CounterOpened.type],
+    tables: [],
+    apply: async () => {
+      if (message) throw new Error(message);
+    },
+  };
+}
 
 beforeAll(async () => {
   ctx = await startContext(
@@ -99,7 +112,7 @@ describe('projections:rebuild', () => {
     await ctx.pg.query(`UPDATE read.sample_counters SET value = -1`);
     await ctx.pg.query(`DELETE FROM read.sample_note_stats WHERE counter_id LIKE '%-1%'`);
 
-    const result = await ctx.app.get(ProjectionRebuilder).rebuild(64);
+    const result = await ctx.app.get(ProjectionRebuilder).rebuild({ batchSize: 64 });
     expect(result.events).toBeGreaterThanOrEqual(written);
     expect(result.projections).toEqual(['sample-counters', 'sample-note-stats']);
     expect(await snapshot()).toEqual(before);
@@ -127,7 +140,7 @@ describe('projections:rebuild', () => {
         ]);
       },
     });
-    const rebuilder = new ProjectionRebuilder(ctx.app.get(DataSource), ctx.app.get(EventStore), registry);
+    const rebuilder = new ProjectionRebuilder(ctx.app.get(DataSource), ctx.app.get(EventStore), registry, ctx.config);
     await expect(rebuilder.rebuild()).rejects.toThrow('could not create unique index "sample_first_words_pkey"');
     expect(await snapshot()).toEqual(before);
     expect(await indexes()).toEqual(indexesBefore);
@@ -148,12 +161,58 @@ describe('projections:rebuild', () => {
       queryOnlyIndexes: ['read.sample_counters_pkey'],
       apply: async () => undefined,
     });
-    const rebuilder = new ProjectionRebuilder(ctx.app.get(DataSource), ctx.app.get(EventStore), registry);
+    const rebuilder = new ProjectionRebuilder(ctx.app.get(DataSource), ctx.app.get(EventStore), registry, ctx.config);
     await expect(rebuilder.rebuild()).rejects.toThrow(
       'projection "misdeclared" declares read.sample_counters_pkey as a query-only index, but it is not an index on its tables (read.sample_note_stats)',
     );
     expect(await snapshot()).toEqual(before);
     expect(await indexes()).toContainEqual(expect.objectContaining({ relname: 'sample_counters_pkey', valid: true }));
+  });
+
+  it('writes the async projections in a transaction of their own: a failure on either side changes nothing on both', async () => {
+    await mixedHistory(8);
+    await asyncCaughtUp();
+    // Scribbled rows that a rebuild would mend: they stay as they are when it fails.
+    await ctx.pg.query(`UPDATE read.sample_counters SET value = -1 WHERE id LIKE 's8-%'`);
+    await ctx.pg.query(`UPDATE read.sample_note_stats SET notes = -1 WHERE counter_id LIKE 's8-%'`);
+    const scribbled = await snapshot();
+    const checkpoints = (await ctx.pg.query(`SELECT name, last_transaction_id::text, last_position FROM subscriptions ORDER BY name`)).rows;
+
+    const rebuildWith = (sideProjection: Projection, inlineFails = false) => {
+      const registry = new ProjectionRegistry();
+      registry.registerInline(ctx.app.get(SampleCountersProjection));
+      if (inlineFails) registry.registerInline(failing('inline-breaks', 'inline side broke'));
+      registry.registerAsync(ctx.app.get(SampleNoteStatsProjection));
+      registry.registerAsync(sideProjection);
+      return new ProjectionRebuilder(ctx.app.get(DataSource), ctx.app.get(EventStore), registry, ctx.config).rebuild({ batchSize: 50, asyncLockTimeoutMs: 300 });
+    };
+    await expect(rebuildWith(failing('async-breaks', 'async side broke'))).rejects.toThrow('async side broke');
+    expect(await snapshot()).toEqual(scribbled);
+    await expect(rebuildWith(failing('async-fine', null), true)).rejects.toThrow('inline side broke');
+    expect(await snapshot()).toEqual(scribbled);
+
+    // An async projection that reads an inline table would wait for the rebuild's own lock for
+    // ever; it fails the rebuild, named, once the lock timeout passes.
+    const reader: Projection = {
+      name: 'reads-inline',
+      handles: [NoteAdded.type],
+      tables: [],
+      apply: async (_events, sql) => {
+        await sql.query(`SELECT count(*) FROM read.sample_counters`);
+      },
+    };
+    const t0 = Date.now();
+    await expect(rebuildWith(reader)).rejects.toThrow(
+      'async projection "reads-inline" waited for a lock during the rebuild: an async projection may read and write only its own tables ()',
+    );
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await snapshot()).toEqual(scribbled);
+    expect((await ctx.pg.query(`SELECT name, last_transaction_id::text, last_position FROM subscriptions ORDER BY name`)).rows).toEqual(checkpoints);
+
+    await ctx.app.get(ProjectionRebuilder).rebuild();
+    const mended = await snapshot();
+    expect(mended.counters.filter((c) => (c as { value: number }).value === -1)).toEqual([]);
+    expect(mended.notes.filter((n) => (n as { notes: number }).notes === -1)).toEqual([]);
   });
 
   it('leaves the running async projection consistent: later events are counted once', async () => {
@@ -170,7 +229,7 @@ describe('projections:rebuild', () => {
   it('loses and doubles nothing when events are written during the rebuild', async () => {
     await mixedHistory(4);
     // Small batches keep the rebuild running while the writes happen; they wait for it or pass it.
-    const [result] = await Promise.all([ctx.app.get(ProjectionRebuilder).rebuild(8), mixedHistory(5)]);
+    const [result] = await Promise.all([ctx.app.get(ProjectionRebuilder).rebuild({ batchSize: 8 }), mixedHistory(5)]);
     expect(result.events).toBeGreaterThan(0);
     await asyncCaughtUp();
     const live = await snapshot();
@@ -179,8 +238,8 @@ describe('projections:rebuild', () => {
     expect(await snapshot()).toEqual(live);
   });
 
-  it('runs as `npm run projections:rebuild` against the configured database', async () => {
-    const run = runNode(builtEntry('scripts/projections-rebuild.js'), testEnvironment(ctx.config.database.url, 'rebuild-cli'));
+  it('runs as `npm run projections:rebuild` against the configured database, even with a pool of one connection', async () => {
+    const run = runNode(builtEntry('scripts/projections-rebuild.js'), testEnvironment(ctx.config.database.url, 'rebuild-cli', { DATABASE_POOL_SIZE: '1' }));
     const { code } = await run.exited;
     expect(run.stderr()).toBe('');
     expect(code).toBe(0);

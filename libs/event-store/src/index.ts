@@ -24,6 +24,6 @@ export { EventTypeRegistry } from './event-type-registry';
 export { CONTEXT_KEYS, MetadataContext } from './metadata-context';
 export { BackgroundWork } from './background-work';
 export { ProjectionRegistry, type Projection } from './projection';
-export { ProjectionRebuilder, REBUILD_BATCH_SIZE, asyncSubscriptionName, type RebuildResult } from './rebuild';
+export { ProjectionRebuilder, REBUILD_BATCH_SIZE, asyncSubscriptionName, type RebuildOptions, type RebuildResult } from './rebuild';
 export { ReadSql, type Sql } from './sql';
 export { Subscription, type SubscriptionHandler, type SubscriptionOptions, type SubscriptionState } from './subscription';

@@ -11,7 +11,9 @@ import type { Sql } from './sql';
  * with the events in one message, so `query` resolves with no rows there, and the events it is
  * handed carry no `globalPosition` or `transactionId` yet (both are 0). Its parameters are
  * written into the text as literals (each `$n` replaced), so `$n` must appear in its SQL only as a
- * parameter. Async projections get stored events and may read.
+ * parameter. Async projections get stored events and may read, but only their own tables: a
+ * rebuild writes them in a transaction of their own while another holds the inline ones
+ * (see `ProjectionRebuilder`).
  */
 export interface Projection {
   readonly name: string;

@@ -41,7 +41,8 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 
 /** Applies pending migrations while holding an advisory lock; returns the names applied. */
 export async function migrate(config: Pick<AppConfig, 'database'>): Promise<string[]> {
-  const dataSource = createDataSource(config, 'latchkey-migrate');
+  // Two connections, whatever the configured pool: one holds the lock while the other migrates.
+  const dataSource = createDataSource({ database: { ...config.database, poolSize: 2 } }, 'latchkey-migrate');
   await dataSource.initialize();
   const lock = dataSource.createQueryRunner();
   try {

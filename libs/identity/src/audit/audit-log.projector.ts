@@ -1,18 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { EventTypeRegistry, type Projection, type Sql, type StoredEvent } from '@latchkey/event-store';
+import { UserRegistered } from '../user/user.events';
 import { IDENTITY_EVENT_TYPES } from './identity-event-types';
 
 /**
  * read.audit_log (async: it never slows a login): every identity event that belongs to an
  * account, with who did it, from where, and its payload without secrets. An event names its
- * account, or its user (whose account is looked up); events of no account (a failed login on
- * an unknown name) are not in any account's audit.
+ * account, or its user, whose account the projection keeps in read.audit_user_accounts from
+ * `user.registered` (an async projection reads only its own tables: see `ProjectionRebuilder`).
+ * Events of no account (a failed login on an unknown name) are not in any account's audit.
  */
 @Injectable()
 export class AuditLogProjector implements Projection {
   readonly name = 'audit-log';
   readonly handles = IDENTITY_EVENT_TYPES;
-  readonly tables = ['read.audit_log'];
+  readonly tables = ['read.audit_log', 'read.audit_user_accounts'];
   // The audit and history pages read by account and by user; the projection only inserts.
   readonly queryOnlyIndexes = ['read.audit_log_account_idx', 'read.audit_log_user_idx'];
 
@@ -20,13 +22,22 @@ export class AuditLogProjector implements Projection {
 
   async apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
     const data = (e: StoredEvent) => e.data as { accountId?: string | null; userId?: string | null };
-    const unknownAccounts = [...new Set(events.filter((e) => !data(e).accountId && data(e).userId).map((e) => data(e).userId!))];
-    const accountOf = new Map<string, string>();
+    const registered = new Map<string, string>();
+    for (const e of events) if (e.type === UserRegistered.type) registered.set(data(e).userId!, data(e).accountId!);
+    if (registered.size > 0) {
+      await sql.query(
+        `INSERT INTO read.audit_user_accounts (user_id, account_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT (user_id) DO NOTHING`,
+        [[...registered.keys()], [...registered.values()]],
+      );
+    }
+    const accountOf = new Map(registered);
+    const unknownAccounts = [...new Set(events.filter((e) => !data(e).accountId && data(e).userId && !accountOf.has(data(e).userId!)).map((e) => data(e).userId!))];
     if (unknownAccounts.length > 0) {
-      const rows = await sql.query<{ id: string; accountId: string }>(`SELECT id, account_id AS "accountId" FROM read.users WHERE id = ANY($1::uuid[])`, [
-        unknownAccounts,
-      ]);
-      for (const row of rows) accountOf.set(row.id, row.accountId);
+      const rows = await sql.query<{ userId: string; accountId: string }>(
+        `SELECT user_id AS "userId", account_id AS "accountId" FROM read.audit_user_accounts WHERE user_id = ANY($1::uuid[])`,
+        [unknownAccounts],
+      );
+      for (const row of rows) accountOf.set(row.userId, row.accountId);
     }
     const rows = events
       .map((e) => ({ e, accountId: data(e).accountId ?? (data(e).userId ? accountOf.get(data(e).userId!) : undefined) }))
