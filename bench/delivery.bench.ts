@@ -13,6 +13,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { environmentVariables, loadConfig } from '@latchkey/config';
+import { QUEUE_SETTINGS, QueueName } from '@latchkey/delivery';
 import { AggregateRepository, ensureDatabase, migrate } from '@latchkey/event-store';
 import { IdentityModule, Login, OTP_HMAC_PURPOSE } from '@latchkey/identity';
 import { PlatformModule } from '@latchkey/platform';
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
     const cpu = cpus();
     print(`\nlatchkey bench:delivery — ${new Date().toISOString()}`);
     print(`machine: ${cpu[0].model}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${String(rows[0].version).split(',')[0]}; Node ${process.version}`);
-    print(`worker: 1 process, otp-sms concurrency 20, LOG_LEVEL=warn; provider: Infobip-compatible peer on loopback\n`);
+    print(`worker: 1 process, otp-sms concurrency ${QUEUE_SETTINGS[QueueName.OtpSms].concurrency}, LOG_LEVEL=warn; provider: Infobip-compatible peer on loopback\n`);
     print(`peer capacity (plain HTTP, 20 at once): ${Math.round(rawRate).toLocaleString('en')} messages/s`);
     print(
       `burst: ${BURST.toLocaleString('en')} challenges committed in ${((committed - burstStart) / 1000).toFixed(1)} s; ${arrivals.length.toLocaleString('en')} delivered${done ? '' : ' (TIMED OUT)'}; ` +

@@ -131,6 +131,40 @@ describe('codes reach the providers', () => {
   });
 });
 
+describe('codes under load', () => {
+  it('share provider requests, each sent once and recorded with its own job', async () => {
+    const phones = Array.from({ length: 6 }, (_, i) => `+38598111020${i}`);
+    const users = await Promise.all(phones.map((phone) => signUp(api.http, { phone })));
+    const calls = infobip.callCount();
+    // The first two requests (both lanes) take a while; the codes that come meanwhile wait and go together.
+    infobip.failNext(2, 'slow');
+    const logins = await Promise.all(users.map((u) => api.http.post('/auth/login').send({ login: u.email, password: u.password }).expect(200)));
+    await until(() => phones.every((p) => infobip.messages('sms').some((m) => m.to === digits(p))), 'every SMS');
+    expect(infobip.callCount() - calls).toBeLessThan(phones.length);
+
+    for (const [i, login] of logins.entries()) {
+      const sent = infobip.messages('sms').filter((m) => m.to === digits(phones[i]));
+      expect(sent).toHaveLength(1);
+      expect(sent[0].text).toContain(await codeOf(api, login.body.challengeId));
+      // The delivery is recorded against the event that issued this code, in that event's correlation.
+      const rows = await until(async () => {
+        const found = await api.pg.query(
+          `SELECT d.metadata AS delivered, s.id AS "sourceId", s.metadata AS source
+             FROM events d JOIN events s ON s.id = (d.data->>'sourceEventId')::uuid
+            WHERE d.stream_id = $1 AND d.type = 'login.otp_delivered'`,
+          [`login-${login.body.challengeId}`],
+        );
+        return found.rows.length > 0 ? found.rows : undefined;
+      }, 'OtpDelivered');
+      expect(rows).toHaveLength(1);
+      expect(rows[0].delivered).toMatchObject({ causationId: rows[0].sourceId, correlationId: rows[0].source.correlationId });
+      expect(rows[0].delivered.correlationId).not.toBe(rows[0].delivered.causationId);
+    }
+    const correlations = new Set(await Promise.all(logins.map(async (l) => (await api.pg.query(`SELECT metadata->>'correlationId' AS c FROM events WHERE stream_id = $1 AND type = 'login.otp_delivered'`, [`login-${l.body.challengeId}`])).rows[0].c)));
+    expect(correlations.size).toBe(phones.length);
+  });
+});
+
 describe('faults: no code lost, none sent twice', () => {
   it('retries a provider answering 500 three times, then delivers once', async () => {
     const phone = '+385981110002';

@@ -162,6 +162,43 @@ describe('Infobip SMS', () => {
   });
 });
 
+describe('Infobip, several messages in one request', () => {
+  const three = ['+385981110101', '+385981110102', '+385981110103'].map((to, i) => ({ to, text: `code ${i}`, idempotencyKey: `evt-many-${i}` }));
+
+  it('sends them in one request and answers each with its own message id, in order', async () => {
+    const answers = await new InfobipSms(infobipConfig()).sendMany(three);
+    expect(answers).toEqual(three.map((m) => ({ provider: 'infobip', providerMessageId: m.idempotencyKey })));
+    expect(infobip.callCount()).toBe(1);
+    expect(infobip.messages('sms').map((m) => [m.to, m.text, m.messageId])).toEqual(three.map((m) => [m.to.slice(1), m.text, m.idempotencyKey]));
+  });
+
+  it('keeps a refusal of one message with that message: the others are accepted', async () => {
+    infobip.refuseDestination('385981110102');
+    const answers = await new InfobipSms(infobipConfig()).sendMany(three);
+    expect(answers[0]).toEqual({ provider: 'infobip', providerMessageId: 'evt-many-0' });
+    expect(answers[1]).toMatchObject({ constructor: PermanentDeliveryError, reason: 'rejected', providerCode: 'REJECTED_DESTINATION' });
+    expect(answers[2]).toEqual({ provider: 'infobip', providerMessageId: 'evt-many-2' });
+    expect(infobip.messages('sms').map((m) => m.messageId)).toEqual(['evt-many-0', 'evt-many-2']);
+  });
+
+  it('sends each alone after a 400 for the whole request, so one bad message does not sink the others', async () => {
+    infobip.failNext(1, 'bad-request');
+    const answers = await new InfobipSms(infobipConfig()).sendMany(three);
+    expect(answers).toEqual(three.map((m) => ({ provider: 'infobip', providerMessageId: m.idempotencyKey })));
+    expect(infobip.callCount()).toBe(4);
+    expect(infobip.messages('sms')).toHaveLength(3);
+  });
+
+  it('gives every message the error of a request that failed as a whole (500, no answer), and sends none', async () => {
+    infobip.failNext(1, 'server-error');
+    const answers = await new InfobipVoice(infobipConfig()).callMany(three.map((m) => ({ ...m, language: 'en' })));
+    expect(answers).toHaveLength(3);
+    for (const answer of answers) expect(answer).toMatchObject({ constructor: TransientDeliveryError, status: 500 });
+    expect(infobip.callCount()).toBe(1);
+    expect(infobip.messages()).toEqual([]);
+  });
+});
+
 describe('Infobip voice', () => {
   it('calls with the destination, the text, the language of the locale and the numeric caller id', async () => {
     const { text } = render('otp-voice', 'de-AT', { code: '402913' });

@@ -28,10 +28,13 @@ export interface InfobipRecord {
 
 /**
  * What the next calls do instead of accepting: 500, 400 (a validation-style refusal), 429, a
- * 200 whose message status is REJECTED (Infobip's answer for e.g. an unknown destination), or
- * no answer at all until the peer stops.
+ * 200 whose message status is REJECTED (Infobip's answer for e.g. an unknown destination), no
+ * answer at all until the peer stops, or (slow) the usual answer after a while.
  */
-export type InfobipFault = 'server-error' | 'bad-request' | 'rate-limited' | 'rejected' | 'hang';
+export type InfobipFault = 'server-error' | 'bad-request' | 'rate-limited' | 'rejected' | 'hang' | 'slow';
+
+/** How long a 'slow' call waits before it answers as usual. */
+const SLOW_MS = 800;
 
 interface Violation {
   property: string;
@@ -48,6 +51,7 @@ export class InfobipPeer {
   private readonly records: InfobipRecord[] = [];
   private readonly faults: InfobipFault[] = [];
   private readonly hanging = new Set<ServerResponse>();
+  private readonly refusedDestinations = new Set<string>();
   private calls = 0;
 
   private constructor(
@@ -77,6 +81,11 @@ export class InfobipPeer {
     for (let i = 0; i < count; i++) this.faults.push(fault);
   }
 
+  /** Every later message to this number (digits, as Infobip takes it) gets a REJECTED status; the others in its request are accepted. */
+  refuseDestination(to: string): void {
+    this.refusedDestinations.add(to);
+  }
+
   /** Accepted messages, oldest first, optionally of one endpoint. */
   messages(endpoint?: InfobipEndpoint): InfobipRecord[] {
     return this.records.filter((r) => endpoint === undefined || r.endpoint === endpoint);
@@ -87,10 +96,11 @@ export class InfobipPeer {
     return this.calls;
   }
 
-  /** Forgets recorded messages, pending faults and the call count. */
+  /** Forgets recorded messages, pending faults, refused numbers and the call count. */
   clear(): void {
     this.records.length = 0;
     this.faults.length = 0;
+    this.refusedDestinations.clear();
     this.calls = 0;
   }
 
@@ -112,6 +122,7 @@ export class InfobipPeer {
     if (!endpoint) return send(res, 404, serviceException('NOT_FOUND', 'Requested URL not found'));
 
     const fault = this.faults.shift();
+    if (fault === 'slow') await new Promise((r) => setTimeout(r, SLOW_MS));
     if (fault === 'hang') {
       this.hanging.add(res);
       res.on('close', () => this.hanging.delete(res));
@@ -139,9 +150,10 @@ export class InfobipPeer {
       for (const destination of message.destinations as { to: string; messageId?: string }[]) {
         // Infobip uses a client-chosen message id as is, and generates one otherwise.
         const messageId = destination.messageId ?? randomUUID();
-        const status = fault === 'rejected' ? REJECTED : PENDING;
+        const refused = fault === 'rejected' || this.refusedDestinations.has(destination.to);
+        const status = refused ? REJECTED : PENDING;
         answers.push({ messageId, to: destination.to, status });
-        if (fault === 'rejected') continue;
+        if (refused) continue;
         this.records.push({
           endpoint,
           messageId,

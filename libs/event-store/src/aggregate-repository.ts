@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AggregateClass, EventSourcedAggregate } from './aggregate';
 import { ConcurrencyError } from './errors';
-import type { StoredEvent } from './event';
+import type { EventMetadata, StoredEvent } from './event';
 import { EventStore, type AppendOptions, type StoreSession } from './event-store';
 import { EventTypeRegistry } from './event-type-registry';
 import type { Sql } from './sql';
@@ -79,24 +79,39 @@ export class AggregateRepository {
   /** The aggregate and the stored events it was built from (for callers that need an event's payload too). */
   async loadWithHistory<A extends AnyAggregate>(type: AggregateClass<A>, id: string): Promise<{ aggregate: A; history: StoredEvent[] }> {
     const aggregate = new type(id);
-    const history = await this.store.readStream(aggregate.streamId);
+    return { aggregate, history: this.restored(aggregate, await this.store.readStream(aggregate.streamId)) };
+  }
+
+  /** Several aggregates of one type, each with the stored events it was built from, in one read. */
+  async loadManyWithHistory<A extends AnyAggregate>(type: AggregateClass<A>, ids: readonly string[]): Promise<{ aggregate: A; history: StoredEvent[] }[]> {
+    const aggregates = ids.map((id) => new type(id));
+    const streams = await this.store.readStreams(aggregates.map((a) => a.streamId));
+    return aggregates.map((aggregate) => ({ aggregate, history: this.restored(aggregate, streams.get(aggregate.streamId) ?? []) }));
+  }
+
+  /** Replays `history` into a new aggregate; returns the history. */
+  private restored(aggregate: AnyAggregate, history: StoredEvent[]): StoredEvent[] {
     aggregate.restore(
       history.map((e) => this.types.toDomain(e)),
       history.length > 0 ? history[history.length - 1].version : 0,
     );
-    return { aggregate, history };
+    return history;
   }
 
   /**
    * Saves the new events of one or more aggregates atomically, with their unique claims.
-   * Throws `ConcurrencyError` if any stream moved since it was loaded.
+   * Throws `ConcurrencyError` if any stream moved since it was loaded. `metadataOf` gives an
+   * aggregate's events metadata of their own (when one save carries the work of several jobs).
    */
-  async save(aggregates: AnyAggregate | readonly AnyAggregate[], options: Pick<AppendOptions, 'metadata'> = {}): Promise<StoredEvent[]> {
+  async save(
+    aggregates: AnyAggregate | readonly AnyAggregate[],
+    options: Pick<AppendOptions, 'metadata'> & { metadataOf?: (aggregate: AnyAggregate) => Partial<EventMetadata> | undefined } = {},
+  ): Promise<StoredEvent[]> {
     const list = Array.isArray(aggregates) ? (aggregates as AnyAggregate[]) : [aggregates as AnyAggregate];
     const claims = list.flatMap((a) => a.pendingClaims().claims.map((c) => ({ owner: a.streamId, ...c })));
     const releases = list.flatMap((a) => a.pendingClaims().releases.map((c) => ({ owner: a.streamId, ...c })));
     const stored = await this.store.appendMany(
-      list.map((a) => ({ streamId: a.streamId, expectedVersion: a.version, events: a.getUncommittedEvents() })),
+      list.map((a) => ({ streamId: a.streamId, expectedVersion: a.version, events: a.getUncommittedEvents(), metadata: options.metadataOf?.(a) })),
       { claims, releases, metadata: options.metadata },
     );
     for (const aggregate of list) {

@@ -27,6 +27,12 @@ export interface StreamWrite {
   streamId: string;
   expectedVersion: ExpectedVersion;
   events: readonly DomainEvent[];
+  /**
+   * This write's own metadata, over the append's: one append may carry the work of several
+   * jobs (the delivery worker records several deliveries at once), each with its own
+   * correlation and causation.
+   */
+  metadata?: Partial<EventMetadata>;
 }
 
 export interface AppendOptions {
@@ -52,6 +58,7 @@ export interface StoreSession {
 interface PreparedWrite {
   streamId: string;
   expectedVersion: number;
+  metadata: EventMetadata;
   rows: { id: string; type: string; schemaVersion: number; data: unknown }[];
 }
 
@@ -203,9 +210,10 @@ export class EventStore {
     const prepared = nonEmpty.map((w) => ({
       streamId: w.streamId,
       expectedVersion: w.expectedVersion === 'any' ? (versions.get(w.streamId) ?? 0) : w.expectedVersion,
+      metadata: w.metadata ? { ...metadata, ...w.metadata } : metadata,
       rows: w.events.map((e) => ({ id: this.ids.next(), ...this.types.validate(e) })),
     }));
-    return this.appendInOneMessage(tx, prepared, options, metadata, occurredAt, writes[0]?.streamId ?? 'unknown', commit);
+    return this.appendInOneMessage(tx, prepared, options, occurredAt, writes[0]?.streamId ?? 'unknown', commit);
   }
 
   /**
@@ -235,7 +243,6 @@ export class EventStore {
     sql: RunnerSql,
     writes: readonly PreparedWrite[],
     options: AppendOptions,
-    metadata: EventMetadata,
     occurredAt: Date,
     defaultOwner: string,
     commit = false,
@@ -247,10 +254,16 @@ export class EventStore {
     for (const claim of options.claims ?? []) {
       statements.push(bindLiterals(`SELECT latchkey_claim($1, $2, $3)`, [claim.scope, claim.value, claim.owner ?? defaultOwner]));
     }
-    const metadataJson = JSON.stringify(metadata);
     const inserts: number[] = [];
     const pending: StoredEvent[] = [];
+    let lastMetadata: EventMetadata | undefined;
+    let metadataJson = '';
     for (const write of writes) {
+      // Usually every write shares the append's metadata object: serialized once.
+      if (write.metadata !== lastMetadata) {
+        lastMetadata = write.metadata;
+        metadataJson = JSON.stringify(write.metadata);
+      }
       const streamType = streamTypeOf(write.streamId);
       const data = write.rows.map((r) => JSON.stringify(r.data));
       inserts.push(statements.length);
@@ -333,6 +346,18 @@ export class EventStore {
       [scope, value],
     );
     return rows[0]?.owner ?? null;
+  }
+
+  /** Several streams' events, each stream's in version order (one read for the work of several jobs). */
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+    const streams = new Map<string, StoredEvent[]>(streamIds.map((id) => [id, []]));
+    if (streamIds.length === 0) return streams;
+    const rows = await new DataSourceSql(this.dataSource).query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version`,
+      [[...new Set(streamIds)]],
+    );
+    for (const row of rows) streams.get(row.stream_id)?.push(this.toStored(row));
+    return streams;
   }
 
   /** A stream's events in version order, upcast to current payload shapes. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { AppConfig } from '@latchkey/config';
-import { AggregateRepository, ConcurrencyError, EventStore, MetadataContext } from '@latchkey/event-store';
+import { AggregateRepository, ConcurrencyError, EventStore, MetadataContext, type EventMetadata, type StoredEvent } from '@latchkey/event-store';
 import {
   EmailChannel,
   PermanentDeliveryError,
@@ -10,12 +10,26 @@ import {
   render,
   type Accepted,
   type DeliverOtpJob,
+  type EmailMessage,
+  type SmsMessage,
+  type VoiceMessage,
 } from '@latchkey/delivery';
 import { Login, RecordOtpDeliveredCommand, RecordOtpFailedCommand, closestLocale, type OtpResent, type SealedCode } from '@latchkey/identity';
 import { InjectRedis, MetricsService } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
 import type Redis from 'ioredis';
 import { Counter, Histogram } from 'prom-client';
+import { Batcher, eachAlone, type ItemOutcome } from './batcher';
+
+/** How many jobs may share one read, provider request or append. */
+const MAX_SHARED = 50;
+/** Provider requests in flight at once per channel: a job that comes while one runs need not wait for all of it. */
+const SEND_LANES = 2;
+
+/** A channel's answers per message as batch outcomes. */
+async function outcomesOf(answers: Promise<(Accepted | Error)[]>): Promise<ItemOutcome<Accepted>[]> {
+  return (await answers).map((a) => (a instanceof Error ? { ok: false, error: a } : { ok: true, value: a }));
+}
 
 /** A job that can never succeed (its event is gone or unreadable): retrying would not help. */
 export class UndeliverableError extends Error {}
@@ -46,6 +60,22 @@ export class OtpDelivery {
   private readonly logger = new Logger(OtpDelivery.name);
   private readonly sent: Counter<'channel' | 'provider' | 'outcome'>;
   private readonly latency: Histogram<'channel'>;
+
+  /**
+   * Concurrent jobs share round trips (see `Batcher`): the challenges' reads, the provider
+   * requests (Infobip takes several messages per request) and the appends recording the
+   * deliveries. Each job still gets its own outcome and records its own acceptance first.
+   */
+  private readonly loads = new Batcher<string, { aggregate: Login; history: StoredEvent[] }>(
+    async (ids) => (await this.repository.loadManyWithHistory(Login, ids)).map((value) => ({ ok: true, value })),
+    MAX_SHARED,
+  );
+  private readonly sends = {
+    sms: new Batcher<SmsMessage, Accepted>((messages) => outcomesOf(this.sms.sendMany(messages)), MAX_SHARED, SEND_LANES),
+    voice: new Batcher<VoiceMessage, Accepted>((messages) => outcomesOf(this.voice.callMany(messages)), MAX_SHARED, SEND_LANES),
+    email: new Batcher<EmailMessage, Accepted>((messages) => outcomesOf(this.email.sendMany(messages)), MAX_SHARED, SEND_LANES),
+  };
+  private readonly saves = new Batcher<{ login: Login; metadata: EventMetadata }, void>((items) => this.saveTogether(items), MAX_SHARED);
 
   constructor(
     private readonly config: AppConfig,
@@ -91,7 +121,7 @@ export class OtpDelivery {
         return 'already_sent';
       }
       // One read gives both the challenge's state and the event to send.
-      const { aggregate: login, history } = await this.repository.loadWithHistory(Login, loginId);
+      const { aggregate: login, history } = await this.loads.submit(loginId);
       if (login.deliveryOf(job.eventId) !== 'pending') return 'already_sent';
       if (login.status !== 'awaiting_otp') return 'stale'; // verified or abandoned meanwhile: nothing to send
       const event = history.find((e) => e.id === job.eventId);
@@ -106,7 +136,7 @@ export class OtpDelivery {
       // Usually nobody else wrote to the challenge meanwhile: append at the version just read;
       // otherwise record it through the command, which takes turns with the other writers.
       try {
-        if (login.recordDelivered(job.eventId, sealed.channel, accepted.provider, accepted.providerMessageId)) await this.repository.save(login);
+        if (login.recordDelivered(job.eventId, sealed.channel, accepted.provider, accepted.providerMessageId)) await this.saves.submit({ login, metadata: this.context.current() });
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
         await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, sealed.channel, accepted.provider, accepted.providerMessageId));
@@ -136,13 +166,34 @@ export class OtpDelivery {
     const locale = closestLocale(sealed.locale);
     switch (sealed.channel) {
       case 'sms':
-        return this.sms.send({ to: sealed.destination, text: render('otp-sms', locale, { code: sealed.code }).text, idempotencyKey });
+        return this.sends.sms.submit({ to: sealed.destination, text: render('otp-sms', locale, { code: sealed.code }).text, idempotencyKey });
       case 'voice':
-        return this.voice.call({ to: sealed.destination, text: render('otp-voice', locale, { code: sealed.code }).text, language: locale, idempotencyKey });
+        return this.sends.voice.submit({ to: sealed.destination, text: render('otp-voice', locale, { code: sealed.code }).text, language: locale, idempotencyKey });
       default: {
         const email = render('otp-email', locale, { code: sealed.code, expiresInSeconds: this.config.otp.ttlSeconds });
-        return this.email.send({ to: sealed.destination, ...email, idempotencyKey });
+        return this.sends.email.submit({ to: sealed.destination, ...email, idempotencyKey });
       }
+    }
+  }
+
+  /**
+   * Several jobs' deliveries in one append, each event with its own job's metadata. When a
+   * challenge moved meanwhile (a resend, a verification), that append fails as a whole: each is
+   * then saved alone, and the job whose challenge moved records through the command.
+   */
+  private async saveTogether(items: readonly { login: Login; metadata: EventMetadata }[]): Promise<ItemOutcome<void>[]> {
+    const metadata = new Map(items.map((i) => [i.login.streamId, i.metadata]));
+    try {
+      await this.repository.save(
+        items.map((i) => i.login),
+        { metadataOf: (aggregate) => metadata.get(aggregate.streamId) },
+      );
+      return items.map(() => ({ ok: true, value: undefined }));
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || items.length === 1) return items.map(() => ({ ok: false, error }));
+      return eachAlone(items, async (i) => {
+        await this.repository.save(i.login, { metadata: i.metadata });
+      });
     }
   }
 

@@ -35,17 +35,39 @@ export interface EmailMessage extends Idempotent {
   html: string;
 }
 
-/** Channel ports: the processors depend on these; adapters (console, infobip, ses) implement them. */
+/**
+ * Channel ports: the processors depend on these; adapters (console, infobip, ses) implement them.
+ * The `…Many` methods hand over several messages at once and answer, in their order, each one's
+ * acceptance or its own error; an adapter whose provider takes several messages in one request
+ * (Infobip) sends them so, the others one request per message, concurrently.
+ */
 export abstract class SmsChannel {
   abstract send(message: SmsMessage): Promise<Accepted>;
+
+  sendMany(messages: readonly SmsMessage[]): Promise<(Accepted | Error)[]> {
+    return eachSettled(messages, (m) => this.send(m));
+  }
 }
 
 export abstract class VoiceChannel {
   abstract call(message: VoiceMessage): Promise<Accepted>;
+
+  callMany(messages: readonly VoiceMessage[]): Promise<(Accepted | Error)[]> {
+    return eachSettled(messages, (m) => this.call(m));
+  }
 }
 
 export abstract class EmailChannel {
   abstract send(message: EmailMessage): Promise<Accepted>;
+
+  sendMany(messages: readonly EmailMessage[]): Promise<(Accepted | Error)[]> {
+    return eachSettled(messages, (m) => this.send(m));
+  }
+}
+
+/** Each message on its own, all at once; a failure stays with its message. */
+export function eachSettled<M>(messages: readonly M[], send: (message: M) => Promise<Accepted>): Promise<(Accepted | Error)[]> {
+  return Promise.all(messages.map((m) => send(m).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@latchkey/config';
 import { VoiceChannel, type Accepted, type VoiceMessage } from '../channel-ports';
-import { InfobipClient, infobipAddress } from './infobip.client';
+import { InfobipClient, infobipAddress, type InfobipOutgoing } from './infobip.client';
 
 /** Infobip text-to-speech language codes for the languages we write messages in. */
 const TTS_LANGUAGES: Record<string, string> = { en: 'en', de: 'de', es: 'es', fr: 'fr', hr: 'hr' };
@@ -28,23 +28,26 @@ export class InfobipVoice extends VoiceChannel {
   }
 
   async call(message: VoiceMessage): Promise<Accepted> {
+    return this.client.send('/tts/3/advanced', this.outgoing(message));
+  }
+
+  override callMany(messages: readonly VoiceMessage[]): Promise<(Accepted | Error)[]> {
+    return this.client.sendMany('/tts/3/advanced', messages.map((m) => this.outgoing(m)));
+  }
+
+  private outgoing(message: VoiceMessage): InfobipOutgoing {
     const destination: { to: string; messageId?: string } = { to: infobipAddress(message.to) };
     if (message.idempotencyKey) destination.messageId = message.idempotencyKey;
-    return this.client.send(
-      '/tts/3/advanced',
-      {
-        messages: [
-          {
-            destinations: [destination],
-            ...(this.from ? { from: this.from } : {}),
-            text: message.text,
-            language: infobipLanguage(message.language),
-            // A little slower than normal speech, so a listener can write the digits down.
-            speechRate: 0.9,
-          },
-        ],
+    return {
+      message: {
+        destinations: [destination],
+        ...(this.from ? { from: this.from } : {}),
+        text: message.text,
+        language: infobipLanguage(message.language),
+        // A little slower than normal speech, so a listener can write the digits down.
+        speechRate: 0.9,
       },
-      message.idempotencyKey,
-    );
+      idempotencyKey: message.idempotencyKey,
+    };
   }
 }

@@ -1,7 +1,7 @@
 import { ConfigError, type AppConfig } from '@latchkey/config';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { PermanentDeliveryError, TransientDeliveryError, deliveryErrorForNoAnswer, deliveryErrorForStatus, type Accepted } from '../channel-ports';
+import { PermanentDeliveryError, TransientDeliveryError, deliveryErrorForNoAnswer, deliveryErrorForStatus, eachSettled, type Accepted } from '../channel-ports';
 
 export const INFOBIP = 'infobip';
 
@@ -9,7 +9,13 @@ export type InfobipPath = '/sms/3/messages' | '/tts/3/advanced';
 
 /** The part of Infobip's send answer we read: one entry per destination. */
 interface InfobipSendAnswer {
-  messages?: { messageId?: unknown; status?: { groupName?: unknown; name?: unknown } }[];
+  messages?: ({ messageId?: unknown; status?: { groupName?: unknown; name?: unknown } } | null)[];
+}
+
+/** One message of a send: its entry in the request's `messages` (one destination) and its idempotency key. */
+export interface InfobipOutgoing {
+  message: Record<string, unknown>;
+  idempotencyKey?: string;
 }
 
 /**
@@ -64,38 +70,64 @@ export class InfobipClient {
     this.agent = this.secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
+  /** Sends one message (see `sendMany`); throws its DeliveryError. */
+  async send(path: InfobipPath, outgoing: InfobipOutgoing): Promise<Accepted> {
+    const [result] = await this.sendMany(path, [outgoing]);
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
   /**
-   * Sends one message to one destination. `idempotencyKey`, when given, was sent as the
-   * destination's `messageId` and Infobip echoes it; it is also the fallback id when an accepted
-   * message's entry lacks one (that id is what Infobip reports the message under).
+   * Sends several messages (one destination each) in one request — Infobip's send APIs take a
+   * `messages` array — and answers, in their order, each one's acceptance or DeliveryError.
+   * `idempotencyKey`, when given, was sent as the destination's `messageId` and Infobip echoes it:
+   * answers are matched to messages by it (by position otherwise), and it is the fallback id when
+   * an accepted message's entry lacks one (that id is what Infobip reports the message under).
+   * No answer, 5xx, 429 or 401/403 is every message's error. Any other refusal of the whole
+   * request may be for one message's sake (a malformed number), so with several messages each is
+   * then sent alone and gets its own answer.
    */
-  async send(path: InfobipPath, body: unknown, idempotencyKey?: string): Promise<Accepted> {
+  async sendMany(path: InfobipPath, outgoing: readonly InfobipOutgoing[]): Promise<(Accepted | Error)[]> {
+    if (outgoing.length === 0) return [];
     let status: number;
     let text: string;
     try {
-      ({ status, text } = await this.post(path, JSON.stringify(body)));
+      ({ status, text } = await this.post(path, JSON.stringify({ messages: outgoing.map((o) => o.message) })));
     } catch (error) {
-      throw deliveryErrorForNoAnswer(INFOBIP, error);
+      const failed = deliveryErrorForNoAnswer(INFOBIP, error);
+      return outgoing.map(() => failed);
     }
     const answer = parseJson(text);
-    if (status < 200 || status > 299) throw deliveryErrorForStatus(INFOBIP, status, errorCodeOf(answer as InfobipErrorBody | undefined));
+    if (status < 200 || status > 299) {
+      const failed = deliveryErrorForStatus(INFOBIP, status, errorCodeOf(answer as InfobipErrorBody | undefined));
+      if (outgoing.length > 1 && failed instanceof PermanentDeliveryError && failed.reason === 'rejected') {
+        return eachSettled(outgoing, (o) => this.send(path, o));
+      }
+      return outgoing.map(() => failed);
+    }
 
-    const messages = (answer as InfobipSendAnswer | undefined)?.messages;
+    const entries = (answer as InfobipSendAnswer | undefined)?.messages;
     // A success that is not Infobip's JSON comes from something else at INFOBIP_BASE_URL: nothing was sent.
-    if (!Array.isArray(messages) || typeof messages[0] !== 'object' || messages[0] === null) {
-      throw new PermanentDeliveryError(INFOBIP, 'misconfigured', status);
+    if (!Array.isArray(entries) || !entries.some((e) => typeof e === 'object' && e !== null)) {
+      const misconfigured = new PermanentDeliveryError(INFOBIP, 'misconfigured', status);
+      return outgoing.map(() => misconfigured);
     }
-    const first = messages[0];
-    const group = first.status?.groupName;
-    if (typeof group === 'string' && REFUSED_GROUPS.has(group)) {
-      // A 200 whose message status is REJECTED_* (unknown destination, no credit, blocked…): nothing was sent.
-      throw new PermanentDeliveryError(INFOBIP, 'rejected', status, typeof first.status?.name === 'string' ? first.status.name : group);
-    }
-    const messageId = typeof first.messageId === 'string' && first.messageId !== '' ? first.messageId : idempotencyKey;
-    // Accepted, but with nothing to record. A retry may send the same code twice, which is better
-    // than failing over to another channel with a new code while this one may still arrive.
-    if (!messageId) throw new TransientDeliveryError(INFOBIP, 'unexpected_response', status);
-    return { provider: INFOBIP, providerMessageId: messageId };
+    const byId = new Map(entries.flatMap((e) => (e && typeof e.messageId === 'string' ? [[e.messageId, e] as const] : [])));
+    return outgoing.map((o, i) => {
+      const entry = (o.idempotencyKey ? byId.get(o.idempotencyKey) : undefined) ?? (entries.length === outgoing.length ? entries[i] : undefined);
+      // Accepted, but we cannot tell which entry is this message's, or it has nothing to record.
+      // A retry may send the same code twice, which is better than failing over to another
+      // channel with a new code while this one may still arrive.
+      if (typeof entry !== 'object' || entry === null) return new TransientDeliveryError(INFOBIP, 'unexpected_response', status);
+      const group = entry.status?.groupName;
+      if (typeof group === 'string' && REFUSED_GROUPS.has(group)) {
+        // A 200 whose message status is REJECTED_* (unknown destination, no credit, blocked…): nothing was sent.
+        return new PermanentDeliveryError(INFOBIP, 'rejected', status, typeof entry.status?.name === 'string' ? entry.status.name : group);
+      }
+      const messageId = typeof entry.messageId === 'string' && entry.messageId !== '' ? entry.messageId : o.idempotencyKey;
+      if (!messageId) return new TransientDeliveryError(INFOBIP, 'unexpected_response', status);
+      return { provider: INFOBIP, providerMessageId: messageId };
+    });
   }
 
   /** The status and body of one POST; the timeout covers the whole exchange, answer body included. */
