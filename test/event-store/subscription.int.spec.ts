@@ -147,6 +147,37 @@ describe('subscriptions', () => {
     expect(received.filter((e) => e.streamId === 'counter-flaky')).toHaveLength(1);
   });
 
+  it('voids a batch whose checkpoint another process moved meanwhile (a rebuild): its writes are undone, and it goes on from there', async () => {
+    const name = 'moved-under-it';
+    await ctx.pg.query(`CREATE TABLE IF NOT EXISTS moved_under_it (stream_id text)`);
+    await ctx.store.append('counter-moved-1', 0, [new CounterOpened({ name: 'moved 1' })]);
+    const [last] = (await ctx.pg.query(`SELECT transaction_id::text AS tx, global_position AS pos FROM events ORDER BY global_position DESC LIMIT 1`)).rows;
+    let moved = false;
+    const subscription = new Subscription(
+      name,
+      ctx.config.database.url,
+      ctx.store,
+      async (events, tx) => {
+        await tx.query(`INSERT INTO moved_under_it SELECT unnest($1::text[])`, [events.map((e) => e.streamId)]);
+        if (!moved) {
+          // Another process (a rebuild) takes the checkpoint past everything so far.
+          moved = true;
+          await ctx.pg.query(`UPDATE subscriptions SET last_transaction_id = $2::xid8, last_position = $3 WHERE name = $1`, [name, last.tx, last.pos]);
+        }
+      },
+      fast,
+    );
+    subscription.start();
+    await until(() => moved);
+    await ctx.store.append('counter-moved-2', 0, [new CounterOpened({ name: 'moved 2' })]);
+    await until(async () => (await ctx.pg.query(`SELECT 1 FROM moved_under_it WHERE stream_id = 'counter-moved-2'`)).rows.length > 0);
+    await subscription.stop();
+    const { rows } = await ctx.pg.query(`SELECT stream_id FROM moved_under_it ORDER BY stream_id`);
+    expect(rows.map((r) => r.stream_id)).toEqual(['counter-moved-2']);
+    const [newest] = (await ctx.pg.query(`SELECT transaction_id::text AS tx, global_position AS pos FROM events ORDER BY global_position DESC LIMIT 1`)).rows;
+    expect(await storedCheckpoint(name)).toEqual({ transactionId: newest.tx, position: Number(newest.pos) });
+  });
+
   it('finishes the batch in hand when stopped, records it, and hands the name over', async () => {
     const name = 'graceful';
     await ctx.store.append('counter-graceful', 0, [new CounterOpened({ name: 'graceful' })]);

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { ClientSql } from './database/transaction';
+import { bindLiterals } from './database/literals';
+import { ClientSql, pgError } from './database/transaction';
 import type { StoredEvent } from './event';
 import { START, checkpointOf, type Checkpoint, type EventStore } from './event-store';
 import type { Sql } from './sql';
@@ -24,6 +25,27 @@ export interface SubscriptionOptions {
 export type SubscriptionHandler = (events: readonly StoredEvent[], tx: Sql) => Promise<void>;
 
 export type SubscriptionState = 'stopped' | 'standby' | 'active';
+
+/** SQLSTATE of `latchkey_move_checkpoint` when the checkpoint is no longer where the runner read it. */
+const CHECKPOINT_MOVED = 'LK003';
+
+/** A handler's `Sql`: the transaction begins with its first statement, so a handler that writes nothing costs no `BEGIN`. */
+class BegunOnFirstWrite implements Sql {
+  readonly sql: ClientSql;
+  begun = false;
+
+  constructor(client: Client) {
+    this.sql = new ClientSql(client);
+  }
+
+  async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (!this.begun) {
+      await this.sql.query('BEGIN');
+      this.begun = true;
+    }
+    return this.sql.query<T>(text, params);
+  }
+}
 
 /**
  * A named, checkpointed reader of all events in commit-safe order. Across processes only one
@@ -107,26 +129,31 @@ export class Subscription {
     this.currentState = 'stopped';
   }
 
-  /** One batch: read, handle, move the checkpoint; returns how many events it handled. */
+  /**
+   * One batch: read, handle, move the checkpoint; returns how many events it handled. Round
+   * trips: the read; `BEGIN` only when the handler writes (the relay does not); the checkpoint's
+   * move with the `COMMIT` in one message — guarded by the old value: if a rebuild moved the
+   * checkpoint meanwhile, the move fails, the commit is skipped and the batch is void.
+   */
   private async step(): Promise<number> {
-    const sql = new ClientSql(this.client!);
-    const events = await this.store.readAll(this.checkpoint, this.batchSize, sql);
+    const client = this.client!;
+    const events = await this.store.readAll(this.checkpoint, this.batchSize, new ClientSql(client));
     if (events.length === 0) return 0;
     const next = checkpointOf(events[events.length - 1]);
-    await sql.query('BEGIN');
+    const tx = new BegunOnFirstWrite(client);
     try {
-      await this.handler(events, sql);
-      // Guarded by the old value: if a rebuild moved the checkpoint meanwhile, this batch is void.
-      const moved = await sql.query(
-        `UPDATE subscriptions SET last_transaction_id = $2::xid8, last_position = $3, updated_at = now()
-          WHERE name = $1 AND last_transaction_id = $4::xid8 AND last_position = $5
-          RETURNING name`,
-        [this.name, next.transactionId, next.position, this.checkpoint.transactionId, this.checkpoint.position],
-      );
-      if (moved.length !== 1) throw new Error('checkpoint moved by another process (rebuild?); reloading');
-      await sql.query('COMMIT');
+      await this.handler(events, tx);
+      const move = bindLiterals(`SELECT latchkey_move_checkpoint($1, $2::xid8, $3, $4::xid8, $5)`, [
+        this.name,
+        next.transactionId,
+        next.position,
+        this.checkpoint.transactionId,
+        this.checkpoint.position,
+      ]);
+      await tx.sql.script(tx.begun ? [move, 'COMMIT'] : [move]);
     } catch (error) {
-      await sql.query('ROLLBACK').catch(() => undefined);
+      if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK').catch(() => undefined);
+      if (pgError(error).code === CHECKPOINT_MOVED) throw new Error('checkpoint moved by another process (rebuild?); reloading');
       throw error;
     }
     this.checkpoint = next;
