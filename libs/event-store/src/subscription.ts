@@ -32,17 +32,20 @@ const CHECKPOINT_MOVED = 'LK003';
 /** A handler's `Sql`: the transaction begins with its first statement, so a handler that writes nothing costs no `BEGIN`. */
 class BegunOnFirstWrite implements Sql {
   readonly sql: ClientSql;
-  begun = false;
+  private beginning: Promise<unknown> | undefined;
 
   constructor(client: Client) {
     this.sql = new ClientSql(client);
   }
 
+  get begun(): boolean {
+    return this.beginning !== undefined;
+  }
+
   async query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    if (!this.begun) {
-      await this.sql.query('BEGIN');
-      this.begun = true;
-    }
+    // Once, also when a handler sends two statements without waiting for the first.
+    this.beginning ??= this.sql.query('BEGIN');
+    await this.beginning;
     return this.sql.query<T>(text, params);
   }
 }

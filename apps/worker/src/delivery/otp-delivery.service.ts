@@ -182,11 +182,11 @@ export class OtpDelivery {
    * then saved alone, and the job whose challenge moved records through the command.
    */
   private async saveTogether(items: readonly { login: Login; metadata: EventMetadata }[]): Promise<ItemOutcome<void>[]> {
-    const metadata = new Map(items.map((i) => [i.login.streamId, i.metadata]));
+    const metadata = new Map<unknown, EventMetadata>(items.map((i) => [i.login, i.metadata]));
     try {
       await this.repository.save(
         items.map((i) => i.login),
-        { metadataOf: (aggregate) => metadata.get(aggregate.streamId) },
+        { metadataOf: (aggregate) => metadata.get(aggregate) },
       );
       return items.map(() => ({ ok: true, value: undefined }));
     } catch (error) {
