@@ -25,6 +25,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { InfobipPeer } from '../test/peers/infobip.peer';
+import { cpuOfProcessesNamed, machineCpuMs, processStat, processesDelta } from './cpu';
 
 const BURST = 5000;
 const STEADY_RATE = 200;
@@ -141,7 +142,8 @@ async function main(): Promise<void> {
     const rawRate = raw / (Number(process.hrtime.bigint() - rawStart) / 1e9);
     peer.clear();
 
-    // 1. Burst.
+    // 1. Burst, with the CPU each process spends on it.
+    const cpuBefore = cpuReading(worker.pid!);
     const burstStart = Date.now();
     for (let i = 0; i < BURST; i += 250) {
       await repository.save(Array.from({ length: Math.min(250, BURST - i) }, challenge));
@@ -151,6 +153,7 @@ async function main(): Promise<void> {
     const arrivals = peer.messages('sms');
     const lastArrival = Math.max(...arrivals.map((m) => m.receivedAt.getTime()));
     const burstRate = arrivals.length / ((lastArrival - burstStart) / 1000);
+    const burstCpu = cpuSince(cpuBefore, worker.pid!);
     const burstLatencies = await latencies(pg, arrivals);
 
     // 2. Steady 200/s.
@@ -179,6 +182,12 @@ async function main(): Promise<void> {
         `${Math.round(burstRate).toLocaleString('en')} deliveries/s (target >= 1,000/s: ${(burstRate / 1000).toFixed(2)}; of peer capacity: ${(burstRate / rawRate).toFixed(2)})`,
     );
     print(`  commit -> provider: p50 ${burstLatencies.p50} ms, p95 ${burstLatencies.p95} ms, p99 ${burstLatencies.p99} ms`);
+    const per = (ms: number) => (ms / Math.max(1, arrivals.length)).toFixed(2);
+    print(
+      `  CPU per delivery (ms): worker ${per(burstCpu.worker)}, PostgreSQL ${per(burstCpu.postgres)}, Redis ${per(burstCpu.redis)}, ` +
+        `this process (committing the challenges, the peer) ${per(burstCpu.self)}, whole machine ${per(burstCpu.machine)} ` +
+        `(1,000/s on ${cpus().length} cores allows ${cpus().length.toFixed(2)})`,
+    );
     print(
       `steady ${STEADY_RATE}/s for ${STEADY_SECONDS} s: ${steady.count} delivered; commit -> provider p50 ${steady.p50} ms, p95 ${steady.p95} ms (target <= 100 ms: ${(steady.p95 / 100).toFixed(2)} of it), p99 ${steady.p99} ms`,
     );
@@ -197,6 +206,32 @@ async function main(): Promise<void> {
     await client.query(`DROP DATABASE IF EXISTS "latchkey_bench_delivery_${suffix}" WITH (FORCE)`);
     await client.end();
   }
+}
+
+interface CpuReading {
+  worker: number;
+  postgres: Map<number, number>;
+  redis: Map<number, number>;
+  self: NodeJS.CpuUsage;
+  machine: number;
+}
+
+function cpuReading(workerPid: number): CpuReading {
+  const { machine, postgres } = machineCpuMs();
+  return { worker: processStat(workerPid).cpuMs, postgres, redis: cpuOfProcessesNamed('redis-server'), self: process.cpuUsage(), machine };
+}
+
+/** CPU (ms) each part used since `before`. */
+function cpuSince(before: CpuReading, workerPid: number): { worker: number; postgres: number; redis: number; self: number; machine: number } {
+  const after = cpuReading(workerPid);
+  const self = process.cpuUsage(before.self);
+  return {
+    worker: after.worker - before.worker,
+    postgres: processesDelta(before.postgres, after.postgres),
+    redis: processesDelta(before.redis, after.redis),
+    self: (self.user + self.system) / 1000,
+    machine: after.machine - before.machine,
+  };
 }
 
 /** Commit-to-provider times: the peer's arrival time minus the event's commit time (same clock). */

@@ -27,11 +27,12 @@ import { SecretBox, SecurityModule, generateOtp } from '@latchkey/security';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { machineCpuMs, processStat, processesDelta } from './cpu';
 
 const CONNECTIONS = 8;
 const LOGIN_SECONDS = 15;
@@ -90,38 +91,6 @@ async function rawArgon2Rate(seconds: number, environment: Record<string, string
   return (JSON.parse(output) as { rate: number }).rate;
 }
 
-/** CPU time (user + system, ms) and minor page faults one process has used so far; zeros when it is gone. */
-function processStat(pid: number): { cpuMs: number; faults: number } {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7]) }; // USER_HZ = 100
-  } catch {
-    return { cpuMs: 0, faults: 0 };
-  }
-}
-
-/** CPU used so far by the whole machine (all but idle and iowait), and by each PostgreSQL process, in ms. */
-function machineCpuMs(): { machine: number; postgres: Map<number, number> } {
-  const t = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  const postgres = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres.set(Number(entry), processStat(Number(entry)).cpuMs);
-    } catch {
-      /* gone */
-    }
-  }
-  return { machine: (t.reduce((a, b) => a + b, 0) - t[3] - t[4]) * 10, postgres };
-}
-
-/** CPU PostgreSQL processes used between two readings (a process that ended meanwhile is not counted). */
-function postgresDelta(before: Map<number, number>, after: Map<number, number>): number {
-  let sum = 0;
-  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
-  return sum;
-}
-
 interface CpuSplit {
   api: number;
   apiFaults: number;
@@ -143,7 +112,7 @@ async function run(options: autocannon.Options, serverPid?: number): Promise<aut
     cpu: {
       api: after.server.cpuMs - before.server.cpuMs,
       apiFaults: after.server.faults - before.server.faults,
-      postgres: postgresDelta(before.postgres, after.postgres),
+      postgres: processesDelta(before.postgres, after.postgres),
       loadGenerator: (after.self.user + after.self.system) / 1000,
       machine: after.machine - before.machine,
     },

@@ -1,0 +1,43 @@
+/**
+ * CPU accounting for the benchmarks, read from /proc (Linux): what one process, the PostgreSQL
+ * processes and the whole machine used between two readings.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** CPU time (user + system, ms) and minor page faults one process has used so far; zeros when it is gone. */
+export function processStat(pid: number): { cpuMs: number; faults: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7]) }; // USER_HZ = 100
+  } catch {
+    return { cpuMs: 0, faults: 0 };
+  }
+}
+
+/** CPU used so far by the whole machine (all but idle and iowait), and by each PostgreSQL process, in ms. */
+export function machineCpuMs(): { machine: number; postgres: Map<number, number> } {
+  const t = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  return { machine: (t.reduce((a, b) => a + b, 0) - t[3] - t[4]) * 10, postgres: cpuOfProcessesNamed('postgres') };
+}
+
+/** CPU used so far (ms) by each process whose command name is `comm` ("postgres", "redis-server"). */
+export function cpuOfProcessesNamed(comm: string): Map<number, number> {
+  const found = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) found.set(Number(entry), processStat(Number(entry)).cpuMs);
+    } catch {
+      /* gone */
+    }
+  }
+  return found;
+}
+
+/** CPU a set of processes (PostgreSQL's, Redis) used between two readings (a process that ended meanwhile is not counted). */
+export function processesDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
+}
+
