@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ClientSql, inTransaction, pgError } from './database/transaction';
+import { ClientSql, dedicatedConnection, inTransaction, pgError } from './database/transaction';
 import type { StoredEvent } from './event';
 import { COLUMNS, START, EventStore, checkpointOf, type Checkpoint } from './event-store';
 import { ProjectionRegistry, type Projection } from './projection';
@@ -65,14 +64,6 @@ export class ProjectionRebuilder {
     private readonly config: AppConfig,
   ) {}
 
-  private async connect(role: string): Promise<Client> {
-    const client = new Client({ connectionString: this.config.database.url, application_name: `latchkey-rebuild-${role}` });
-    // A connection that drops is noticed by the next query on it; the error event must not crash the process.
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
-  }
-
   async rebuild({ batchSize = REBUILD_BATCH_SIZE, asyncLockTimeoutMs = 5_000 }: RebuildOptions = {}): Promise<RebuildResult> {
     const started = process.hrtime.bigint();
     const inline = this.projections.inline();
@@ -81,8 +72,8 @@ export class ProjectionRebuilder {
     // The reader and the async side get connections of their own, outside the pool: with the
     // pool's they could wait for ever behind appends queued on the rebuild's locks, or on a pool
     // too small for three.
-    const reader = await this.connect('reader');
-    const side = asyncs.length > 0 ? await this.connect('async').catch((error: Error) => (void reader.end(), Promise.reject(error))) : undefined;
+    const reader = await dedicatedConnection(this.config.database.url, 'latchkey-rebuild-reader');
+    const side = asyncs.length > 0 ? await dedicatedConnection(this.config.database.url, 'latchkey-rebuild-async').catch((error: Error) => (void reader.end(), Promise.reject(error))) : undefined;
     const asyncTx = side && new ClientSql(side);
     let asyncOpen = false;
     let events: number;
@@ -151,17 +142,7 @@ export class ProjectionRebuilder {
         }
         await bothDone(
           runAll(tx, inlineIndexes.creates),
-          asyncTx &&
-            runAll(asyncTx, asyncIndexes.creates).then(async () => {
-              for (const projection of asyncs) {
-                await asyncTx.query(
-                  `INSERT INTO subscriptions (name, last_transaction_id, last_position) VALUES ($1, $2::xid8, $3)
-                   ON CONFLICT (name) DO UPDATE SET last_transaction_id = EXCLUDED.last_transaction_id,
-                                                    last_position = EXCLUDED.last_position, updated_at = now()`,
-                  [asyncSubscriptionName(projection.name), asyncCheckpoint.transactionId, asyncCheckpoint.position],
-                );
-              }
-            }),
+          asyncTx && runAll(asyncTx, asyncIndexes.creates).then(() => setCheckpoints(asyncTx, asyncs, asyncCheckpoint)),
         );
         return count;
       });
@@ -188,6 +169,18 @@ async function truncate(tx: ClientSql, projections: readonly Projection[], index
   const tables = projections.flatMap((p) => p.tables);
   const statements = [...(tables.length > 0 ? [`TRUNCATE ${tables.join(', ')}`] : []), ...indexes.drops];
   if (statements.length > 0) await tx.query(statements.join(';\n'));
+}
+
+/** Where the async projections' subscriptions carry on from once the rebuild commits. */
+async function setCheckpoints(tx: ClientSql, projections: readonly Projection[], checkpoint: Checkpoint): Promise<void> {
+  for (const projection of projections) {
+    await tx.query(
+      `INSERT INTO subscriptions (name, last_transaction_id, last_position) VALUES ($1, $2::xid8, $3)
+       ON CONFLICT (name) DO UPDATE SET last_transaction_id = EXCLUDED.last_transaction_id,
+                                        last_position = EXCLUDED.last_position, updated_at = now()`,
+      [asyncSubscriptionName(projection.name), checkpoint.transactionId, checkpoint.position],
+    );
+  }
 }
 
 async function runAll(tx: ClientSql, statements: readonly string[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { bindLiterals } from './database/literals';
-import { ClientSql, pgError } from './database/transaction';
+import { ClientSql, dedicatedConnection, pgError } from './database/transaction';
 import type { StoredEvent } from './event';
 import { START, checkpointOf, type Checkpoint, type EventStore } from './event-store';
 import type { Sql } from './sql';
@@ -164,10 +164,8 @@ export class Subscription {
   }
 
   private async acquire(): Promise<boolean> {
-    const client = new Client({ connectionString: this.databaseUrl, application_name: `latchkey-subscription-${this.name}` });
-    // A dropped connection must not crash the process; the loop notices on its next query.
-    client.on('error', (error) => this.logger.warn(`connection lost: ${error.message}`));
-    await client.connect();
+    // A dropped connection is noticed by the loop on its next query.
+    const client = await dedicatedConnection(this.databaseUrl, `latchkey-subscription-${this.name}`, (error) => this.logger.warn(`connection lost: ${error.message}`));
     const sql = new ClientSql(client);
     const [{ locked }] = await sql.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [
       `latchkey.subscription:${this.name}`,

@@ -1,6 +1,3 @@
-/** What a batch's work answers for each item, in the items' order: its result or its own failure. */
-export type ItemOutcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
-
 interface Waiting<I, O> {
   item: I;
   resolve(value: O): void;
@@ -14,14 +11,15 @@ interface Waiting<I, O> {
  * once, with whatever was submitted in the same turn of the event loop. Idle, no item waits; under
  * load, concurrent jobs share one round trip. `lanes` runs of the work may be in flight at once.
  *
- * One item's failure is its own (`ItemOutcome`); a run that throws fails every item in it.
+ * The work answers, in the items' order, each item's result or its own Error (which fails that
+ * item only); a run that throws fails every item in it.
  */
 export class Batcher<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
   private running = 0;
 
   constructor(
-    private readonly work: (items: readonly I[]) => Promise<readonly ItemOutcome<O>[]>,
+    private readonly work: (items: readonly I[]) => Promise<readonly (O | Error)[]>,
     private readonly maxItems: number,
     private readonly lanes = 1,
   ) {}
@@ -41,7 +39,7 @@ export class Batcher<I, O> {
     try {
       while (this.waiting.length > 0) {
         const group = this.waiting.splice(0, this.maxItems);
-        let outcomes: readonly ItemOutcome<O>[];
+        let outcomes: readonly (O | Error)[];
         try {
           outcomes = await this.work(group.map((w) => w.item));
           if (outcomes.length !== group.length) throw new Error(`batch work answered ${outcomes.length} outcomes for ${group.length} items`);
@@ -51,24 +49,12 @@ export class Batcher<I, O> {
         }
         group.forEach((w, i) => {
           const outcome = outcomes[i];
-          if (outcome.ok) w.resolve(outcome.value);
-          else w.reject(outcome.error);
+          if (outcome instanceof Error) w.reject(outcome);
+          else w.resolve(outcome);
         });
       }
     } finally {
       this.running--;
     }
   }
-}
-
-/** Runs `fn` for each item on its own, all at once: the outcome list a batch's work returns when it cannot share a call. */
-export async function eachAlone<I, O>(items: readonly I[], fn: (item: I) => Promise<O>): Promise<ItemOutcome<O>[]> {
-  return Promise.all(
-    items.map((item) =>
-      fn(item).then(
-        (value): ItemOutcome<O> => ({ ok: true, value }),
-        (error: unknown): ItemOutcome<O> => ({ ok: false, error }),
-      ),
-    ),
-  );
 }

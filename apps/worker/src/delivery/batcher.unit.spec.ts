@@ -1,13 +1,13 @@
-import { Batcher, type ItemOutcome } from './batcher';
+import { Batcher } from './batcher';
 
 /** Work whose runs the test finishes by hand, recording what each run was given. */
 function controlledWork() {
-  const runs: { items: string[]; finish(outcomes?: ItemOutcome<string>[]): void; fail(error: Error): void }[] = [];
+  const runs: { items: string[]; finish(outcomes?: (string | Error)[]): void; fail(error: Error): void }[] = [];
   const work = (items: readonly string[]) =>
-    new Promise<readonly ItemOutcome<string>[]>((resolve, reject) => {
+    new Promise<readonly (string | Error)[]>((resolve, reject) => {
       runs.push({
         items: [...items],
-        finish: (outcomes) => resolve(outcomes ?? items.map((i) => ({ ok: true, value: i.toUpperCase() }))),
+        finish: (outcomes) => resolve(outcomes ?? items.map((i) => i.toUpperCase())),
         fail: reject,
       });
     });
@@ -54,7 +54,7 @@ describe('Batcher', () => {
     const batcher = new Batcher(work, 10);
     const [a, b] = [batcher.submit('a'), batcher.submit('b')];
     await turn();
-    runs[0].finish([{ ok: true, value: 'A' }, { ok: false, error: new Error('b refused') }]);
+    runs[0].finish(['A', new Error('b refused')]);
     expect(await a).toBe('A');
     await expect(b).rejects.toThrow('b refused');
 

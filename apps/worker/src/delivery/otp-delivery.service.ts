@@ -7,6 +7,7 @@ import {
   PermanentDeliveryError,
   SmsChannel,
   VoiceChannel,
+  eachSettled,
   render,
   type Accepted,
   type DeliverOtpJob,
@@ -19,17 +20,12 @@ import { InjectRedis, MetricsService } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
 import type Redis from 'ioredis';
 import { Counter, Histogram } from 'prom-client';
-import { Batcher, eachAlone, type ItemOutcome } from './batcher';
+import { Batcher } from './batcher';
 
 /** How many jobs may share one read, provider request or append. */
 const MAX_SHARED = 50;
 /** Provider requests in flight at once per channel: a job that comes while one runs need not wait for all of it. */
 const SEND_LANES = 2;
-
-/** A channel's answers per message as batch outcomes. */
-async function outcomesOf(answers: Promise<(Accepted | Error)[]>): Promise<ItemOutcome<Accepted>[]> {
-  return (await answers).map((a) => (a instanceof Error ? { ok: false, error: a } : { ok: true, value: a }));
-}
 
 /** A job that can never succeed (its event is gone or unreadable): retrying would not help. */
 export class UndeliverableError extends Error {}
@@ -67,13 +63,13 @@ export class OtpDelivery {
    * deliveries. Each job still gets its own outcome and records its own acceptance first.
    */
   private readonly loads = new Batcher<string, { aggregate: Login; history: StoredEvent[] }>(
-    async (ids) => (await this.repository.loadManyWithHistory(Login, ids)).map((value) => ({ ok: true, value })),
+    (ids) => this.repository.loadManyWithHistory(Login, ids),
     MAX_SHARED,
   );
   private readonly sends = {
-    sms: new Batcher<SmsMessage, Accepted>((messages) => outcomesOf(this.sms.sendMany(messages)), MAX_SHARED, SEND_LANES),
-    voice: new Batcher<VoiceMessage, Accepted>((messages) => outcomesOf(this.voice.callMany(messages)), MAX_SHARED, SEND_LANES),
-    email: new Batcher<EmailMessage, Accepted>((messages) => outcomesOf(this.email.sendMany(messages)), MAX_SHARED, SEND_LANES),
+    sms: new Batcher<SmsMessage, Accepted>((messages) => this.sms.sendMany(messages), MAX_SHARED, SEND_LANES),
+    voice: new Batcher<VoiceMessage, Accepted>((messages) => this.voice.callMany(messages), MAX_SHARED, SEND_LANES),
+    email: new Batcher<EmailMessage, Accepted>((messages) => this.email.sendMany(messages), MAX_SHARED, SEND_LANES),
   };
   private readonly saves = new Batcher<{ login: Login; metadata: EventMetadata }, void>((items) => this.saveTogether(items), MAX_SHARED);
 
@@ -181,19 +177,17 @@ export class OtpDelivery {
    * challenge moved meanwhile (a resend, a verification), that append fails as a whole: each is
    * then saved alone, and the job whose challenge moved records through the command.
    */
-  private async saveTogether(items: readonly { login: Login; metadata: EventMetadata }[]): Promise<ItemOutcome<void>[]> {
+  private async saveTogether(items: readonly { login: Login; metadata: EventMetadata }[]): Promise<(void | Error)[]> {
     const metadata = new Map<unknown, EventMetadata>(items.map((i) => [i.login, i.metadata]));
     try {
       await this.repository.save(
         items.map((i) => i.login),
         { metadataOf: (aggregate) => metadata.get(aggregate) },
       );
-      return items.map(() => ({ ok: true, value: undefined }));
+      return items.map(() => undefined);
     } catch (error) {
-      if (!(error instanceof ConcurrencyError) || items.length === 1) return items.map(() => ({ ok: false, error }));
-      return eachAlone(items, async (i) => {
-        await this.repository.save(i.login, { metadata: i.metadata });
-      });
+      if (!(error instanceof ConcurrencyError) || items.length === 1) throw error;
+      return eachSettled(items, async (i) => void (await this.repository.save(i.login, { metadata: i.metadata })));
     }
   }
 

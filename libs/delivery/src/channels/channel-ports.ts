@@ -65,9 +65,9 @@ export abstract class EmailChannel {
   }
 }
 
-/** Each message on its own, all at once; a failure stays with its message. */
-export function eachSettled<M>(messages: readonly M[], send: (message: M) => Promise<Accepted>): Promise<(Accepted | Error)[]> {
-  return Promise.all(messages.map((m) => send(m).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+/** `fn` for each item on its own, all at once: each item's result or, when it failed, its Error (in the items' order). */
+export function eachSettled<I, R>(items: readonly I[], fn: (item: I) => Promise<R>): Promise<(R | Error)[]> {
+  return Promise.all(items.map((item) => fn(item).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
 }
 
 /**

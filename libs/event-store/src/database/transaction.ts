@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Client, Pool, PoolClient, QueryResult } from 'pg';
+import { Client, type Pool, type PoolClient, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../sql';
 
@@ -40,6 +40,18 @@ export class ClientSql implements Sql {
     const result = (await this.client.query(statements.join(';\n'))) as unknown as QueryResult | QueryResult[];
     return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
   }
+}
+
+/**
+ * A connection of its own, outside the pool, for work that holds one for long (a subscription's
+ * session lock, a rebuild's reader). A connection that drops must not crash the process: the
+ * error goes to `onError` and the next query on it fails.
+ */
+export async function dedicatedConnection(url: string, applicationName: string, onError: (error: Error) => void = () => undefined): Promise<Client> {
+  const client = new Client({ connectionString: url, application_name: applicationName });
+  client.on('error', onError);
+  await client.connect();
+  return client;
 }
 
 /** Runs `fn` on one pooled connection, outside any transaction block. */
