@@ -6,6 +6,7 @@ import { IdentityDeliveryModule, IdentityModelModule } from '@latchkey/identity'
 import { PlatformModule } from '@latchkey/platform';
 import { SecurityModule } from '@latchkey/security';
 import Redis from 'ioredis';
+import { AcceptanceRecords } from './delivery/acceptance-records';
 import { OtpDelivery } from './delivery/otp-delivery.service';
 import { DELIVERY_QUEUES, processorFor } from './delivery/delivery.processors';
 import { ResetEmailDelivery } from './delivery/reset-email-delivery.service';
@@ -43,6 +44,7 @@ export class WorkerModule {
       ],
       providers: [
         OutboxRelay,
+        AcceptanceRecords,
         OtpDelivery,
         ResetEmailDelivery,
         ...processors,

@@ -3,7 +3,8 @@ import { Injectable, Logger, type Type } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
 import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_ROUTES, QUEUE_SETTINGS, QueueName, type EventJob, type JobHandlerRegistration } from '@latchkey/delivery';
 import { UnrecoverableError, type Job } from 'bullmq';
-import { OtpDelivery, type DeliveryAttempt, type DeliveryOutcome } from './otp-delivery.service';
+import type { DeliveryAttempt, DeliveryOutcome } from './acceptance-records';
+import { OtpDelivery } from './otp-delivery.service';
 import { ResetEmailDelivery } from './reset-email-delivery.service';
 
 /** What a job type needs: sending, and recording that it will not be sent. */

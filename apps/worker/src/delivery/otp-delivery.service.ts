@@ -16,33 +16,16 @@ import {
   type VoiceMessage,
 } from '@latchkey/delivery';
 import { Login, RecordOtpDeliveredCommand, RecordOtpFailedCommand, closestLocale, type OtpResent, type SealedCode } from '@latchkey/identity';
-import { InjectRedis, MetricsService } from '@latchkey/platform';
+import { MetricsService } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
-import type Redis from 'ioredis';
 import { Counter, Histogram } from 'prom-client';
+import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
 import { Batcher } from './batcher';
 
 /** How many jobs may share one read, provider request or append. */
 const MAX_SHARED = 50;
 /** Provider requests in flight at once per channel: a job that comes while one runs need not wait for all of it. */
 const SEND_LANES = 2;
-
-/** A job that can never succeed (its event is gone or unreadable): retrying would not help. */
-export class UndeliverableError extends Error {}
-
-/** How long the record of a provider's acceptance is kept (longer than any retry schedule). */
-const ACCEPTED_TTL_SECONDS = 7 * 86_400;
-
-export type DeliveryOutcome = 'sent' | 'already_sent' | 'stale';
-
-/**
- * Which run of its job a delivery is. A first run skips looking for an earlier acceptance: none
- * can exist (a job is first run once, and a replayed event finds its job, or the challenge's own
- * record of the delivery). Every later run looks first.
- */
-export interface DeliveryAttempt {
-  first: boolean;
-}
 
 /**
  * Sends one code, at most once: loads the event the job points at, opens the sealed code just
@@ -80,7 +63,7 @@ export class OtpDelivery {
     private readonly commands: CommandBus,
     private readonly box: SecretBox,
     private readonly context: MetadataContext,
-    @InjectRedis() private readonly redis: Redis,
+    private readonly acceptances: AcceptanceRecords,
     private readonly sms: SmsChannel,
     private readonly voice: VoiceChannel,
     private readonly email: EmailChannel,
@@ -101,19 +84,13 @@ export class OtpDelivery {
     });
   }
 
-  /** Key under which a provider's acceptance of one code event is remembered. */
-  static acceptedKey(eventId: string): string {
-    return `delivery:accepted:${eventId}`;
-  }
-
   async deliver(job: DeliverOtpJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
-    return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+    return this.context.run(workerMetadata(job), async () => {
       const loginId = job.streamId.replace(/^login-/, '');
-      const remembered = attempt.first ? null : await this.redis.get(OtpDelivery.acceptedKey(job.eventId));
-      if (remembered) {
-        const accepted = JSON.parse(remembered) as Accepted & { channel: SealedCode['channel'] };
-        await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, accepted.channel, accepted.provider, accepted.providerMessageId));
-        this.sent.inc({ channel: accepted.channel, provider: accepted.provider, outcome: 'already_sent' });
+      const earlier = await this.acceptances.earlier<Accepted & { channel: SealedCode['channel'] }>(job.eventId, attempt);
+      if (earlier) {
+        await this.commands.execute(new RecordOtpDeliveredCommand(loginId, job.eventId, earlier.channel, earlier.provider, earlier.providerMessageId));
+        this.sent.inc({ channel: earlier.channel, provider: earlier.provider, outcome: 'already_sent' });
         return 'already_sent';
       }
       // One read gives both the challenge's state and the event to send.
@@ -126,7 +103,7 @@ export class OtpDelivery {
       const sealed = JSON.parse(this.box.decrypt(data.sealed, data.loginId)) as SealedCode;
       const accepted = await this.send(sealed, job.eventId);
       // Remember first: from here on, a retry must not send again.
-      await this.redis.set(OtpDelivery.acceptedKey(job.eventId), JSON.stringify({ ...accepted, channel: sealed.channel }), 'EX', ACCEPTED_TTL_SECONDS);
+      await this.acceptances.remember(job.eventId, { ...accepted, channel: sealed.channel });
       this.latency.observe({ channel: sealed.channel }, (Date.now() - event.occurredAt.getTime()) / 1000);
       this.sent.inc({ channel: sealed.channel, provider: accepted.provider, outcome: 'sent' });
       // Usually nobody else wrote to the challenge meanwhile: append at the version just read;
@@ -144,7 +121,7 @@ export class OtpDelivery {
 
   /** The code will not arrive: recorded, and a new one goes out on the next channel if there is one. */
   async fail(job: DeliverOtpJob, channel: SealedCode['channel'], reason: string): Promise<void> {
-    await this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+    await this.context.run(workerMetadata(job), async () => {
       const loginId = job.streamId.replace(/^login-/, '');
       const { fallback } = await this.commands.execute(new RecordOtpFailedCommand(loginId, job.eventId, channel, reason));
       this.sent.inc({ channel, provider: 'none', outcome: 'failed' });

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { AppConfig } from '@latchkey/config';
 import { AggregateRepository, ConcurrencyError, MetadataContext } from '@latchkey/event-store';
-import { EmailChannel, render, type Accepted, type EventJob } from '@latchkey/delivery';
+import { EmailChannel, render, type EventJob } from '@latchkey/delivery';
 import {
   IdentityReadModels,
   PasswordReset,
@@ -11,12 +11,8 @@ import {
   type ResetRequested,
   type SealedResetLink,
 } from '@latchkey/identity';
-import { InjectRedis } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
-import type Redis from 'ioredis';
-import { UndeliverableError, type DeliveryAttempt, type DeliveryOutcome } from './otp-delivery.service';
-
-const ACCEPTED_TTL_SECONDS = 7 * 86_400;
+import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
 
 /**
  * Sends one reset or invitation email, at most once (same scheme as codes: the provider's
@@ -34,21 +30,16 @@ export class ResetEmailDelivery {
     private readonly read: IdentityReadModels,
     private readonly box: SecretBox,
     private readonly context: MetadataContext,
-    @InjectRedis() private readonly redis: Redis,
+    private readonly acceptances: AcceptanceRecords,
     private readonly email: EmailChannel,
   ) {}
 
-  static acceptedKey(eventId: string): string {
-    return `delivery:accepted:${eventId}`;
-  }
-
   async deliver(job: EventJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
-    return this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+    return this.context.run(workerMetadata(job), async () => {
       const resetId = job.streamId.replace(/^reset-/, '');
-      const remembered = attempt.first ? null : await this.redis.get(ResetEmailDelivery.acceptedKey(job.eventId));
-      if (remembered) {
-        const accepted = JSON.parse(remembered) as Accepted;
-        await this.commands.execute(new RecordResetEmailSentCommand(resetId, job.eventId, accepted.provider, accepted.providerMessageId));
+      const earlier = await this.acceptances.earlier(job.eventId, attempt);
+      if (earlier) {
+        await this.commands.execute(new RecordResetEmailSentCommand(resetId, job.eventId, earlier.provider, earlier.providerMessageId));
         return 'already_sent';
       }
       const { aggregate: reset, history } = await this.repository.loadWithHistory(PasswordReset, resetId);
@@ -64,7 +55,7 @@ export class ResetEmailDelivery {
           ? render('invitation-email', sealed.locale, { link, expiresInSeconds, accountName: (await this.read.accountNames([data.accountId])).get(data.accountId)?.name })
           : render('password-reset-email', sealed.locale, { link, expiresInSeconds });
       const accepted = await this.email.send({ to: sealed.email, ...content, idempotencyKey: job.eventId });
-      await this.redis.set(ResetEmailDelivery.acceptedKey(job.eventId), JSON.stringify(accepted), 'EX', ACCEPTED_TTL_SECONDS);
+      await this.acceptances.remember(job.eventId, accepted);
       try {
         if (reset.recordSent(job.eventId, accepted.provider, accepted.providerMessageId)) await this.repository.save(reset);
       } catch (error) {
@@ -77,7 +68,7 @@ export class ResetEmailDelivery {
   }
 
   async fail(job: EventJob, reason: string): Promise<void> {
-    await this.context.run({ correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } }, async () => {
+    await this.context.run(workerMetadata(job), async () => {
       await this.commands.execute(new RecordResetEmailFailedCommand(job.streamId.replace(/^reset-/, ''), job.eventId, reason));
       this.logger.warn(`reset email ${job.eventId} not delivered (${reason})`);
     });
