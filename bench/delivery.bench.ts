@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       login.requireTwoFactor(userId, accountId, 'new_device', {
         code: {
           channel: 'sms',
-          destination: '+385*******00',
+          destination: '+385*****00',
           codeHash: box.hmac(OTP_HMAC_PURPOSE, `${login.id}:${code}`),
           sealed: box.encrypt(JSON.stringify({ code, channel: 'sms', destination: phone, locale: 'en' }), login.id),
           expiresAt: new Date(now + 3_600_000).toISOString(),

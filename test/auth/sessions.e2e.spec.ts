@@ -113,7 +113,7 @@ describe('the signed-in user', () => {
     const user = await signUp(api.http);
     const { accessToken } = await loginWithCode(api, user);
     const res = await api.http.patch('/auth/me').set(bearer(accessToken)).send({ locale: 'hr-HR', twoFactorChannel: 'sms', phone: '+385911234567' }).expect(200);
-    expect(res.body).toMatchObject({ id: user.userId, locale: 'hr', twoFactorChannel: 'sms', phone: '+385*******67' });
+    expect(res.body).toMatchObject({ id: user.userId, locale: 'hr', twoFactorChannel: 'sms', phone: '+385*****67' });
     const bad = await api.http.patch('/auth/me').set(bearer(accessToken)).send({ phone: '091 123 4567' }).expect(400);
     expect(bad.body.errors).toEqual([{ field: 'phone', message: expect.stringContaining('E.164') }]);
     const badChannel = await api.http.patch('/auth/me').set(bearer(accessToken)).send({ twoFactorChannel: 'pigeon' }).expect(400);

@@ -12,12 +12,14 @@ export function toE164(input: string): string | undefined {
   return parsed && parsed.isValid() ? parsed.number : undefined;
 }
 
-/** `+385911234521` → `+385*****21`: the country code and the last two digits. */
+/**
+ * `+385911234521` → `+385*****21`: the country code and the last two digits, with always five
+ * stars between them, so the mask does not tell how long the number is.
+ */
 export function maskPhone(e164: string): string {
   const parsed = parsePhoneNumberFromString(e164);
   const country = parsed ? `+${parsed.countryCallingCode}` : e164.slice(0, 3);
-  const rest = e164.slice(country.length);
-  return `${country}${'*'.repeat(Math.max(rest.length - 2, 3))}${rest.slice(-2)}`;
+  return `${country}*****${e164.slice(country.length).slice(-2)}`;
 }
 
 /** `jane.doe@example.com` → `j***@example.com`. */
