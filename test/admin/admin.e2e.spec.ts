@@ -150,6 +150,10 @@ describe('tenant isolation and roles', () => {
       ['delete', `/admin/users/${victim.id}/devices/${device.id}`],
       ['post', `/admin/users/${victim.id}/unlock`],
       ['get', `/admin/users/${victim.id}/events`],
+      // An id that is no id at all names nothing either.
+      ['get', '/admin/users/not-a-user'],
+      ['delete', `/admin/users/${victim.id}/devices/not-a-device`],
+      ['get', '/admin/sso-connections/not-a-connection'],
     ];
     for (const [method, path, body] of probes) {
       const res = await (api.http as unknown as Record<string, (p: string) => import('supertest').Test>)[method](path).set(bearer(foreignToken)).send(body ?? {});

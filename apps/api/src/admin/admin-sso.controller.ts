@@ -92,7 +92,7 @@ export class AdminSsoController {
   @ApiOperation({ summary: 'One connection (owned, or offered to this account)' })
   @ApiOkResponse({ type: SsoConnectionDoc })
   @ApiProblems(400, 401, 403, 404)
-  get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<SsoConnectionView> {
+  get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<SsoConnectionView> {
     return this.visible(admin, id);
   }
 
@@ -100,7 +100,7 @@ export class AdminSsoController {
   @ApiOperation({ summary: 'Change a connection the account owns; accounts no longer in sharedWithAccountIds stop using it at once' })
   @ApiOkResponse({ type: SsoConnectionDoc })
   @ApiProblems(400, 401, 403, 404, 409)
-  async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateSsoConnectionDto): Promise<SsoConnectionView> {
+  async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string, @Body() body: UpdateSsoConnectionDto): Promise<SsoConnectionView> {
     const { idpCertificate, idpCertificates, ...rest } = body;
     const certificates = idpCertificates ?? (idpCertificate ? [idpCertificate] : undefined);
     const change: Partial<ConnectionInput> = { ...rest, ...(certificates ? { idpCertificates: certificates } : {}) };
@@ -112,7 +112,7 @@ export class AdminSsoController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a connection the account owns (it stops serving every account at once)' })
   @ApiProblems(400, 401, 403, 404)
-  async remove(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+  async remove(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new RemoveSsoConnectionCommand(admin.accountId, id));
   }
 
@@ -120,7 +120,7 @@ export class AdminSsoController {
   @HttpCode(204)
   @ApiOperation({ summary: "Shared SSO: this account starts using a connection another account offers it (both admins agree)" })
   @ApiProblems(400, 401, 403, 404)
-  async join(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+  async join(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new JoinSsoConnectionCommand(admin.accountId, id, true));
   }
 
@@ -128,7 +128,7 @@ export class AdminSsoController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Shared SSO: this account stops using a connection another account offers it' })
   @ApiProblems(400, 401, 403, 404)
-  async leave(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+  async leave(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.visible(admin, id);
     await this.commands.execute(new JoinSsoConnectionCommand(admin.accountId, id, false));
   }

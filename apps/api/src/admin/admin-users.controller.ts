@@ -74,7 +74,7 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'One user of your account' })
   @ApiOkResponse({ type: AdminUserDoc })
   @ApiProblems(400, 401, 403, 404)
-  async get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<AdminUserView> {
+  async get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<AdminUserView> {
     return adminUserView(await this.user(admin, id));
   }
 
@@ -85,7 +85,7 @@ export class AdminUsersController {
   })
   @ApiOkResponse({ type: AdminUserDoc })
   @ApiProblems(400, 401, 403, 404, 409)
-  async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateUserDto): Promise<AdminUserView> {
+  async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string, @Body() body: UpdateUserDto): Promise<AdminUserView> {
     await this.commands.execute(new UpdateUserCommand(admin.accountId, id, body));
     return adminUserView(await this.user(admin, id));
   }
@@ -94,7 +94,7 @@ export class AdminUsersController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Send the user the same reset email as "forgot password" (at most 3 per user per hour)' })
   @ApiProblems(400, 401, 403, 404)
-  async resetPassword(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+  async resetPassword(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new AdminResetCommand(admin.accountId, admin.userId, id));
   }
 
@@ -102,7 +102,7 @@ export class AdminUsersController {
   @ApiOperation({ summary: "The user's trusted devices" })
   @ApiOkResponse({ type: [DeviceDoc] })
   @ApiProblems(400, 401, 403, 404)
-  async devices(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<DeviceView[]> {
+  async devices(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<DeviceView[]> {
     await this.user(admin, id);
     return this.queryBus.execute(new ListDevicesQuery(id));
   }
@@ -113,8 +113,8 @@ export class AdminUsersController {
   @ApiProblems(400, 401, 403, 404)
   async revokeDevice(
     @CurrentPrincipal() admin: Principal,
-    @Param('id', uuidParam('id')) id: string,
-    @Param('deviceId', uuidParam('deviceId')) deviceId: string,
+    @Param('id', uuidParam()) id: string,
+    @Param('deviceId', uuidParam()) deviceId: string,
   ): Promise<void> {
     await this.user(admin, id);
     await this.commands.execute(new RevokeDeviceCommand(id, deviceId, 'admin'));
@@ -124,7 +124,7 @@ export class AdminUsersController {
   @HttpCode(204)
   @ApiOperation({ summary: "Clear the login throttling of the user's email and username" })
   @ApiProblems(400, 401, 403, 404)
-  async unlock(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+  async unlock(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new UnlockUserCommand(admin.accountId, id));
   }
 
@@ -135,7 +135,7 @@ export class AdminUsersController {
   })
   @ApiOkResponse({ type: [HistoryItemDoc] })
   @ApiProblems(400, 401, 403, 404)
-  async events(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam('id')) id: string): Promise<HistoryItem[]> {
+  async events(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<HistoryItem[]> {
     await this.user(admin, id);
     const rows = await this.queries.history(admin.accountId, id, HISTORY_LIMIT);
     return rows.map((r) => ({ type: r.type, occurredAt: r.occurredAt.toISOString(), actor: r.actor, ip: r.ip, data: r.data }));

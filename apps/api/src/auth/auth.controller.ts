@@ -80,7 +80,7 @@ export class AuthController {
     description: 'delivery is pending, delivered or failed; after failed a new code is already on its way on the next available channel.',
   })
   @ApiProblems(400, 404)
-  challenge(@Param('challengeId', uuidParam('challengeId')) challengeId: string): Promise<ChallengeView> {
+  challenge(@Param('challengeId', uuidParam()) challengeId: string): Promise<ChallengeView> {
     return this.queries.execute(new GetChallengeQuery(challengeId));
   }
 

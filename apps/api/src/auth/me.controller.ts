@@ -54,7 +54,7 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a trusted device: its next login needs a code' })
   @ApiProblems(401, 404)
-  async revokeDevice(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+  async revokeDevice(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new RevokeDeviceCommand(principal.userId, id, 'user'));
   }
 
@@ -70,7 +70,7 @@ export class MeController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Unlink an identity: it no longer logs in as this user (a later login links it again by verified email)' })
   @ApiProblems(401, 404)
-  async unlinkIdentity(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<void> {
+  async unlinkIdentity(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new UnlinkIdentityCommand(principal.userId, id));
   }
 }

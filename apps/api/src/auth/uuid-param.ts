@@ -1,7 +1,11 @@
 import { ParseUUIDPipe } from '@nestjs/common';
-import { RequestValidationError } from '@latchkey/platform';
+import { NotFoundError } from '@latchkey/identity';
 
-/** A path id that must be a UUID: 400 /problems/validation naming the parameter otherwise. */
-export function uuidParam(name: string): ParseUUIDPipe {
-  return new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError([{ field: name, message: `${name} must be a UUID` }]) });
+/**
+ * A path id, which latchkey always makes a UUID. Anything else names nothing there is: 404
+ * /problems/not-found, the same answer as for an unknown or another account's id (API.md), and
+ * no database read for it.
+ */
+export function uuidParam(): ParseUUIDPipe {
+  return new ParseUUIDPipe({ exceptionFactory: () => new NotFoundError() });
 }
