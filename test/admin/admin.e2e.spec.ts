@@ -174,6 +174,24 @@ describe('tenant isolation and roles', () => {
     }
     await api.http.get('/admin/users').expect(401);
   });
+
+  it('counts a change of roles at once, for access tokens issued before it', async () => {
+    const { token } = await adminSession();
+    const deputy = await createMember(token);
+    const deputyToken = (await loginWithCode(api, deputy)).accessToken;
+    await api.http.get('/admin/users').set(bearer(deputyToken)).expect(403);
+
+    // Promoted: the token the deputy already holds (roles: member) reaches the admin endpoints.
+    await api.http.patch(`/admin/users/${deputy.id}`).set(bearer(token)).send({ roles: ['account_admin'] }).expect(200);
+    await api.http.get('/admin/users').set(bearer(deputyToken)).expect(200);
+
+    // Demoted: the same token loses them without waiting for it to expire.
+    await api.http.patch(`/admin/users/${deputy.id}`).set(bearer(token)).send({ roles: ['member'] }).expect(200);
+    const refused = await api.http.get('/admin/users').set(bearer(deputyToken)).expect(403);
+    expect(refused.body.type).toBe('/problems/forbidden');
+    // Still a valid login for everything a member may do.
+    await api.http.get('/auth/me').set(bearer(deputyToken)).expect(200);
+  });
 });
 
 describe('audit', () => {

@@ -120,6 +120,19 @@ export class IdentityReadModels {
     return row;
   }
 
+  /**
+   * What an access token's bearer may do now, in one read: whether its session is still active
+   * and its user's current roles (a role taken away counts at once, not when the token expires).
+   */
+  async accessOf(sessionId: string): Promise<{ userId: string; active: boolean; roles: Role[] } | undefined> {
+    const [row] = await this.db.query<{ userId: string; active: boolean; roles: Role[] }>(
+      `SELECT s.user_id AS "userId", s.revoked_at IS NULL AND u.enabled AS active, u.roles
+         FROM read.sessions s JOIN read.users u ON u.id = s.user_id WHERE s.id = $1`,
+      [sessionId],
+    );
+    return row;
+  }
+
   /** The session a refresh token was issued to (current or spent), if any. */
   async sessionIdOfRefreshToken(tokenHash: string, sql: Sql = this.db): Promise<string | undefined> {
     const [row] = await sql.query<{ sessionId: string }>(`SELECT session_id AS "sessionId" FROM read.refresh_tokens WHERE token_hash = $1`, [tokenHash]);
