@@ -63,11 +63,15 @@ async function indexes(): Promise<unknown[]> {
 async function asyncCaughtUp(): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
+    // Caught up means the notes are counted and the subscription has also read past the events
+    // after the last note (its checkpoint would otherwise still move under the test's feet).
     const { rows } = await ctx.pg.query(
       `SELECT (SELECT max(global_position) FROM events WHERE type = 'sample.note_added') AS last,
-              (SELECT max(last_position) FROM read.sample_note_stats) AS seen`,
+              (SELECT max(last_position) FROM read.sample_note_stats) AS seen,
+              (SELECT max(global_position) FROM events) AS head,
+              (SELECT last_position FROM subscriptions WHERE name = 'projection:sample-note-stats') AS checkpoint`,
     );
-    if (rows[0].last === rows[0].seen) return;
+    if (rows[0].last === rows[0].seen && rows[0].checkpoint === rows[0].head) return;
     if (Date.now() > deadline) throw new Error('async projection did not catch up');
     await new Promise((r) => setTimeout(r, 25));
   }
