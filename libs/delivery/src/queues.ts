@@ -36,7 +36,7 @@ export interface QueueSettings {
 
 /** Per-queue settings in one table. */
 export const QUEUE_SETTINGS: Record<QueueName, QueueSettings> = {
-  [QueueName.OtpSms]: { concurrency: 50, attempts: 5, backoffMs: 2000, rateLimit: 'sms' },
+  [QueueName.OtpSms]: { concurrency: 100, attempts: 5, backoffMs: 2000, rateLimit: 'sms' },
   [QueueName.OtpVoice]: { concurrency: 5, attempts: 4, backoffMs: 3000, rateLimit: 'voice' },
   [QueueName.OtpEmail]: { concurrency: 20, attempts: 6, backoffMs: 2000, rateLimit: 'email' },
   [QueueName.Email]: { concurrency: 10, attempts: 8, backoffMs: 5000, rateLimit: 'email' },

@@ -23,7 +23,7 @@ import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAtt
 import { Batcher } from './batcher';
 
 /** How many jobs may share one read, provider request or append. */
-const MAX_SHARED = 50;
+const MAX_SHARED = 100;
 /** Provider requests in flight at once per channel: a job that comes while one runs need not wait for all of it. */
 const SEND_LANES = 2;
 
