@@ -104,12 +104,27 @@ describe('an admin session, with every effect visible to the user', () => {
     await api.http.post(`/admin/users/${member.id}/unlock`).set(bearer(token)).expect(204);
     await api.http.post('/auth/login').send({ login: member.username, password: member.password }).expect(200);
 
+    // Web access taken away: the session of a login made before ends at once, new logins are refused.
+    const before = await loginWithCode(api, member);
+    await api.http.patch(`/admin/users/${member.id}`).set(bearer(token)).send({ webAccess: false }).expect(200);
+    await api.http.get('/auth/me').set(bearer(before.accessToken)).expect(401);
+    await api.http.post('/auth/token/refresh').send({ refreshToken: before.refreshToken }).expect(401);
+    expect((await api.http.post('/auth/login').send({ login: member.email, password: member.password }).expect(403)).body.type).toBe('/problems/web-access-denied');
+    const { rows: revoked } = await api.pg.query(`SELECT data->>'reason' AS reason FROM events WHERE type = 'session.revoked' AND data->>'sessionId' = $1`, [
+      JSON.parse(Buffer.from(before.accessToken.split('.')[1], 'base64url').toString()).sid,
+    ]);
+    expect(revoked).toEqual([{ reason: 'web_access_removed' }]);
+    await api.http.patch(`/admin/users/${member.id}`).set(bearer(token)).send({ webAccess: true }).expect(200);
+
     // Disabled: sessions end at once, logins are refused.
-    await api.http.get('/auth/me').set(bearer(memberTokens.accessToken)).expect(200);
+    // (from the device trusted above: the member has had their five codes this hour)
+    const again = (await api.http.post('/auth/login').send({ login: member.email, password: member.password, deviceToken: before.deviceToken }).expect(200)).body;
+    expect(again.status).toBe('authenticated');
+    await api.http.get('/auth/me').set(bearer(again.accessToken)).expect(200);
     const disabled = await api.http.patch(`/admin/users/${member.id}`).set(bearer(token)).send({ enabled: false }).expect(200);
     expect(disabled.body.enabled).toBe(false);
-    await api.http.get('/auth/me').set(bearer(memberTokens.accessToken)).expect(401);
-    await api.http.post('/auth/token/refresh').send({ refreshToken: memberTokens.refreshToken }).expect(401);
+    await api.http.get('/auth/me').set(bearer(again.accessToken)).expect(401);
+    await api.http.post('/auth/token/refresh').send({ refreshToken: again.refreshToken }).expect(401);
     expect((await api.http.post('/auth/login').send({ login: member.email, password: member.password }).expect(403)).body.type).toBe('/problems/account-disabled');
 
     // History: every action above, with the admin as actor, and no secrets.

@@ -34,7 +34,7 @@ export class SessionRevoked extends defineEvent(
   z.object({
     sessionId: z.string().uuid(),
     userId: z.string().uuid(),
-    reason: z.enum(['logout', 'refresh_token_reuse', 'password_reset', 'user_disabled', 'admin']),
+    reason: z.enum(['logout', 'refresh_token_reuse', 'password_reset', 'user_disabled', 'web_access_removed', 'admin']),
   }),
 ) {}
 

@@ -39,7 +39,7 @@ export class RefreshSessionHandler implements ICommandHandler<RefreshSessionComm
       const fresh = randomToken();
       const decision = session.refresh(presented, presented !== context.session.refreshTokenHash, sha256(fresh), this.sessions.refreshExpiry(), this.clock.now());
       await this.repository.save(session);
-      return decision === 'rotated' && context.user.enabled ? { user: context.user, sessionId: session.id, fresh } : undefined;
+      return decision === 'rotated' && context.user.enabled && context.user.webAccess ? { user: context.user, sessionId: session.id, fresh } : undefined;
     });
     if (!outcome) throw new InvalidRefreshTokenError();
     return this.sessions.authenticated(outcome.user, outcome.sessionId, outcome.fresh);

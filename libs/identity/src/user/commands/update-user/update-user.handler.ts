@@ -54,10 +54,13 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
         ...(phone !== undefined ? { phone } : {}),
         ...(change.name !== undefined ? { name: change.name?.trim() || null } : {}),
       });
-      if (change.enabled === false && state.enabled) {
+      // Taking away the user's access ends their sessions at once, not when their refresh tokens expire.
+      const endsSessions =
+        change.enabled === false && state.enabled ? 'user_disabled' : change.webAccess === false && state.webAccess ? 'web_access_removed' : undefined;
+      if (endsSessions) {
         for (const sessionId of await this.read.activeSessionIds(command.userId, uow.sql)) {
           const row = await this.read.sessionById(sessionId, uow.sql);
-          if (row) uow.add(Session.fromRow(row)).revoke('user_disabled');
+          if (row) uow.add(Session.fromRow(row)).revoke(endsSessions);
         }
       }
     });
