@@ -33,24 +33,6 @@ describe('login throttling', () => {
     expect(rows[0].data.failures).toBe(10);
   });
 
-  it("counts a user's failures on their email and their username together", async () => {
-    const user = await signUp(api.http);
-    for (let i = 0; i < 10; i++) await api.http.post('/auth/login').send({ login: user.username, password: `wrong password ${i}` }).expect(401);
-    const before = await hashesStarted(api);
-    const refused = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(429);
-    expect(refused.body.type).toBe('/problems/rate-limited');
-    expect(await hashesStarted(api)).toBe(before);
-  });
-
-  it("clears the failures of all the user's names with a right password", async () => {
-    const user = await signUp(api.http);
-    for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: user.username, password: `wrong password ${i}` }).expect(401);
-    await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
-    // Nine more on the username would make 18 had the right password on the email not cleared it.
-    for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: user.username, password: `wrong again ${i}` }).expect(401);
-    await api.http.post('/auth/login').send({ login: user.username, password: user.password }).expect(200);
-  });
-
   it('does not let failures on one login lock out another', async () => {
     const victim = await signUp(api.http);
     const other = await signUp(api.http);

@@ -26,13 +26,6 @@ export function ipThrottleKey(box: SecretBox, ip: string | null): string {
   return `login-failures:ip:${box.hmac('rate-limit', ip ?? 'unknown')}`;
 }
 
-/** The login as typed and every name the users it found log in with (normalized, each once). */
-function namesOf(login: string, users: readonly UserRow[]): string[] {
-  const names = new Set([login]);
-  for (const user of users) names.add(normalizeLogin(user.email)).add(normalizeLogin(user.username));
-  return [...names];
-}
-
 @CommandHandler(PasswordLoginCommand)
 export class PasswordLoginHandler implements ICommandHandler<PasswordLoginCommand, LoginResult> {
   private readonly logger = new Logger(PasswordLoginHandler.name);
@@ -79,21 +72,17 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
         accountId: single?.accountId ?? null,
       });
       await this.repository.save(attempt);
-      // A failure counts against every name of the users it tried (email and username), so
-      // switching from one to the other does not buy an attacker more guesses.
-      const [, ...afterLogin] = await Promise.all([
+      const [afterLogin] = await Promise.all([
+        this.limiter.hit(loginKey, maxFailuresPerLogin, failureWindowSeconds),
         this.limiter.hit(ipKey, maxFailuresPerIp, failureWindowSeconds),
-        ...namesOf(login, candidates).map((name) => this.limiter.hit(loginThrottleKey(this.box, name), maxFailuresPerLogin, failureWindowSeconds)),
       ]);
       // The failure that reaches the limit locks the login out; record it on the users it names.
-      const reached = afterLogin.find((hit) => hit.count === maxFailuresPerLogin);
-      if (reached) await this.lockOut(candidates, reached.count, reached.retryAfterSeconds);
+      if (afterLogin.count === maxFailuresPerLogin) await this.lockOut(candidates, afterLogin.count, afterLogin.retryAfterSeconds);
       throw new InvalidCredentialsError();
     }
 
-    // A right password clears the failures of the user's names; with none counted on the name
-    // used there is nothing to clear (they are counted together).
-    if (byLogin.count > 0) await Promise.all(namesOf(login, matches).map((name) => this.limiter.reset(loginThrottleKey(this.box, name))));
+    // A right password clears the login's failures; with none counted there is nothing to clear.
+    if (byLogin.count > 0) await this.limiter.reset(loginKey);
 
     if (matches.length > 1) {
       const names = await this.read.accountNames(matches.map((m) => m.accountId));
