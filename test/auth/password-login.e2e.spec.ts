@@ -1,6 +1,6 @@
 import { AggregateRepository } from '@latchkey/event-store';
 import { User } from '@latchkey/identity';
-import { GOOD_PASSWORD, codeOf, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
+import { GOOD_PASSWORD, codeOf, loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
 
 let api: TestApi;
 
@@ -82,6 +82,39 @@ describe('password login', () => {
     // An unsupported language falls back to English.
     await api.http.post('/auth/login').send({ login: user.email, password: user.password, locale: 'ja-JP' }).expect(200);
     expect((await events(`user-${user.userId}`, 'user.preferences_changed')).slice(-1)[0]).toMatchObject({ locale: 'en' });
+  });
+
+  it('refuses the code of a user disabled or deprived of web access after their password was checked', async () => {
+    const repository = api.app.get(AggregateRepository);
+    for (const [change, type] of [
+      [{ enabled: false }, '/problems/account-disabled'],
+      [{ webAccess: false }, '/problems/web-access-denied'],
+    ] as const) {
+      const user = await signUp(api.http);
+      const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+      expect(login.body.status).toBe('otp_required');
+      await repository.update(User, user.userId, (u) => u.changeAccess(change));
+      const refused = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: await codeOf(api, login.body.challengeId) }).expect(403);
+      expect(refused.body.type).toBe(type);
+      const { rows } = await api.pg.query(`SELECT type FROM events WHERE stream_id = $1 OR (type IN ('session.started', 'device.authorized') AND data->>'userId' = $2)`, [
+        `login-${login.body.challengeId}`,
+        user.userId,
+      ]);
+      expect(rows.map((r) => r.type)).toContain('login.rejected');
+      expect(rows.map((r) => r.type)).not.toContain('session.started');
+      expect(rows.map((r) => r.type)).not.toContain('device.authorized');
+    }
+  });
+
+  it('ends access for a user without web access even where their session was not revoked', async () => {
+    const repository = api.app.get(AggregateRepository);
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    await api.http.get('/auth/me').set({ Authorization: `Bearer ${tokens.accessToken}` }).expect(200);
+    // Straight on the aggregate: no command revokes the session, the checks on each request must hold.
+    await repository.update(User, user.userId, (u) => u.changeAccess({ webAccess: false }));
+    await api.http.get('/auth/me').set({ Authorization: `Bearer ${tokens.accessToken}` }).expect(401);
+    await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
   });
 
   it('refuses a disabled user and a user without web access, only after a right password', async () => {

@@ -122,11 +122,11 @@ export class IdentityReadModels {
 
   /**
    * What an access token's bearer may do now, in one read: whether its session is still active
-   * and its user's current roles (a role taken away counts at once, not when the token expires).
+   * (not revoked; its user enabled and with web access) and its user's current roles (a role taken away counts at once, not when the token expires).
    */
   async accessOf(sessionId: string): Promise<{ userId: string; active: boolean; roles: Role[] } | undefined> {
     const [row] = await this.db.query<{ userId: string; active: boolean; roles: Role[] }>(
-      `SELECT s.user_id AS "userId", s.revoked_at IS NULL AND u.enabled AS active, u.roles
+      `SELECT s.user_id AS "userId", s.revoked_at IS NULL AND u.enabled AND u.web_access AS active, u.roles
          FROM read.sessions s JOIN read.users u ON u.id = s.user_id WHERE s.id = $1`,
       [sessionId],
     );

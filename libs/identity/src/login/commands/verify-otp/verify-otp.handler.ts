@@ -8,6 +8,7 @@ import { IdentityReadModels } from '../../../shared/read-models';
 import { SessionIssuer } from '../../../session/session-issuer';
 import { User } from '../../../user/user.aggregate';
 import { IdentityLinker } from '../../identity-linker';
+import { LoginFinisher } from '../../login-finisher';
 import { Login } from '../../login.aggregate';
 import type { LoginResult } from '../../login-result';
 import { OtpIssuer } from '../../otp-issuer';
@@ -28,6 +29,7 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
     private readonly otp: OtpIssuer,
     private readonly sessions: SessionIssuer,
     private readonly linker: IdentityLinker,
+    private readonly finisher: LoginFinisher,
   ) {}
 
   async execute(command: VerifyOtpCommand): Promise<LoginResult> {
@@ -47,6 +49,12 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
       }
       const user = await this.read.userById(login.userId, uow.sql);
       if (!user) return { error: new ChallengeNotFoundError() };
+      // Checked again with the code: the user may have been disabled, or lost web access, since the password.
+      const refusal = await this.finisher.refusal(user, login.method ?? 'password', uow.sql);
+      if (refusal) {
+        login.reject(user.id, refusal.code);
+        return { error: refusal };
+      }
       let deviceId: string | null = null;
       let deviceToken: string | undefined;
       if (command.trustDevice) {
