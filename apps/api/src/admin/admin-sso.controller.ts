@@ -91,7 +91,7 @@ export class AdminSsoController {
   @Get('sso-connections/:id')
   @ApiOperation({ summary: 'One connection (owned, or offered to this account)' })
   @ApiOkResponse({ type: SsoConnectionDoc })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(401, 403, 404)
   get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<SsoConnectionView> {
     return this.visible(admin, id);
   }
@@ -111,7 +111,7 @@ export class AdminSsoController {
   @Delete('sso-connections/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a connection the account owns (it stops serving every account at once)' })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(401, 403, 404)
   async remove(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new RemoveSsoConnectionCommand(admin.accountId, id));
   }
@@ -127,7 +127,7 @@ export class AdminSsoController {
   @Delete('sso-connections/:id/join')
   @HttpCode(204)
   @ApiOperation({ summary: 'Shared SSO: this account stops using a connection another account offers it' })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(401, 403, 404)
   async leave(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.visible(admin, id);
     await this.commands.execute(new JoinSsoConnectionCommand(admin.accountId, id, false));

@@ -73,7 +73,7 @@ export class AdminUsersController {
   @Get(':id')
   @ApiOperation({ summary: 'One user of your account' })
   @ApiOkResponse({ type: AdminUserDoc })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(401, 403, 404)
   async get(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<AdminUserView> {
     return adminUserView(await this.user(admin, id));
   }
@@ -101,7 +101,7 @@ export class AdminUsersController {
   @Get(':id/devices')
   @ApiOperation({ summary: "The user's trusted devices" })
   @ApiOkResponse({ type: [DeviceDoc] })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(401, 403, 404)
   async devices(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<DeviceView[]> {
     await this.user(admin, id);
     return this.queryBus.execute(new ListDevicesQuery(id));
@@ -110,7 +110,7 @@ export class AdminUsersController {
   @Delete(':id/devices/:deviceId')
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke one of the user's trusted devices: its next login needs a code" })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(401, 403, 404)
   async revokeDevice(
     @CurrentPrincipal() admin: Principal,
     @Param('id', uuidParam()) id: string,
@@ -134,7 +134,7 @@ export class AdminUsersController {
     description: 'Served from the audit projection, which follows the event store within moments.',
   })
   @ApiOkResponse({ type: [HistoryItemDoc] })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiProblems(401, 403, 404)
   async events(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<HistoryItem[]> {
     await this.user(admin, id);
     const rows = await this.queries.history(admin.accountId, id, HISTORY_LIMIT);

@@ -79,7 +79,7 @@ export class AuthController {
     summary: 'Where the code of an open challenge went: channel, destination and whether a provider accepted it',
     description: 'delivery is pending, delivered or failed; after failed a new code is already on its way on the next available channel.',
   })
-  @ApiProblems(400, 404)
+  @ApiProblems(404)
   challenge(@Param('challengeId', uuidParam()) challengeId: string): Promise<ChallengeView> {
     return this.queries.execute(new GetChallengeQuery(challengeId));
   }
