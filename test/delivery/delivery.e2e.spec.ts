@@ -263,6 +263,34 @@ describe('faults: no code lost, none sent twice', () => {
     }
   });
 
+  it('does not send a reset email again when SES accepted it but recording it failed', async () => {
+    await api.pg.query(`
+      CREATE SEQUENCE test_fail_once_mail;
+      CREATE FUNCTION test_fail_first_sent() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = 'reset.email_sent' AND nextval('test_fail_once_mail') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_fail_first_sent BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_fail_first_sent();`);
+    try {
+      const user = await signUp(api.http);
+      await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
+      const sent = await until(async () => {
+        const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'reset.email_sent' AND stream_id IN (SELECT stream_id FROM events WHERE type = 'reset.requested' AND data->>'userId' = $1)`, [user.userId]);
+        return rows[0]?.data as { provider: string } | undefined;
+      }, 'the email to be recorded on the retry');
+      const { rows } = await api.pg.query(`SELECT last_value::int AS n FROM test_fail_once_mail`);
+      expect(rows[0].n).toBeGreaterThanOrEqual(2);
+      expect(sent.provider).toBe('ses');
+      await new Promise((r) => setTimeout(r, 1000));
+      const mails = (await ses.emails()).filter((m) => m.destination.to.includes(user.email));
+      expect(mails).toHaveLength(1);
+      expect(mails[0].body.text).toContain('/reset-password?token=');
+    } finally {
+      await api.pg.query(`DROP TRIGGER test_fail_first_sent ON events; DROP FUNCTION test_fail_first_sent(); DROP SEQUENCE test_fail_once_mail;`);
+    }
+  });
+
   it('sends nothing again when the relay restarts from checkpoint 0', async () => {
     const before = infobip.messages().length;
     const mailsBefore = (await ses.emails()).length;
