@@ -94,8 +94,12 @@ describe('password login', () => {
       const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
       expect(login.body.status).toBe('otp_required');
       await repository.update(User, user.userId, (u) => u.changeAccess(change));
-      const refused = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: await codeOf(api, login.body.challengeId) }).expect(403);
+      const code = await codeOf(api, login.body.challengeId);
+      const refused = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(403);
       expect(refused.body.type).toBe(type);
+      // The code is spent: the challenge is over, whatever changes next.
+      await repository.update(User, user.userId, (u) => u.changeAccess({ enabled: true, webAccess: true }));
+      expect((await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(410)).body.type).toBe('/problems/otp-expired');
       const { rows } = await api.pg.query(`SELECT type FROM events WHERE stream_id = $1 OR (type IN ('session.started', 'device.authorized') AND data->>'userId' = $2)`, [
         `login-${login.body.challengeId}`,
         user.userId,

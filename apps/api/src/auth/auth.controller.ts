@@ -58,7 +58,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Check the one-time code of a challenge; trusts the device unless trustDevice is false' })
   @ApiLoginResult()
-  @ApiProblems(400, 404, 410, 429)
+  @ApiProblems(400, 403, 404, 410, 429)
   async verifyOtp(@Body() body: VerifyOtpDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<LoginResult> {
     const result = await this.commands.execute(
       new VerifyOtpCommand(body.challengeId, body.code, body.trustDevice ?? true, body.deviceName, clientContext(req)),

@@ -122,12 +122,19 @@ export class LoginFinisher {
 
   /** Why this user may not log in this way, checked only after the password (or IdP) vouched for them. */
   async refusal(user: UserRow, method: LoginMethod, sql?: Sql): Promise<DomainError | undefined> {
-    if (!user.enabled) return new AccountDisabledError();
-    if (!user.webAccess) return new WebAccessDeniedError();
+    const refused = LoginFinisher.userRefusal(user);
+    if (refused) return refused;
     if (method === 'password' || method === 'google' || method === 'github') {
       const account = (await this.read.accountNames([user.accountId], sql)).get(user.accountId);
       if (account?.enforceSso) return new SsoRequiredError();
     }
+    return undefined;
+  }
+
+  /** What the user's own row forbids (no read): disabled, or no web access. */
+  static userRefusal(user: UserRow): DomainError | undefined {
+    if (!user.enabled) return new AccountDisabledError();
+    if (!user.webAccess) return new WebAccessDeniedError();
     return undefined;
   }
 

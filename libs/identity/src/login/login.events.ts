@@ -28,7 +28,7 @@ export class LoginAttempted extends defineEvent(
   }),
 ) {}
 
-/** After an account was picked: that user may not log in (disabled, no web access, SSO only). */
+/** After an account was picked, or with a right code: that user may not log in (disabled, no web access, SSO only). */
 export class LoginRejected extends defineEvent(
   'login.rejected',
   z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), reason: z.string() }),

@@ -29,7 +29,6 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
     private readonly otp: OtpIssuer,
     private readonly sessions: SessionIssuer,
     private readonly linker: IdentityLinker,
-    private readonly finisher: LoginFinisher,
   ) {}
 
   async execute(command: VerifyOtpCommand): Promise<LoginResult> {
@@ -49,8 +48,10 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
       }
       const user = await this.read.userById(login.userId, uow.sql);
       if (!user) return { error: new ChallengeNotFoundError() };
-      // Checked again with the code: the user may have been disabled, or lost web access, since the password.
-      const refusal = await this.finisher.refusal(user, login.method ?? 'password', uow.sql);
+      // Checked again with the code, from the row just read (no extra round trip under the lock):
+      // the user may have been disabled, or lost web access, since the password. (An account newly
+      // enforcing SSO is checked at the password step only.)
+      const refusal = LoginFinisher.userRefusal(user);
       if (refusal) {
         login.reject(user.id, refusal.code);
         return { error: refusal };
