@@ -1,5 +1,6 @@
 import { InfobipPeer } from '../peers/infobip.peer';
 import { SesPeer } from '../peers/ses.peer';
+import { escapeLiteral } from 'pg';
 import {
   TcpProxy,
   builtEntry,
@@ -94,6 +95,25 @@ afterAll(async () => {
   await infobip?.stop();
   await ses?.stop();
 });
+
+/**
+ * The first append of an event of `type` fails (a trigger; the sequence it counts with is not
+ * rolled back with the failed append, so only the first one): `tries` tells how many were made.
+ */
+async function failFirstAppendOf(type: string): Promise<{ tries: () => Promise<number>; undo: () => Promise<void> }> {
+  await api.pg.query(`
+    CREATE SEQUENCE test_fail_once;
+    CREATE FUNCTION test_fail_first() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.type = ${escapeLiteral(type)} AND nextval('test_fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER test_fail_first BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_fail_first();`);
+  return {
+    tries: async () => (await api.pg.query<{ n: number }>(`SELECT last_value::int AS n FROM test_fail_once`)).rows[0].n,
+    undo: async () => void (await api.pg.query(`DROP TRIGGER test_fail_first ON events; DROP FUNCTION test_fail_first(); DROP SEQUENCE test_fail_once;`)),
+  };
+}
 
 describe('codes reach the providers', () => {
   it('by SMS and by voice, in the user language, to the user number, each once', async () => {
@@ -234,23 +254,15 @@ describe('faults: no code lost, none sent twice', () => {
   });
 
   it('does not send again when the provider accepted but recording the delivery failed', async () => {
-    // The first OtpDelivered append fails (a sequence is not rolled back with it, so only once):
-    // the SMS went out and its acceptance was remembered, then the job failed and is retried.
-    await api.pg.query(`
-      CREATE SEQUENCE test_fail_once;
-      CREATE FUNCTION test_fail_first_delivered() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.type = 'login.otp_delivered' AND nextval('test_fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER test_fail_first_delivered BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_fail_first_delivered();`);
+    // The first OtpDelivered append fails: the SMS went out and its acceptance was remembered,
+    // then the job failed and is retried.
+    const injected = await failFirstAppendOf('login.otp_delivered');
     try {
       const phone = '+385981110006';
       const user = await signUp(api.http, { phone });
       const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
       const delivered = await until(async () => (await events(login.body.challengeId, 'login.otp_delivered'))[0], 'the delivery to be recorded on the retry');
-      const { rows } = await api.pg.query(`SELECT last_value::int AS n FROM test_fail_once`);
-      expect(rows[0].n).toBeGreaterThanOrEqual(2);
+      expect(await injected.tries()).toBeGreaterThanOrEqual(2);
       const sms = infobip.messages('sms').filter((m) => m.to === digits(phone));
       expect(sms).toHaveLength(1);
       expect(sms[0].text).toContain(await codeOf(api, login.body.challengeId));
@@ -259,19 +271,12 @@ describe('faults: no code lost, none sent twice', () => {
       expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(1);
       expect(await events(login.body.challengeId, 'login.otp_delivered')).toHaveLength(1);
     } finally {
-      await api.pg.query(`DROP TRIGGER test_fail_first_delivered ON events; DROP FUNCTION test_fail_first_delivered(); DROP SEQUENCE test_fail_once;`);
+      await injected.undo();
     }
   });
 
   it('does not send a reset email again when SES accepted it but recording it failed', async () => {
-    await api.pg.query(`
-      CREATE SEQUENCE test_fail_once_mail;
-      CREATE FUNCTION test_fail_first_sent() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.type = 'reset.email_sent' AND nextval('test_fail_once_mail') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER test_fail_first_sent BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_fail_first_sent();`);
+    const injected = await failFirstAppendOf('reset.email_sent');
     try {
       const user = await signUp(api.http);
       await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
@@ -279,15 +284,14 @@ describe('faults: no code lost, none sent twice', () => {
         const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'reset.email_sent' AND stream_id IN (SELECT stream_id FROM events WHERE type = 'reset.requested' AND data->>'userId' = $1)`, [user.userId]);
         return rows[0]?.data as { provider: string } | undefined;
       }, 'the email to be recorded on the retry');
-      const { rows } = await api.pg.query(`SELECT last_value::int AS n FROM test_fail_once_mail`);
-      expect(rows[0].n).toBeGreaterThanOrEqual(2);
+      expect(await injected.tries()).toBeGreaterThanOrEqual(2);
       expect(sent.provider).toBe('ses');
       await new Promise((r) => setTimeout(r, 1000));
       const mails = (await ses.emails()).filter((m) => m.destination.to.includes(user.email));
       expect(mails).toHaveLength(1);
       expect(mails[0].body.text).toContain('/reset-password?token=');
     } finally {
-      await api.pg.query(`DROP TRIGGER test_fail_first_sent ON events; DROP FUNCTION test_fail_first_sent(); DROP SEQUENCE test_fail_once_mail;`);
+      await injected.undo();
     }
   });
 
