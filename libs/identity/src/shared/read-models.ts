@@ -122,7 +122,8 @@ export class IdentityReadModels {
 
   /**
    * What an access token's bearer may do now, in one read: whether its session is still active
-   * (not revoked; its user enabled and with web access) and its user's current roles (a role taken away counts at once, not when the token expires).
+   * (not revoked; its user enabled and with web access) and its user's current roles (a role
+   * taken away counts at once, not when the token expires).
    */
   async accessOf(sessionId: string): Promise<{ userId: string; active: boolean; roles: Role[] } | undefined> {
     const [row] = await this.db.query<{ userId: string; active: boolean; roles: Role[] }>(

@@ -18,9 +18,9 @@ interface AccessClaims {
  * Bearer access tokens through passport-jwt. passport-jwt verifies with jsonwebtoken, which
  * has no EdDSA; its documented hook `JwtStrategy.JwtVerifier` is pointed at our verifier.
  * After the signature, one read: the session named by `sid` must still be active and its user
- * enabled (logout, refresh-token reuse and disabling a user end access at once, not when the
- * token expires), and the user's current roles are what the request may do (a demoted admin
- * loses the admin endpoints at once).
+ * enabled and with web access (logout, refresh-token reuse, disabling a user or taking their web
+ * access away end access at once, not when the token expires), and the user's current roles are
+ * what the request may do (a demoted admin loses the admin endpoints at once).
  */
 @Injectable()
 export class AccessTokenStrategy extends PassportStrategy(JwtStrategy, ACCESS_TOKEN_STRATEGY) {
