@@ -119,6 +119,8 @@ describe('password login', () => {
     await repository.update(User, user.userId, (u) => u.changeAccess({ webAccess: false }));
     await api.http.get('/auth/me').set({ Authorization: `Bearer ${tokens.accessToken}` }).expect(401);
     await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE type = 'session.refreshed' AND data->>'userId' = $1`, [user.userId]);
+    expect(rows[0].n).toBe(0);
   });
 
   it('refuses a disabled user and a user without web access, only after a right password', async () => {

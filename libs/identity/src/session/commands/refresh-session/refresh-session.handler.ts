@@ -34,12 +34,13 @@ export class RefreshSessionHandler implements ICommandHandler<RefreshSessionComm
     const presented = sha256(command.refreshToken);
     const outcome = await this.repository.retrying(async () => {
       const context = await this.read.refreshContext(presented);
-      if (!context) return undefined;
+      // A user who may not log in gets nothing, and their session is left as it is.
+      if (!context || !context.user.enabled || !context.user.webAccess) return undefined;
       const session = Session.fromRow(context.session);
       const fresh = randomToken();
       const decision = session.refresh(presented, presented !== context.session.refreshTokenHash, sha256(fresh), this.sessions.refreshExpiry(), this.clock.now());
       await this.repository.save(session);
-      return decision === 'rotated' && context.user.enabled && context.user.webAccess ? { user: context.user, sessionId: session.id, fresh } : undefined;
+      return decision === 'rotated' ? { user: context.user, sessionId: session.id, fresh } : undefined;
     });
     if (!outcome) throw new InvalidRefreshTokenError();
     return this.sessions.authenticated(outcome.user, outcome.sessionId, outcome.fresh);
