@@ -122,7 +122,8 @@ export class IdentityReadModels {
 
   /**
    * What an access token's bearer may do now, in one read: whether its session is still active
-   * (not revoked; its user enabled and with web access) and its user's current roles (a role
+   * (not revoked; its user enabled and with web access, as `LoginFinisher.userRefusal` asks of a
+   * login) and its user's current roles (a role
    * taken away counts at once, not when the token expires).
    */
   async accessOf(sessionId: string): Promise<{ userId: string; active: boolean; roles: Role[] } | undefined> {

@@ -4,11 +4,12 @@ import { InfobipClient, infobipAddress, type InfobipOutgoing } from './infobip.c
 
 /**
  * SMS through Infobip's SMS API v3 (`POST /sms/3/messages`): per message one destination,
- * text content, the configured sender; several messages may share a request (`sendMany`). The job's idempotency key becomes the destination's
- * `messageId`: Infobip lets the client choose it (it generates one otherwise), echoes it in the
- * answer and reports the message under it, so a send retried after a crash is recognizable in
- * Infobip's logs (`GET /sms/3/logs?messageId=`). Infobip does not document rejecting a repeated
- * messageId, so this recognizes a duplicate; it does not prevent one.
+ * text content, the configured sender; several messages may share a request (`sendMany`). The
+ * job's idempotency key becomes the destination's `messageId`: Infobip lets the client choose it
+ * (it generates one otherwise), echoes it in the answer and reports the message under it, so a
+ * send retried after a crash is recognizable in Infobip's logs (`GET /sms/3/logs?messageId=`).
+ * Infobip does not document rejecting a repeated messageId, so this recognizes a duplicate; it
+ * does not prevent one.
  */
 export class InfobipSms extends SmsChannel {
   private readonly client: InfobipClient;

@@ -1,6 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, Clock } from '@latchkey/event-store';
 import { randomToken, sha256 } from '@latchkey/security';
+import { LoginFinisher } from '../../../login/login-finisher';
 import type { LoginResult } from '../../../login/login-result';
 import { InvalidRefreshTokenError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
@@ -35,7 +36,7 @@ export class RefreshSessionHandler implements ICommandHandler<RefreshSessionComm
     const outcome = await this.repository.retrying(async () => {
       const context = await this.read.refreshContext(presented);
       // A user who may not log in gets nothing, and their session is left as it is.
-      if (!context || !context.user.enabled || !context.user.webAccess) return undefined;
+      if (!context || LoginFinisher.userRefusal(context.user)) return undefined;
       const session = Session.fromRow(context.session);
       const fresh = randomToken();
       const decision = session.refresh(presented, presented !== context.session.refreshTokenHash, sha256(fresh), this.sessions.refreshExpiry(), this.clock.now());
