@@ -278,20 +278,24 @@ describe('shared SSO across accounts', () => {
     const after = await ssoLogin(connection.identifier, { email });
     expect(after.body.user.id).toBe(inOwner.body.id);
   });
-  it('counts the listing as agreement where the listing admin administers the other account too', async () => {
-    const domain = `${unique('both')}.test`.toLowerCase();
-    const email = `it@${domain}`;
-    // The same person signed up two accounts: an admin of both.
-    const first = await signUp(api.http, { email });
-    const second = await signUp(api.http, { email });
-    // (by username: the email and password match both accounts)
-    const token = (await loginWithCode(api, { email: first.username, password: first.password })).accessToken;
-    const owner: Tenant = { admin: first, token, domain };
-    const connection = await connect(owner, { sharedWithAccountIds: [second.accountId] });
-    expect((await api.http.get(`/admin/sso-connections/${connection.id}`).set(bearer(token)).expect(200)).body.joinedAccountIds).toEqual([second.accountId]);
-    const choice = await ssoLogin(connection.identifier, { email });
-    expect(choice.body.status).toBe('account_selection_required');
-    expect(choice.body.accounts.map((a: { id: string }) => a.id).sort()).toEqual([first.accountId, second.accountId].sort());
+  it('never counts a listing as the other account\'s agreement, even from an admin with the same email', async () => {
+    // Emails are not verified: anyone can sign up an account with the email of another
+    // account's admin. Listing that account must not let this account's IdP into it.
+    const victim = await tenant();
+    const member = await api.http.post('/admin/users').set(bearer(victim.token)).send({ email: `staff.${unique('v')}@${victim.domain}`, username: unique('vm') }).expect(201);
+    const impostor = await signUp(api.http, { email: victim.admin.email });
+    const token = (await loginWithCode(api, { email: impostor.username, password: impostor.password })).accessToken;
+    const attacker: Tenant = { admin: impostor, token, domain: victim.domain };
+    const connection = await connect(attacker, { sharedWithAccountIds: [victim.admin.accountId] });
+    expect((connection as unknown as { joinedAccountIds: string[] }).joinedAccountIds).toEqual([]);
+    await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(token)).send({ sharedWithAccountIds: [victim.admin.accountId], enforceSso: false }).expect(200);
+    expect((await api.http.get(`/admin/sso-connections/${connection.id}`).set(bearer(token)).expect(200)).body.joinedAccountIds).toEqual([]);
+
+    // The attacker's IdP asserts the victim account's users: none of them is served.
+    const asMember = await ssoLogin(connection.identifier, { email: member.body.email }, 403);
+    expect(asMember.body.type).toBe('/problems/no-account');
+    const asAdmin = await ssoLogin(connection.identifier, { email: victim.admin.email });
+    expect(asAdmin.body).toMatchObject({ status: 'authenticated', user: { accountId: impostor.accountId } });
   });
 });
 

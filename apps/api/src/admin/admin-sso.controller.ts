@@ -84,7 +84,7 @@ export class AdminSsoController {
       requireOtpOnNewDevice: body.requireOtpOnNewDevice ?? false,
       allowIdpInitiated: body.allowIdpInitiated ?? false,
     };
-    const { connectionId } = await this.commands.execute(new CreateSsoConnectionCommand(admin.accountId, settings, admin.userId));
+    const { connectionId } = await this.commands.execute(new CreateSsoConnectionCommand(admin.accountId, settings));
     return this.visible(admin, connectionId);
   }
 
@@ -104,7 +104,7 @@ export class AdminSsoController {
     const { idpCertificate, idpCertificates, ...rest } = body;
     const certificates = idpCertificates ?? (idpCertificate ? [idpCertificate] : undefined);
     const change: Partial<ConnectionInput> = { ...rest, ...(certificates ? { idpCertificates: certificates } : {}) };
-    await this.commands.execute(new UpdateSsoConnectionCommand(admin.accountId, id, change, admin.userId));
+    await this.commands.execute(new UpdateSsoConnectionCommand(admin.accountId, id, change));
     return this.visible(admin, id);
   }
 

@@ -8,8 +8,6 @@ export class CreateSsoConnectionCommand extends Command<{ connectionId: string }
   constructor(
     readonly accountId: string,
     readonly settings: ConnectionInput,
-    /** The admin making the change: where they are an admin of a listed account too, that account agrees at once. */
-    readonly adminId?: string,
   ) {
     super();
   }
@@ -20,7 +18,6 @@ export class UpdateSsoConnectionCommand extends Command<void> {
     readonly accountId: string,
     readonly connectionId: string,
     readonly change: Partial<ConnectionInput>,
-    readonly adminId?: string,
   ) {
     super();
   }

@@ -1,8 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
-import { normalizeLogin } from '../../../shared/contact';
 import { IdentifierTakenError, InvalidCertificateError, NotFoundError } from '../../../shared/errors';
-import { IdentityReadModels } from '../../../shared/read-models';
 import { normalizeCertificate } from '../../certificates';
 import { SsoConnection } from '../../sso-connection.aggregate';
 import { CreateSsoConnectionCommand, RemoveSsoConnectionCommand, UpdateSsoConnectionCommand, type ConnectionInput } from './manage-connection.command';
@@ -30,30 +28,22 @@ async function saving(work: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/**
- * Accounts of `accountIds` where the acting admin is an enabled account_admin too (the same
- * person, by email): their agreement to share is given by the very change that lists them.
- */
-async function agreeingAccounts(read: IdentityReadModels, adminId: string | undefined, accountIds: readonly string[]): Promise<string[]> {
-  if (!adminId || accountIds.length === 0) return [];
-  const admin = await read.userById(adminId);
-  if (!admin) return [];
-  const same = await read.usersByEmailIn(normalizeLogin(admin.email), [...accountIds]);
-  return same.filter((u) => u.enabled && u.roles.includes('account_admin')).map((u) => u.accountId);
-}
-
 @CommandHandler(CreateSsoConnectionCommand)
 export class CreateSsoConnectionHandler implements ICommandHandler<CreateSsoConnectionCommand, { connectionId: string }> {
   constructor(
     private readonly ids: IdGenerator,
     private readonly repository: AggregateRepository,
-    private readonly read: IdentityReadModels,
   ) {}
 
+  /**
+   * Accounts in `sharedWithAccountIds` are offered the connection, never joined by it: only an
+   * admin token of such an account can join (`JoinSsoConnectionCommand`). An admin's email is
+   * no proof of being that account's admin (emails are not verified), so no listing counts as
+   * the other account's agreement.
+   */
   async execute(command: CreateSsoConnectionCommand): Promise<{ connectionId: string }> {
     const connection = new SsoConnection(this.ids.next());
     connection.configure(command.accountId, normalize(command.settings));
-    for (const accountId of await agreeingAccounts(this.read, command.adminId, connection.settings!.sharedWithAccountIds)) connection.join(accountId);
     await saving(() => this.repository.save(connection));
     return { connectionId: connection.id };
   }
@@ -61,20 +51,14 @@ export class CreateSsoConnectionHandler implements ICommandHandler<CreateSsoConn
 
 @CommandHandler(UpdateSsoConnectionCommand)
 export class UpdateSsoConnectionHandler implements ICommandHandler<UpdateSsoConnectionCommand, void> {
-  constructor(
-    private readonly repository: AggregateRepository,
-    private readonly read: IdentityReadModels,
-  ) {}
+  constructor(private readonly repository: AggregateRepository) {}
 
   async execute(command: UpdateSsoConnectionCommand): Promise<void> {
     const change = normalize(command.change);
-    const agreeing = await agreeingAccounts(this.read, command.adminId, change.sharedWithAccountIds ?? []);
     await saving(() =>
       this.repository.update(SsoConnection, command.connectionId, (connection) => {
         if (!connection.isOwnedBy(command.accountId)) throw new NotFoundError();
-        const joinedBefore = new Set(connection.joined);
         connection.update(change);
-        for (const accountId of agreeing.filter((a) => !joinedBefore.has(a) && connection.settings!.sharedWithAccountIds.includes(a))) connection.join(accountId);
       }),
     );
   }
