@@ -139,13 +139,17 @@ describe('an admin session, with every effect visible to the user', () => {
     for (const secret of ['"hash"', 'tokenHash', 'sealed', 'codeHash', 'refreshTokenHash', '$argon2id$']) expect(text).not.toContain(secret);
   });
 
-  it('keeps at least one enabled account_admin', async () => {
+  it('keeps at least one account_admin who can log in (enabled, with web access)', async () => {
     const { admin, token } = await adminSession();
     const demote = await api.http.patch(`/admin/users/${admin.userId}`).set(bearer(token)).send({ roles: ['member'] }).expect(409);
     expect(demote.body.type).toBe('/problems/last-admin');
     await api.http.patch(`/admin/users/${admin.userId}`).set(bearer(token)).send({ enabled: false }).expect(409);
+    expect((await api.http.patch(`/admin/users/${admin.userId}`).set(bearer(token)).send({ webAccess: false }).expect(409)).body.type).toBe('/problems/last-admin');
+    // A deputy admin without web access cannot log in: no stand-in yet.
     const deputy = await createMember(token);
-    await api.http.patch(`/admin/users/${deputy.id}`).set(bearer(token)).send({ roles: ['account_admin', 'member'] }).expect(200);
+    await api.http.patch(`/admin/users/${deputy.id}`).set(bearer(token)).send({ roles: ['account_admin', 'member'], webAccess: false }).expect(200);
+    await api.http.patch(`/admin/users/${admin.userId}`).set(bearer(token)).send({ roles: ['member'] }).expect(409);
+    await api.http.patch(`/admin/users/${deputy.id}`).set(bearer(token)).send({ webAccess: true }).expect(200);
     await api.http.patch(`/admin/users/${admin.userId}`).set(bearer(token)).send({ roles: ['member'] }).expect(200);
   });
 });

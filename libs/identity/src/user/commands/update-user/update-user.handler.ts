@@ -13,7 +13,7 @@ export const adminsOf = (accountId: string) => `admins-of-${accountId}`;
 
 /**
  * Roles, web access, enabled, code channel, phone, language. An account keeps at least one
- * enabled account_admin (409 otherwise); disabling a user ends all their sessions at once.
+ * account_admin who can log in (enabled, with web access; 409 otherwise); disabling a user ends all their sessions at once.
  */
 @CommandHandler(UpdateUserCommand)
 export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, void> {
@@ -36,12 +36,13 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
       const state = user.snapshot;
       if (!user.exists || state.accountId !== command.accountId) throw new NotFoundError();
 
-      const wasAdmin = state.enabled && state.roles.includes('account_admin');
-      const staysAdmin = (change.enabled ?? state.enabled) && (change.roles ?? state.roles).includes('account_admin');
+      // An admin who can log in: enabled, with web access, and the role.
+      const wasAdmin = state.enabled && state.webAccess && state.roles.includes('account_admin');
+      const staysAdmin = (change.enabled ?? state.enabled) && (change.webAccess ?? state.webAccess) && (change.roles ?? state.roles).includes('account_admin');
       if (wasAdmin && !staysAdmin) {
         const [{ others }] = await uow.sql.query<{ others: number }>(
           `SELECT count(*)::int AS others FROM read.users
-            WHERE account_id = $1 AND id <> $2 AND enabled AND 'account_admin' = ANY(roles)`,
+            WHERE account_id = $1 AND id <> $2 AND enabled AND web_access AND 'account_admin' = ANY(roles)`,
           [command.accountId, command.userId],
         );
         if (others === 0) throw new LastAdminError();
