@@ -33,6 +33,23 @@ describe('login throttling', () => {
     expect(rows[0].data.failures).toBe(10);
   });
 
+  it('checks at most 10 passwords of one login even when the attempts arrive at once', async () => {
+    const user = await signUp(api.http);
+    const before = await hashesStarted(api);
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api.http.post('/auth/login').set('X-Forwarded-For', `203.0.113.${i + 1}`).send({ login: user.username, password: `wrong password ${i}` }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.every((s) => s === 401 || s === 429 || s === 503)).toBe(true);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    expect(statuses).toContain(429);
+    expect((await hashesStarted(api)) - before).toBeLessThanOrEqual(10);
+    const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'user.locked_out' AND data->>'userId' = $1`, [user.userId]);
+    expect(rows.length).toBeLessThanOrEqual(1);
+  });
+
   it('does not let failures on one login lock out another', async () => {
     const victim = await signUp(api.http);
     const other = await signUp(api.http);
@@ -80,6 +97,25 @@ describe('per-IP throttling and the hashing bound', () => {
     expect(busy.headers['retry-after']).toBe('1');
     const metrics = await api.http.get('/metrics').expect(200);
     expect(metrics.text).toMatch(/latchkey_password_hash_operations_total\{outcome="refused"\} [1-9]/);
+  });
+
+  it('does not count an attempt refused with 503 (password not checked) as a failure', async () => {
+    const user = await signUp(api.http);
+    const ip = (i: number) => `192.0.2.${i + 1}`;
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => api.http.post('/auth/login').set('X-Forwarded-For', ip(i)).send({ login: user.username, password: `wrong ${i}` })),
+    );
+    const failed = burst.filter((r) => r.status === 401).length;
+    expect(burst.filter((r) => r.status === 503).length).toBeGreaterThan(0);
+    // Exactly 10 failures are counted in all: the burst's 401s and then as many more.
+    let more = 0;
+    for (let i = 0; i < 12; i++) {
+      const res = await api.http.post('/auth/login').set('X-Forwarded-For', ip(20 + i)).send({ login: user.username, password: `again ${i}` });
+      if (res.status === 429) break;
+      expect(res.status).toBe(401);
+      more += 1;
+    }
+    expect(failed + more).toBe(10);
   });
 });
 

@@ -43,6 +43,20 @@ describe('RateLimiter', () => {
     expect(await limiter.check('login:look', 3, 60)).toEqual({ allowed: true, count: 2, retryAfterSeconds: 0 });
   });
 
+  it('reserves a place that can be given back, and a refused reservation gives back nothing', async () => {
+    const key = 'login:reserve';
+    const first = await limiter.reserve(key, 2, 60);
+    const second = await limiter.reserve(key, 2, 60);
+    expect([first.count, second.count]).toEqual([1, 2]);
+    const refused = await limiter.reserve(key, 2, 60);
+    expect(refused).toMatchObject({ allowed: false, count: 2 });
+    await refused.release();
+    expect((await limiter.check(key, 2, 60)).count).toBe(2);
+    await first.release();
+    expect(await limiter.check(key, 2, 60)).toEqual({ allowed: true, count: 1, retryAfterSeconds: 0 });
+    expect((await limiter.reserve(key, 2, 60)).allowed).toBe(true);
+  });
+
   it('slides: an event leaves the window exactly one window after it happened, not at a fixed boundary', async () => {
     const key = 'otp:slide';
     expect(await limiter.hit(key, 2, 2)).toEqual({ allowed: true, count: 1, retryAfterSeconds: 0 }); // t = 0

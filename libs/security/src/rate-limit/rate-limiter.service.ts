@@ -53,12 +53,19 @@ local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCOR
 return {allowed, count, tonumber(oldest[2]) + window - now}
 `;
 
+/** A counted event that can be taken back: an attempt counted before its outcome is known. */
+export interface Reservation extends RateLimitResult {
+  /** Uncounts the event (nothing when it was not allowed, so not counted). */
+  release(): Promise<void>;
+}
+
 type SlidingWindowCommand = (key: string, windowMs: number, limit: number, record: '0' | '1', member: string) => Promise<[number, number, number]>;
 
 /**
  * Rate limits kept in Redis, shared by every process: login failures per identifier and per
- * IP, OTP sends per user, reset requests per IP. `check` looks without counting (refuse the
- * 11th login attempt before checking its password); `hit` counts one event if it is allowed.
+ * IP, OTP sends per user, reset requests per IP. `check` looks without counting; `hit` counts
+ * one event if it is allowed; `reserve` counts one that can be taken back (a login attempt,
+ * counted as a failure before its password is checked).
  * Keys expire by themselves after a quiet window.
  *
  * Keys are stored as given (under `rate-limit:` and the app's prefix): pass identifiers that
@@ -85,17 +92,28 @@ export class RateLimiter {
     return this.evaluate(key, limit, windowSeconds, true);
   }
 
+  /**
+   * Counts one event now (when within the limit), to be released if it turns out not to count:
+   * a login attempt is counted as a failure before its password is checked, so attempts sent
+   * at once cannot all pass a look taken before any of them failed.
+   */
+  async reserve(key: string, limit: number, windowSeconds: number): Promise<Reservation> {
+    const member = randomBytes(8).toString('hex');
+    const result = await this.evaluate(key, limit, windowSeconds, true, member);
+    const release = result.allowed ? () => this.redis.zrem(RATE_LIMIT_KEY_PREFIX + key, member).then(() => undefined) : () => Promise.resolve();
+    return { ...result, release };
+  }
+
   /** Forgets every event of `key` (an admin unlock, a successful login). */
   async reset(key: string): Promise<void> {
     await this.redis.del(RATE_LIMIT_KEY_PREFIX + key);
   }
 
-  private async evaluate(key: string, limit: number, windowSeconds: number, record: boolean): Promise<RateLimitResult> {
+  private async evaluate(key: string, limit: number, windowSeconds: number, record: boolean, member = randomBytes(8).toString('hex')): Promise<RateLimitResult> {
     if (key === '') throw new RangeError('a rate limit needs a key');
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('a rate limit is a whole number of at least 1');
     const windowMs = Math.round(windowSeconds * 1000);
     if (!Number.isFinite(windowMs) || windowMs < 1) throw new RangeError('a rate-limit window is a positive number of seconds');
-    const member = randomBytes(8).toString('hex');
     const [allowed, count, retryMs] = await this.commands.latchkeySlidingWindow!(RATE_LIMIT_KEY_PREFIX + key, windowMs, limit, record ? '1' : '0', member);
     return { allowed: allowed === 1, count, retryAfterSeconds: retryMs > 0 ? Math.max(1, Math.ceil(retryMs / 1000)) : 0 };
   }

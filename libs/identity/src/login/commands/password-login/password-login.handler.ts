@@ -48,17 +48,28 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     const loginKey = loginThrottleKey(this.box, login);
     const ipKey = ipThrottleKey(this.box, command.client.ip);
 
-    // Throttled callers are refused before any password is hashed.
+    // Throttled callers are refused before any password is hashed. Every attempt counts as a
+    // failure from here until its password proves right: attempts sent at once each take a place
+    // in the window, so no more than the limit are ever checked.
     const [byLogin, byIp] = await Promise.all([
-      this.limiter.check(loginKey, maxFailuresPerLogin, failureWindowSeconds),
-      this.limiter.check(ipKey, maxFailuresPerIp, failureWindowSeconds),
+      this.limiter.reserve(loginKey, maxFailuresPerLogin, failureWindowSeconds),
+      this.limiter.reserve(ipKey, maxFailuresPerIp, failureWindowSeconds),
     ]);
     if (!byLogin.allowed || !byIp.allowed) {
+      await Promise.all([byLogin.release(), byIp.release()]);
       throw new LoginThrottledError({ retryAfterSeconds: Math.max(byLogin.allowed ? 0 : byLogin.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds) });
     }
 
-    const candidates = await this.candidates(login);
-    const matches = await this.matching(candidates, command.password);
+    let candidates: UserRow[];
+    let matches: UserRow[];
+    try {
+      candidates = await this.candidates(login);
+      matches = await this.matching(candidates, command.password);
+    } catch (error) {
+      // Not checked (the bound on hashes at once, a failed read): not a failure either.
+      await Promise.allSettled([byLogin.release(), byIp.release()]);
+      throw error;
+    }
     const attempt = new Login(this.ids.next());
 
     if (matches.length === 0) {
@@ -72,17 +83,14 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
         accountId: single?.accountId ?? null,
       });
       await this.repository.save(attempt);
-      const [afterLogin] = await Promise.all([
-        this.limiter.hit(loginKey, maxFailuresPerLogin, failureWindowSeconds),
-        this.limiter.hit(ipKey, maxFailuresPerIp, failureWindowSeconds),
-      ]);
-      // The failure that reaches the limit locks the login out; record it on the users it names.
-      if (afterLogin.count === maxFailuresPerLogin) await this.lockOut(candidates, afterLogin.count, afterLogin.retryAfterSeconds);
+      // The failure that filled the window locks the login out; record it on the users it names.
+      if (byLogin.count === maxFailuresPerLogin) await this.lockOut(candidates, byLogin.count, byLogin.retryAfterSeconds);
       throw new InvalidCredentialsError();
     }
 
-    // A right password clears the login's failures; with none counted there is nothing to clear.
-    if (byLogin.count > 0) await this.limiter.reset(loginKey);
+    // A right password clears the login's failures (this attempt's place with them) and gives
+    // back its place in the IP's window.
+    await Promise.all([this.limiter.reset(loginKey), byIp.release()]);
 
     if (matches.length > 1) {
       const names = await this.read.accountNames(matches.map((m) => m.accountId));
@@ -123,10 +131,11 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
   }
 
   private async lockOut(candidates: UserRow[], failures: number, retryAfterSeconds: number): Promise<void> {
-    const until = new Date(this.clock.now().getTime() + retryAfterSeconds * 1000);
+    const now = this.clock.now();
+    const until = new Date(now.getTime() + retryAfterSeconds * 1000);
     for (const candidate of candidates) {
       await this.repository
-        .update(User, candidate.id, (user) => user.lockOut(failures, until))
+        .update(User, candidate.id, (user) => user.lockOut(failures, until, now))
         .catch((error: Error) => this.logger.warn(`could not record lock-out of ${candidate.id}: ${error.message}`));
     }
   }
