@@ -52,8 +52,8 @@ export class AdminAuditController {
       {
         type: query.type,
         userId: query.userId,
-        from: query.from ? new Date(query.from) : undefined,
-        to: query.to ? new Date(query.to) : undefined,
+        from: instant('from', query.from),
+        to: instant('to', query.to),
         before: query.cursor ? decodeCursor(query.cursor) : undefined,
       },
       limit + 1,
@@ -64,4 +64,18 @@ export class AdminAuditController {
       nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null,
     };
   }
+}
+
+/**
+ * A query's date-time as a Date. ISO 8601 has forms (week dates `2024-W01`, ordinal dates
+ * `2024-123`) that pass `IsISO8601` but that `Date` cannot read, and years PostgreSQL cannot store.
+ */
+function instant(field: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) {
+    throw new RequestValidationError([{ field, message: `${field} must be a date-time such as 2026-11-26T10:00:00Z` }]);
+  }
+  return date;
 }

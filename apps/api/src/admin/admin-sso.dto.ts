@@ -1,5 +1,6 @@
+import { Optional } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsOptional, IsString, IsUrl, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, IsUUID, Matches, MaxLength } from 'class-validator';
 
 const IDENTIFIER = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
@@ -7,30 +8,30 @@ const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
 /** Fields of PATCH: every one optional. POST requires some (below). */
 export class UpdateSsoConnectionDto {
   @ApiPropertyOptional({ example: 'contoso', description: 'URL-safe, unique: /login/saml/<identifier>/' })
-  @IsOptional()
+  @Optional()
   @Matches(IDENTIFIER, { message: 'identifier must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' })
   identifier?: string;
 
   @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(1024)
   idpEntityId?: string;
 
   @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml/sso' })
-  @IsOptional()
+  @Optional()
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   @MaxLength(2048)
   idpSsoUrl?: string;
 
   @ApiPropertyOptional({ description: "the IdP's signing certificate, PEM with or without the BEGIN/END lines" })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(16_384)
   idpCertificate?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'during a certificate rotation: both certificates (then idpCertificate is ignored)' })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(2)
@@ -39,53 +40,53 @@ export class UpdateSsoConnectionDto {
   idpCertificates?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['contoso.com'] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @Matches(DOMAIN, { each: true, message: 'each email domain must be a domain name, e.g. contoso.com' })
   emailDomains?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'accounts offered this connection; each joins through its own admin' })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
   sharedWithAccountIds?: string[];
 
   @ApiPropertyOptional({ default: false })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   autoCreateUsers?: boolean;
 
   @ApiPropertyOptional({ default: false })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   autoCreateGroups?: boolean;
 
   @ApiPropertyOptional({ default: 'groups' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   groupsAttribute?: string;
 
   @ApiPropertyOptional({ default: 'email' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   emailAttribute?: string;
 
   @ApiPropertyOptional({ default: false, description: "password, Google and GitHub logins of this account's users answer 403 /problems/sso-required" })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enforceSso?: boolean;
 
   @ApiPropertyOptional({ default: false, description: 'ask for a one-time code on new devices (default: the IdP does MFA)' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   requireOtpOnNewDevice?: boolean;
 
   @ApiPropertyOptional({ default: false, description: 'accept IdP-initiated responses (without InResponseTo)' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   allowIdpInitiated?: boolean;
 }

@@ -1,12 +1,14 @@
+import { Optional } from '@latchkey/platform';
+import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, ROLES, USERNAME_PATTERN, type Channel, type Role } from '@latchkey/identity';
 import { Type } from 'class-transformer';
 import { UpdateMeDto } from '../auth/dto/auth.dto';
-import { ArrayMinSize, IsArray, IsBoolean, IsEmail, IsIn, IsISO8601, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'ana@contoso.com' })
-  @IsEmail()
+  @IsEmailAddress()
   @MaxLength(254)
   email!: string;
 
@@ -16,36 +18,36 @@ export class CreateUserDto {
   username!: string;
 
   @ApiPropertyOptional({ example: 'Ana Horvat', description: 'display name' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ example: '+385911234567' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(32)
   phone?: string;
 
   @ApiPropertyOptional({ enum: ROLES, isArray: true, default: ['member'] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @IsIn(ROLES, { each: true })
   roles?: Role[];
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   webAccess?: boolean;
 
   @ApiPropertyOptional({ enum: CHANNELS })
-  @IsOptional()
+  @Optional()
   @IsIn(CHANNELS)
   twoFactorChannel?: Channel;
 
   @ApiPropertyOptional({ example: 'hr' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;
@@ -54,14 +56,14 @@ export class CreateUserDto {
 /** What a user may change on themselves (PATCH /auth/me), plus what only an admin may change. */
 export class UpdateUserDto extends UpdateMeDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @IsIn(ROLES, { each: true })
   roles?: Role[];
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   webAccess?: boolean;
 
@@ -72,27 +74,28 @@ export class UpdateUserDto extends UpdateMeDto {
   name?: string | null;
 
   @ApiPropertyOptional({ description: 'false disables the user and ends their sessions' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enabled?: boolean;
 }
 
 export class ListUsersQuery {
   @ApiPropertyOptional({ description: 'part of an email, username or name, any case' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(320)
   query?: string;
 
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
+  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, default: 1 })
+  @Optional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(1_000_000)
   page?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
+  @Optional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -102,34 +105,34 @@ export class ListUsersQuery {
 
 export class AuditQuery {
   @ApiPropertyOptional({ example: 'login.attempted' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(100)
   type?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   userId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'inclusive' })
-  @IsOptional()
+  @Optional()
   @IsISO8601()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'exclusive' })
-  @IsOptional()
+  @Optional()
   @IsISO8601()
   to?: string;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
+  @Optional()
   @Type(() => Number)
   @IsInt()
   @Min(1)

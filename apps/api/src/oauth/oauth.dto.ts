@@ -1,9 +1,10 @@
+import { Optional } from '@latchkey/platform';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 
 export class StartOAuthQuery {
   @ApiPropertyOptional({ example: 'hr', description: 'interface language picked on the login page' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;

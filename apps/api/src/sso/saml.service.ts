@@ -5,8 +5,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { AppConfig } from '@latchkey/config';
 import { Clock } from '@latchkey/event-store';
 import { sha256 } from '@latchkey/security';
-import { z } from 'zod';
-import type { SsoConnectionRow, SsoIdentity } from '@latchkey/identity';
+import { isEmailAddress, type SsoConnectionRow, type SsoIdentity } from '@latchkey/identity';
 import { runStrategy } from './passport-adapter';
 import { REQUEST_TTL_SECONDS, SamlStateStore, type RequestContext } from './saml-state.store';
 import { SpCredentials } from './sp-credentials.service';
@@ -18,8 +17,6 @@ const MAX_ASSERTION_AGE_MS = 10 * 60_000;
 /** A decoded SAMLResponse larger than this is refused before any XML parsing. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
 /** The same rule the events hold emails to, so an IdP's odd address is a refusal, not a failure. */
-const EMAIL = z.string().max(254).email();
-const isEmail = (value: unknown): value is string => EMAIL.safeParse(value).success;
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const DISPLAY_NAME_ATTRIBUTES = ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname', 'urn:oid:2.16.840.1.113730.3.1.241'];
 
@@ -161,8 +158,8 @@ export class SamlService {
     const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
     const first = (value: unknown) => (Array.isArray(value) ? value[0] : value);
     const nameId = profile.nameID?.trim();
-    const email = nameId && isEmail(nameId) ? nameId : first(attributes[connection.emailAttribute]);
-    if (typeof email !== 'string' || !isEmail(email.trim())) throw new SamlRejection('no_email');
+    const email = nameId && isEmailAddress(nameId) ? nameId : first(attributes[connection.emailAttribute]);
+    if (typeof email !== 'string' || !isEmailAddress(email.trim())) throw new SamlRejection('no_email');
     const rawGroups = attributes[connection.groupsAttribute];
     const groups =
       rawGroups === undefined

@@ -1,20 +1,22 @@
+import { Optional } from '@latchkey/platform';
+import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsString, IsUUID, MaxLength } from 'class-validator';
 
 export class DiscoverDto {
   @ApiProperty({ example: 'ana@contoso.com' })
-  @IsEmail()
+  @IsEmailAddress()
   @MaxLength(254)
   email!: string;
 
   @ApiPropertyOptional({ example: 'contoso', description: 'the SP Initiation URL identifier, when the email maps to several connections' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(64)
   identifier?: string;
 
   @ApiPropertyOptional({ example: 'hr', description: 'interface language picked on the login page' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;
@@ -28,7 +30,7 @@ export class AcsDto {
   SAMLResponse!: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(1024)
   RelayState?: string;
@@ -42,7 +44,7 @@ export class ConfirmGroupsDto {
 
 export class StartQuery {
   @ApiPropertyOptional({ example: 'hr' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;

@@ -1,4 +1,16 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { z } from 'zod';
+
+/**
+ * The one rule for an email address, used by the user events' schemas and by every request
+ * field and IdP assertion that can become one: input that passes here is never refused later.
+ */
+export const EMAIL_ADDRESS = z.string().email();
+
+/** At most 254 characters (the longest address SMTP can carry) and valid by `EMAIL_ADDRESS`. */
+export function isEmailAddress(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 254 && EMAIL_ADDRESS.safeParse(value).success;
+}
 
 /** Lower-cased, trimmed: how emails and usernames are compared and claimed. */
 export function normalizeLogin(value: string): string {

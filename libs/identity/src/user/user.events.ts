@@ -1,6 +1,7 @@
 import { defineEvent } from '@latchkey/event-store';
 import { z } from 'zod';
 import { CHANNELS, ROLES } from '../shared/roles';
+import { EMAIL_ADDRESS } from '../shared/contact';
 import { SUPPORTED_LOCALES } from '../shared/locale';
 
 const channel = z.enum(CHANNELS);
@@ -11,7 +12,7 @@ export class UserRegistered extends defineEvent(
   z.object({
     userId: z.string().uuid(),
     accountId: z.string().uuid(),
-    email: z.string().email(),
+    email: EMAIL_ADDRESS,
     username: z.string(),
     /** Display name (admin-given, or from the IdP); absent in events written before it existed. */
     name: z.string().max(200).nullable().optional(),

@@ -26,6 +26,22 @@ export function createHttpAdapter(config: Pick<AppConfig, 'http'>): FastifyAdapt
 
 const QUIET = /^\/(health|metrics)(\/|$|\?)/;
 
+/** Text PostgreSQL cannot store (NUL in `text`, unpaired UTF-16 surrogates in `jsonb`). */
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+
+/** The path of the first string in `value` that holds unstorable text, if any. */
+export function unstorableField(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (UNSTORABLE.test(key)) return path;
+    const found = unstorableField(item, path ? `${path}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /**
  * What every request goes through around the Nest handlers: the correlation id echoed, one log
  * line (health and metrics excluded), the duration by route pattern, JSON bodies parsed by our
@@ -39,12 +55,18 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
   const parseJson = (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
     const text = String(body);
     if (text.trim() === '') return done(new RequestValidationError([{ field: '(body)', message: 'must not be empty' }]));
+    let value: unknown;
     try {
       // Prototype-poisoning keys (__proto__, constructor.prototype) are refused, as Fastify's own parser does.
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch {
-      done(new RequestValidationError([{ field: '(body)', message: 'must be valid JSON' }]));
+      return done(new RequestValidationError([{ field: '(body)', message: 'must be valid JSON' }]));
     }
+    // Only a \u escape can put NUL or a lone surrogate in parsed JSON (raw control characters
+    // are invalid JSON; invalid UTF-8 decodes to U+FFFD): most bodies skip the walk.
+    const field = /\\u/i.test(text) ? unstorableField(value, '') : undefined;
+    if (field !== undefined) return done(new RequestValidationError([{ field: field || '(body)', message: UNSTORABLE_MESSAGE }]));
+    done(null, value);
   };
   instance.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   instance.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, parseJson);
@@ -66,6 +88,12 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
     const body = request.body;
     if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
       sendProblem(request, reply, { body: { ...PROBLEMS.validation, errors: [{ field: '(body)', message: 'must be a JSON object' }] }, headers: {} });
+      return;
+    }
+    // Query and path parameters come percent-decoded: %00 would reach the database as NUL.
+    const field = unstorableField(request.query, '') ?? unstorableField(request.params, '');
+    if (field !== undefined) {
+      sendProblem(request, reply, { body: { ...PROBLEMS.validation, errors: [{ field: field || '(query)', message: UNSTORABLE_MESSAGE }] }, headers: {} });
       return;
     }
     done();

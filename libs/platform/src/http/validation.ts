@@ -1,4 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { applyDecorators, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsOptional } from 'class-validator';
 import { RequestValidationError, type FieldError } from './problem';
 
 /** Flattens class-validator's tree into `[{field: "a.b", message}]`. */
@@ -21,4 +23,17 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => new RequestValidationError(fieldErrors(errors)),
   });
+}
+
+/**
+ * An optional request field: absent, or `null` (taken as absent: a client that sends
+ * `"deviceToken": null` means it has none), skips the field's other checks and reaches the
+ * handler as `undefined`. class-validator's own `IsOptional` lets `null` through to the handler
+ * as `null`. A field where `null` means something ("remove the phone") uses `ValidateIf` instead.
+ */
+export function Optional(): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => (value === null ? undefined : value)),
+    IsOptional(),
+  );
 }

@@ -1,15 +1,18 @@
+import { Optional } from '@latchkey/platform';
+import { IsEmailAddress } from '../../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, USERNAME_PATTERN, type Channel } from '@latchkey/identity';
-import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 
 export class SignUpDto {
   @ApiProperty({ example: 'Contoso' })
   @IsString()
   @Length(1, 200)
+  @Matches(/\S/, { message: 'accountName must not be blank' })
   accountName!: string;
 
   @ApiProperty({ example: 'jane@contoso.com' })
-  @IsEmail()
+  @IsEmailAddress()
   @MaxLength(254)
   email!: string;
 
@@ -24,13 +27,13 @@ export class SignUpDto {
   password!: string;
 
   @ApiPropertyOptional({ example: '+385911234567', description: 'E.164; makes SMS the code channel' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(32)
   phone?: string;
 
   @ApiPropertyOptional({ example: 'de-AT', description: 'BCP 47; the closest of en, de, es, fr, hr' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;
@@ -48,13 +51,13 @@ export class LoginDto {
   password!: string;
 
   @ApiPropertyOptional({ description: 'interface language; becomes the preferred language' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;
 
   @ApiPropertyOptional({ description: 'trusted-device token (also accepted as X-Device-Token header or lk_device cookie)' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(512)
   deviceToken?: string;
@@ -71,12 +74,12 @@ export class VerifyOtpDto {
   code!: string;
 
   @ApiPropertyOptional({ default: true, description: 'remember this device: no code on its next logins' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   trustDevice?: boolean;
 
   @ApiPropertyOptional({ example: 'Work laptop' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   deviceName?: string;
@@ -88,7 +91,7 @@ export class ResendOtpDto {
   challengeId!: string;
 
   @ApiPropertyOptional({ enum: CHANNELS, description: 'one of the challenge availableChannels' })
-  @IsOptional()
+  @Optional()
   @IsIn(CHANNELS)
   channel?: Channel;
 }
@@ -112,13 +115,13 @@ export class SelectAccountDto {
 
 export class UpdateMeDto {
   @ApiPropertyOptional({ example: 'fr' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;
 
   @ApiPropertyOptional({ enum: CHANNELS })
-  @IsOptional()
+  @Optional()
   @IsIn(CHANNELS)
   twoFactorChannel?: Channel;
 
@@ -136,7 +139,7 @@ export class ForgotPasswordDto {
   login!: string;
 
   @ApiPropertyOptional({ description: 'interface language; the email is written in the user preferred language' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(35)
   locale?: string;

@@ -1,0 +1,90 @@
+import { loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
+
+/**
+ * Input a client may well send that used to reach the database or an event's schema and come
+ * back as a bare 500 (found by a review of the eighth session): each must be a clear 400, or be
+ * taken as what it means, and leave nothing written.
+ */
+let api: TestApi;
+let token: string;
+let adminId: string;
+
+beforeAll(async () => {
+  api = await startApi('odd_input');
+  const admin = await signUp(api.http);
+  adminId = admin.userId;
+  token = (await loginWithCode(api, admin)).accessToken;
+});
+
+afterAll(() => api.close());
+
+const bearer = () => ({ Authorization: `Bearer ${token}` });
+const signUpBody = (extra: Record<string, unknown> = {}) => {
+  const username = unique('odd');
+  return { accountName: 'Odd Input', email: `${username}@example.com`, username, password: 'correct horse battery staple', ...extra };
+};
+
+async function expectValidation(res: { status: number; body: { type?: string; errors?: { field: string }[] } }, field: string): Promise<void> {
+  expect(res.status).toBe(400);
+  expect(res.body.type).toBe('/problems/validation');
+  expect(res.body.errors?.map((e) => e.field)).toContain(field);
+}
+
+async function eventCount(): Promise<number> {
+  const { rows } = await api.pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM events`);
+  return rows[0].n;
+}
+
+describe('null in an optional field is taken as absent', () => {
+  it('signs up and creates users with "phone": null (no phone)', async () => {
+    const body = signUpBody({ phone: null, locale: null });
+    await api.http.post('/auth/signup').send(body).expect(201);
+    const created = await api.http.post('/admin/users').set(bearer()).send({ email: `${unique('n')}@example.com`, username: unique('n'), phone: null, roles: null, webAccess: null }).expect(201);
+    expect(created.body).toMatchObject({ phone: null, roles: ['member'], webAccess: true });
+  });
+
+  it('changes nothing for null roles, enabled, web access or channel', async () => {
+    const before = (await api.http.get(`/admin/users/${adminId}`).set(bearer()).expect(200)).body;
+    for (const field of ['roles', 'enabled', 'webAccess', 'twoFactorChannel', 'locale']) {
+      const res = await api.http.patch(`/admin/users/${adminId}`).set(bearer()).send({ [field]: null }).expect(200);
+      expect(res.body).toEqual(before);
+    }
+    await api.http.patch('/auth/me').set(bearer()).send({ twoFactorChannel: null }).expect(200);
+    expect((await api.http.get(`/admin/users/${adminId}`).set(bearer()).expect(200)).body).toEqual(before);
+  });
+});
+
+describe('text the product cannot keep is refused up front', () => {
+  it('refuses emails that the user events would refuse, and a blank account name', async () => {
+    const before = await eventCount();
+    await expectValidation(await api.http.post('/auth/signup').send(signUpBody({ email: 'a#b@example.com' })), 'email');
+    await expectValidation(await api.http.post('/auth/signup').send(signUpBody({ email: 'jöhn@example.com' })), 'email');
+    await expectValidation(await api.http.post('/auth/signup').send(signUpBody({ accountName: '   ' })), 'accountName');
+    await expectValidation(await api.http.post('/admin/users').set(bearer()).send({ email: 'x#y@example.com', username: unique('e') }), 'email');
+    expect(await eventCount()).toBe(before);
+  });
+
+  it('refuses NUL characters and unpaired surrogates in bodies, queries and paths', async () => {
+    const before = await eventCount();
+    await expectValidation(await api.http.post('/auth/login').send({ login: 'ab\u0000c', password: 'whatever it is' }), 'login');
+    await expectValidation(await api.http.post('/auth/login').send({ login: 'ab\ud800c', password: 'whatever it is' }), 'login');
+    await expectValidation(await api.http.post('/auth/signup').send(signUpBody({ accountName: 'Nul\u0000Corp' })), 'accountName');
+    await expectValidation(await api.http.get('/admin/users?query=%00').set(bearer()), 'query');
+    const path = await api.http.get('/login/saml/a%00b/');
+    expect(path.status).toBe(400);
+    expect(path.body.type).toBe('/problems/validation');
+    // A proper pair (an emoji), even written as escapes, is fine.
+    const escaped = `{"login": "${unique('e')}\\ud83d\\ude00@example.com", "password": "whatever it is"}`;
+    await api.http.post('/auth/login').set('Content-Type', 'application/json').send(escaped).expect(401);
+    // The refused attempts wrote nothing; the last one, a real attempt, wrote its LoginAttempted.
+    expect(await eventCount()).toBe(before + 1);
+  });
+
+  it('refuses page numbers and date-times it cannot use', async () => {
+    await expectValidation(await api.http.get('/admin/users?page=1e300').set(bearer()), 'page');
+    await expectValidation(await api.http.get('/admin/users?page=9999999999999999999').set(bearer()), 'page');
+    await expectValidation(await api.http.get('/admin/audit?from=2024-W01').set(bearer()), 'from');
+    await expectValidation(await api.http.get('/admin/audit?to=2024-123').set(bearer()), 'to');
+    await api.http.get('/admin/audit?from=2024-01-01T00:00:00Z&to=2030-01-01').set(bearer()).expect(200);
+  });
+});
