@@ -102,7 +102,8 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
   instance.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    if (!QUIET.test(request.url)) {
+    // At LOG_LEVEL=warn and above the line would be dropped: skip building it.
+    if (logger.isLevelEnabled('info') && !QUIET.test(request.url)) {
       logger.info(
         {
           correlationId: request.id,
