@@ -465,6 +465,13 @@ describe('admin of SSO connections', () => {
     const body = { identifier: unique('adm'), idpEntityId: idp.entityId, idpSsoUrl: `${idp.url}/sso` };
     const bad = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: 'not a certificate' }).expect(400);
     expect(bad.body.type).toBe('/problems/validation');
+    // Each required setting missing (or null) is a field error, not a failure further in.
+    for (const field of ['identifier', 'idpEntityId', 'idpSsoUrl'] as const) {
+      for (const value of [undefined, null, '']) {
+        const res = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, [field]: value, idpCertificate: idp.credentials.certificate }).expect(400);
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+      }
+    }
     // PEM without the BEGIN/END lines is accepted.
     const bare = idp.credentials.certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
     const created = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: bare }).expect(201);
@@ -476,6 +483,9 @@ describe('admin of SSO connections', () => {
       emailAttribute: 'email',
       requireOtpOnNewDevice: false,
     });
+    // null in a PATCH changes nothing.
+    const unchanged = await api.http.patch(`/admin/sso-connections/${created.body.id}`).set(bearer(owner.token)).send({ idpEntityId: null, identifier: null, emailDomains: null }).expect(200);
+    expect(unchanged.body).toMatchObject({ identifier: body.identifier, idpEntityId: body.idpEntityId });
     const taken = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: bare }).expect(409);
     expect(taken.body.type).toBe('/problems/identifier-taken');
 

@@ -1,29 +1,23 @@
 import { Optional } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 
 const IDENTIFIER = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
 
-/** Fields of PATCH: every one optional. POST requires some (below). */
-export class UpdateSsoConnectionDto {
-  @ApiPropertyOptional({ example: 'contoso', description: 'URL-safe, unique: /login/saml/<identifier>/' })
-  @Optional()
-  @Matches(IDENTIFIER, { message: 'identifier must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' })
-  identifier?: string;
+/** The rules of the three fields POST requires and PATCH may change: one place for both. */
+const identifierRule = () => Matches(IDENTIFIER, { message: 'identifier must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' });
+const entityIdRules = () => [IsString(), Length(1, 1024)];
+const ssoUrlRules = () => [IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }), MaxLength(2048)];
+const allOf = (rules: PropertyDecorator[]): PropertyDecorator => (target, key) => rules.forEach((rule) => rule(target, key));
 
-  @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml' })
-  @Optional()
-  @IsString()
-  @MaxLength(1024)
-  idpEntityId?: string;
-
-  @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml/sso' })
-  @Optional()
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
-  @MaxLength(2048)
-  idpSsoUrl?: string;
-
+/**
+ * The settings both POST and PATCH take, every one optional. The three POST requires are declared
+ * in each class below: a subclass cannot make a field its parent marks optional required again
+ * (class-validator keeps the parent's "skip when absent"), which let POSTs without them through to
+ * the event's schema (a 500).
+ */
+class SsoConnectionSettingsDto {
   @ApiPropertyOptional({ description: "the IdP's signing certificate, PEM with or without the BEGIN/END lines" })
   @Optional()
   @IsString()
@@ -91,18 +85,35 @@ export class UpdateSsoConnectionDto {
   allowIdpInitiated?: boolean;
 }
 
-export class CreateSsoConnectionDto extends UpdateSsoConnectionDto {
-  @ApiProperty({ example: 'contoso' })
-  @Matches(IDENTIFIER, { message: 'identifier must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' })
-  declare identifier: string;
+/** PATCH: every field optional. */
+export class UpdateSsoConnectionDto extends SsoConnectionSettingsDto {
+  @ApiPropertyOptional({ example: 'contoso', description: 'URL-safe, unique: /login/saml/<identifier>/' })
+  @Optional()
+  @identifierRule()
+  identifier?: string;
+
+  @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml' })
+  @Optional()
+  @allOf(entityIdRules())
+  idpEntityId?: string;
+
+  @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml/sso' })
+  @Optional()
+  @allOf(ssoUrlRules())
+  idpSsoUrl?: string;
+}
+
+/** POST: identifier, idpEntityId and idpSsoUrl required (and a certificate, checked by the controller). */
+export class CreateSsoConnectionDto extends SsoConnectionSettingsDto {
+  @ApiProperty({ example: 'contoso', description: 'URL-safe, unique: /login/saml/<identifier>/' })
+  @identifierRule()
+  identifier!: string;
 
   @ApiProperty({ example: 'https://idp.contoso.com/saml' })
-  @IsString()
-  @MaxLength(1024)
-  declare idpEntityId: string;
+  @allOf(entityIdRules())
+  idpEntityId!: string;
 
   @ApiProperty({ example: 'https://idp.contoso.com/saml/sso' })
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
-  @MaxLength(2048)
-  declare idpSsoUrl: string;
+  @allOf(ssoUrlRules())
+  idpSsoUrl!: string;
 }
