@@ -32,6 +32,12 @@ export interface FinishOptions {
   /** When a new device must prove itself with a code (SSO logins skip it unless the connection asks). */
   secondFactor: 'new_device' | 'never';
   /**
+   * The user's version the password (or IdP) was checked against, when that was an earlier read
+   * than `user` (an account picked after the password); by default `user.version`. The session
+   * or code carries it, so a change that ends the user's sessions after it ends them too.
+   */
+  userVersion?: number;
+  /**
    * The transaction to read in, when the caller holds a stream lock: work under a lock must not
    * wait for another pool connection (the pool may be full of requests waiting for that lock).
    */
@@ -76,7 +82,13 @@ export class LoginFinisher {
     if (device.trusted || options.secondFactor === 'never') {
       record('authenticated', null);
       login.skipTwoFactor(user.id, device.trusted ? device.id : null, device.trusted ? 'trusted_device' : 'idp_mfa');
-      const { session, result } = this.sessions.start({ user, loginId: login.id, deviceId: device.trusted ? device.id : null, method: options.method });
+      const { session, result } = this.sessions.start({
+        user,
+        loginId: login.id,
+        deviceId: device.trusted ? device.id : null,
+        method: options.method,
+        userVersion: options.userVersion,
+      });
       return { result, save: [...save, session], locale };
     }
 
@@ -89,7 +101,7 @@ export class LoginFinisher {
       return { error: error as DomainError, save, locale };
     }
     record('otp_required', device.reason);
-    login.requireTwoFactor(user.id, user.accountId, device.reason, issued);
+    login.requireTwoFactor(user.id, user.accountId, device.reason, issued, options.userVersion ?? user.version);
     const { code } = issued;
     return {
       result: {

@@ -58,13 +58,22 @@ interface Challenge {
   availableChannels: Channel[];
 }
 
+/** A user an email and password (or IdP) matched; `userVersion` as the check saw it. */
+export interface Candidate {
+  userId: string;
+  accountId: string;
+  userVersion?: number;
+}
+
 interface LoginState {
   status: LoginStatus;
   method: LoginMethod | null;
   userId: string | null;
   accountId: string | null;
-  candidates: { userId: string; accountId: string }[];
+  candidates: Candidate[];
   selectionExpiresAt: Date | null;
+  /** The user's version the proof (password, IdP) was checked against, once a code is required. */
+  userVersion: number | null;
   challenge: Challenge | null;
   failures: number;
   locale: string | null;
@@ -97,7 +106,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, external: null };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, external: null };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -142,6 +151,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
     if (event instanceof AccountSelected) return { ...state, userId: event.data.userId, accountId: event.data.accountId, status: 'selected' };
     if (event instanceof LoginRejected) return { ...state, status: 'rejected' };
     if (event instanceof TwoFactorSkipped) return { ...state, status: 'authenticated' };
+    if (event instanceof TwoFactorRequired) return { ...state, userVersion: event.data.userVersion ?? null };
     if (event instanceof OtpChallengeIssued) {
       const d = event.data;
       return { ...state, status: 'awaiting_otp', challenge: toChallenge(d, d.availableChannels), currentCodeEventId: event.stored?.id ?? null };
@@ -171,6 +181,11 @@ export class Login extends EventSourcedAggregate<LoginState> {
 
   get userId(): string | null {
     return this.state.userId;
+  }
+
+  /** See `TwoFactorRequired.userVersion`; null for challenges issued before it was recorded. */
+  get userVersion(): number | null {
+    return this.state.userVersion;
   }
 
   get accountId(): string | null {
@@ -210,7 +225,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   /** Several users matched (one email in several accounts): the caller picks one before `expiresAt`. */
-  offerAccounts(method: LoginMethod, login: string, candidates: { userId: string; accountId: string }[], expiresAt: Date, locale?: string): void {
+  offerAccounts(method: LoginMethod, login: string, candidates: Candidate[], expiresAt: Date, locale?: string): void {
     this.attempt({
       method,
       login,
@@ -225,11 +240,11 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   /** Picks one of the matched accounts; returns the user that logs in. */
-  select(accountId: string, now: Date): { userId: string; accountId: string } {
+  select(accountId: string, now: Date): Candidate {
     const candidate = this.state.candidates.find((c) => c.accountId === accountId);
     const open = this.state.status === 'awaiting_selection' && this.state.selectionExpiresAt !== null && now < this.state.selectionExpiresAt;
     if (!open || !candidate) throw new SelectionNotFoundError();
-    this.apply(new AccountSelected({ loginId: this.id, ...candidate }));
+    this.apply(new AccountSelected({ loginId: this.id, userId: candidate.userId, accountId: candidate.accountId }));
     return candidate;
   }
 
@@ -263,8 +278,8 @@ export class Login extends EventSourcedAggregate<LoginState> {
     this.apply(new TwoFactorSkipped({ loginId: this.id, userId, deviceId, reason }));
   }
 
-  requireTwoFactor(userId: string, accountId: string, reason: TwoFactorRequired['data']['reason'], issued: Issued): void {
-    this.apply(new TwoFactorRequired({ loginId: this.id, userId, reason }));
+  requireTwoFactor(userId: string, accountId: string, reason: TwoFactorRequired['data']['reason'], issued: Issued, userVersion?: number): void {
+    this.apply(new TwoFactorRequired({ loginId: this.id, userId, reason, ...(userVersion !== undefined ? { userVersion } : {}) }));
     for (const block of issued.blocked) this.apply(new DeliveryBlocked({ loginId: this.id, userId, ...block }));
     this.apply(new OtpChallengeIssued({ loginId: this.id, userId, accountId, ...issued.code, availableChannels: issued.channels }));
   }

@@ -21,7 +21,8 @@ export class LoginAttempted extends defineEvent(
     userId: z.string().uuid().nullable(),
     accountId: z.string().uuid().nullable(),
     /** For account selection: the users whose password matched. */
-    candidates: z.array(z.object({ userId: z.string().uuid(), accountId: z.string().uuid() })).optional(),
+    /** `userVersion`: the user's version the password (or IdP) was checked against, as for `TwoFactorRequired`. */
+    candidates: z.array(z.object({ userId: z.string().uuid(), accountId: z.string().uuid(), userVersion: z.number().int().nonnegative().optional() })).optional(),
     selectionExpiresAt: z.string().datetime().optional(),
     /** The interface language picked on the login page; becomes the user's preference once the user is known. */
     locale: z.string().max(35).optional(),
@@ -41,7 +42,17 @@ export class AccountSelected extends defineEvent(
 
 export class TwoFactorRequired extends defineEvent(
   'login.two_factor_required',
-  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), reason: z.enum(['new_device', 'device_revoked', 'device_expired', 'connection_policy']) }),
+  z.object({
+    loginId: z.string().uuid(),
+    userId: z.string().uuid(),
+    reason: z.enum(['new_device', 'device_revoked', 'device_expired', 'connection_policy']),
+    /**
+     * The user's version the password (or IdP) was checked against: a change that ended the
+     * user's sessions after it (new password, disabled, web access removed) voids the code.
+     * Absent in events written before it existed.
+     */
+    userVersion: z.number().int().nonnegative().optional(),
+  }),
 ) {}
 
 export class TwoFactorSkipped extends defineEvent(

@@ -29,7 +29,7 @@ export class SsoSteps {
     user: UserRow,
     connection: SsoConnectionRow,
     client: ClientContext,
-    options: { afterSelection: boolean; locale?: string; sql?: Sql },
+    options: { afterSelection: boolean; locale?: string; sql?: Sql; userVersion?: number },
   ): Promise<Continuation> {
     const finish = () =>
       this.finisher.finish(login, user, client, {
@@ -37,6 +37,7 @@ export class SsoSteps {
         login: login.sso!.email,
         afterSelection: options.afterSelection,
         locale: options.locale,
+        userVersion: options.userVersion,
         secondFactor: connection.requireOtpOnNewDevice ? 'new_device' : 'never',
         sql: options.sql,
       });

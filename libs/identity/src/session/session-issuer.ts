@@ -29,8 +29,12 @@ export class SessionIssuer {
     private readonly accessTokens: AccessTokens,
   ) {}
 
-  /** A new session aggregate (to be saved with the login's events) and the `authenticated` result. */
-  start(input: { user: UserRow; loginId: string; deviceId: string | null; method: LoginMethod; deviceToken?: string }): {
+  /**
+   * A new session aggregate (to be saved with the login's events) and the `authenticated` result.
+   * `userVersion`: the user's version the login's proof was checked against, when that was an
+   * earlier read than `user` (a code verified after the password); by default `user.version`.
+   */
+  start(input: { user: UserRow; loginId: string; deviceId: string | null; method: LoginMethod; deviceToken?: string; userVersion?: number }): {
     session: Session;
     result: Extract<LoginResult, { status: 'authenticated' }>;
   } {
@@ -44,6 +48,7 @@ export class SessionIssuer {
       method: input.method,
       refreshTokenHash: sha256(refreshToken),
       expiresAt: this.refreshExpiry().toISOString(),
+      userVersion: input.userVersion ?? input.user.version,
     });
     return { session, result: this.authenticated(input.user, session.id, refreshToken, input.deviceToken) };
   }

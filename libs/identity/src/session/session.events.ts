@@ -12,6 +12,12 @@ export class SessionStarted extends defineEvent(
     method: z.enum(['password', 'sso', 'google', 'github']),
     refreshTokenHash: z.string().length(64),
     expiresAt: z.string().datetime(),
+    /**
+     * The user's version the login decided on (its password or IdP check): a change that ends
+     * sessions at a later version (new password, disabled, web access removed) ends this one too,
+     * even if the login commits after that change. Absent in events written before it existed.
+     */
+    userVersion: z.number().int().nonnegative().optional(),
   }),
   { secretFields: ['refreshTokenHash'] },
 ) {}

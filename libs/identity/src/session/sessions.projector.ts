@@ -15,9 +15,9 @@ export class SessionsProjector implements Projection {
         case SessionStarted.type: {
           const d = event.data as SessionStarted['data'];
           await sql.query(
-            `INSERT INTO read.sessions (id, user_id, account_id, device_id, method, refresh_token_hash, expires_at, started_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-            [d.sessionId, d.userId, d.accountId, d.deviceId, d.method, d.refreshTokenHash, d.expiresAt, event.occurredAt, event.version],
+            `INSERT INTO read.sessions (id, user_id, account_id, device_id, method, refresh_token_hash, expires_at, started_at, version, user_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            [d.sessionId, d.userId, d.accountId, d.deviceId, d.method, d.refreshTokenHash, d.expiresAt, event.occurredAt, event.version, d.userVersion ?? null],
           );
           await sql.query(`INSERT INTO read.refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)`, [
             d.refreshTokenHash,

@@ -19,6 +19,8 @@ export interface UserRow {
   passwordHash: string | null;
   createdAt: Date;
   version: number;
+  /** The version of the user's last event that ended their sessions (0: none since this was recorded). */
+  sessionsEndedVersion: number;
 }
 
 export interface DeviceRow {
@@ -45,11 +47,19 @@ export interface SessionRow {
 }
 
 const USER_COLUMNS = `id, account_id AS "accountId", email, username, name, phone, locale, roles, web_access AS "webAccess",
-  two_factor_channel AS "twoFactorChannel", enabled, password_hash AS "passwordHash", created_at AS "createdAt", version`;
+  two_factor_channel AS "twoFactorChannel", enabled, password_hash AS "passwordHash", created_at AS "createdAt", version,
+  sessions_ended_version AS "sessionsEndedVersion"`;
 const DEVICE_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", name, user_agent AS "userAgent", ip,
   authorized_at AS "authorizedAt", last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
 const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", refresh_token_hash AS "refreshTokenHash",
   expires_at AS "expiresAt", revoked_at IS NOT NULL AS revoked, version`;
+
+/**
+ * Whether session `s` still stands for its user `u`: no change that ends sessions (a new
+ * password, disabled, web access removed) came after the user state its login decided on.
+ * Sessions from before `user_version` was recorded (NULL) were revoked explicitly by such changes.
+ */
+const SESSION_CURRENT = `coalesce(s.user_version >= u.sessions_ended_version, true)`;
 
 /** Queries on the identity read models (inline projections, so never behind the events). */
 @Injectable()
@@ -122,13 +132,13 @@ export class IdentityReadModels {
 
   /**
    * What an access token's bearer may do now, in one read: whether its session is still active
-   * (not revoked; its user enabled and with web access, as `LoginFinisher.userRefusal` asks of a
-   * login) and its user's current roles (a role
-   * taken away counts at once, not when the token expires).
+   * (not revoked, not ended by a later change of its user; its user enabled and with web access,
+   * as `LoginFinisher.userRefusal` asks of a login) and its user's current roles (a role taken
+   * away counts at once, not when the token expires).
    */
   async accessOf(sessionId: string): Promise<{ userId: string; active: boolean; roles: Role[] } | undefined> {
     const [row] = await this.db.query<{ userId: string; active: boolean; roles: Role[] }>(
-      `SELECT s.user_id AS "userId", s.revoked_at IS NULL AND u.enabled AND u.web_access AS active, u.roles
+      `SELECT s.user_id AS "userId", s.revoked_at IS NULL AND ${SESSION_CURRENT} AND u.enabled AND u.web_access AS active, u.roles
          FROM read.sessions s JOIN read.users u ON u.id = s.user_id WHERE s.id = $1`,
       [sessionId],
     );
@@ -143,15 +153,18 @@ export class IdentityReadModels {
 
   /**
    * Everything a refresh decides on, in one round trip: the session a refresh token was issued
-   * to (current or spent) and its user.
+   * to (current or spent), its user, and whether the session still stands for that user
+   * (`current`: no new password, disabling or loss of web access after the state its login saw).
    */
-  async refreshContext(tokenHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-    const [row] = await this.db.query<{ session: SessionRow & { expiresAt: string }; user: UserRow & { createdAt: string } }>(
+  async refreshContext(tokenHash: string): Promise<{ session: SessionRow; user: UserRow; current: boolean } | undefined> {
+    const [row] = await this.db.query<{ session: SessionRow & { expiresAt: string }; user: UserRow & { createdAt: string }; current: boolean }>(
       `SELECT json_build_object('id', s.id, 'userId', s.user_id, 'accountId', s.account_id, 'refreshTokenHash', s.refresh_token_hash,
                                 'expiresAt', s.expires_at, 'revoked', s.revoked_at IS NOT NULL, 'version', s.version) AS session,
               json_build_object('id', u.id, 'accountId', u.account_id, 'email', u.email, 'username', u.username, 'phone', u.phone,
                                 'locale', u.locale, 'roles', u.roles, 'webAccess', u.web_access, 'twoFactorChannel', u.two_factor_channel,
-                                'enabled', u.enabled, 'passwordHash', NULL, 'createdAt', u.created_at, 'version', u.version) AS user
+                                'enabled', u.enabled, 'passwordHash', NULL, 'createdAt', u.created_at, 'version', u.version,
+                                'sessionsEndedVersion', u.sessions_ended_version) AS user,
+              ${SESSION_CURRENT} AS current
          FROM read.refresh_tokens t
          JOIN read.sessions s ON s.id = t.session_id
          JOIN read.users u ON u.id = s.user_id
@@ -162,6 +175,7 @@ export class IdentityReadModels {
     return {
       session: { ...row.session, expiresAt: new Date(row.session.expiresAt) },
       user: { ...row.user, createdAt: new Date(row.user.createdAt) },
+      current: row.current,
     };
   }
 

@@ -41,7 +41,8 @@ export class UsersProjector implements Projection {
         }
         case PasswordChanged.type: {
           const d = event.data as PasswordChanged['data'];
-          await sql.query(`UPDATE read.users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = $4 WHERE id = $1`, [
+          // Sessions started on the old password end with it (see sessions_ended_version).
+          await sql.query(`UPDATE read.users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = $4, sessions_ended_version = $4 WHERE id = $1`, [
             d.userId,
             d.hash,
             event.occurredAt,
@@ -64,9 +65,9 @@ export class UsersProjector implements Projection {
           const d = event.data as UserAccessChanged['data'];
           await sql.query(
             `UPDATE read.users SET roles = coalesce($2, roles), web_access = coalesce($3, web_access), enabled = coalesce($4, enabled),
-                    updated_at = $5, version = $6
+                    updated_at = $5, version = $6, sessions_ended_version = CASE WHEN $7 THEN $6 ELSE sessions_ended_version END
               WHERE id = $1`,
-            [d.userId, d.roles ?? null, d.webAccess ?? null, d.enabled ?? null, event.occurredAt, event.version],
+            [d.userId, d.roles ?? null, d.webAccess ?? null, d.enabled ?? null, event.occurredAt, event.version, d.enabled === false || d.webAccess === false],
           );
           break;
         }

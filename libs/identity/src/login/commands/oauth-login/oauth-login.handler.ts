@@ -64,7 +64,7 @@ export class OAuthLoginHandler implements ICommandHandler<OAuthLoginCommand, Log
     if (candidates.length > 1) {
       const names = await this.read.accountNames(candidates.map((c) => c.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
-      login.offerAccounts(provider, normalizeLogin(identity.email), candidates.map((c) => ({ userId: c.id, accountId: c.accountId })), expiresAt, command.locale);
+      login.offerAccounts(provider, normalizeLogin(identity.email), candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale);
       await this.repository.save(login);
       return accountChoice(login.id, candidates, names);
     }

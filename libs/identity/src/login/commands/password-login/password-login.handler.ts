@@ -95,7 +95,7 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     if (matches.length > 1) {
       const names = await this.read.accountNames(matches.map((m) => m.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
-      attempt.offerAccounts('password', login, matches.map((m) => ({ userId: m.id, accountId: m.accountId })), expiresAt, command.locale);
+      attempt.offerAccounts('password', login, matches.map((m) => ({ userId: m.id, accountId: m.accountId, userVersion: m.version })), expiresAt, command.locale);
       await this.repository.save(attempt);
       return accountChoice(attempt.id, matches, names);
     }

@@ -31,6 +31,9 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       const chosen = login.select(command.accountId, this.clock.now());
       const user = await this.read.userById(chosen.userId, uow.sql);
       if (!user) throw new SelectionNotFoundError();
+      // A change that ended the user's sessions since the password (or IdP) check (a new password,
+      // say) voids the choice: the login must start again.
+      if (chosen.userVersion !== undefined && user.sessionsEndedVersion > chosen.userVersion) throw new SelectionNotFoundError();
       let continuation;
       if (login.sso) {
         // An SSO login goes on with the SSO steps (group confirmation, the connection's 2FA policy).
@@ -41,6 +44,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
           afterSelection: true,
           locale: login.requestedLocale ?? undefined,
           sql: uow.sql,
+          userVersion: chosen.userVersion,
         });
       } else {
         continuation = await this.finisher.finish(login, user, command.client, {
@@ -50,6 +54,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
           locale: login.requestedLocale ?? undefined,
           secondFactor: 'new_device',
           sql: uow.sql,
+          userVersion: chosen.userVersion,
         });
         // A Google/GitHub identity links to the user picked once the login is authenticated.
         if (continuation.result?.status === 'authenticated') await this.linker.link(login, user.id, (id) => uow.load(User, id), uow.sql);

@@ -48,7 +48,7 @@ export class SsoLoginHandler implements ICommandHandler<SsoLoginCommand, LoginRe
     if (candidates.length > 1) {
       const names = await this.read.accountNames(candidates.map((c) => c.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SSO_STEP_TTL_SECONDS * 1000);
-      login.offerAccounts('sso', email, candidates.map((c) => ({ userId: c.id, accountId: c.accountId })), expiresAt, command.locale);
+      login.offerAccounts('sso', email, candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale);
       await this.repository.save(login);
       return accountChoice(login.id, candidates, names);
     }

@@ -56,6 +56,12 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
         login.reject(user.id, refusal.code);
         return { error: refusal };
       }
+      // A change that ended the user's sessions after the password was checked (a reset, say)
+      // voids the code: the login must start again, with the password as it is now.
+      if (login.userVersion !== null && user.sessionsEndedVersion > login.userVersion) {
+        login.reject(user.id, 'sessions_ended');
+        return { error: new OtpExpiredError() };
+      }
       let deviceId: string | null = null;
       let deviceToken: string | undefined;
       if (command.trustDevice) {
@@ -73,7 +79,14 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
         });
         deviceId = device.id;
       }
-      const { session, result } = this.sessions.start({ user, loginId: login.id, deviceId, method: login.method ?? 'password', deviceToken });
+      const { session, result } = this.sessions.start({
+        user,
+        loginId: login.id,
+        deviceId,
+        method: login.method ?? 'password',
+        deviceToken,
+        userVersion: login.userVersion ?? undefined,
+      });
       uow.add(session);
       // A Google/GitHub login links its identity now that the user proved themselves.
       await this.linker.link(login, user.id, (id) => uow.load(User, id), uow.sql);

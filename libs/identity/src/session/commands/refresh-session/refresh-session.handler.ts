@@ -35,8 +35,9 @@ export class RefreshSessionHandler implements ICommandHandler<RefreshSessionComm
     const presented = sha256(command.refreshToken);
     const outcome = await this.repository.retrying(async () => {
       const context = await this.read.refreshContext(presented);
-      // A user who may not log in gets nothing, and their session is left as it is.
-      if (!context || LoginFinisher.userRefusal(context.user)) return undefined;
+      // A user who may not log in gets nothing, nor does a session that a later change of its
+      // user ended (see `IdentityReadModels.refreshContext`); the session is left as it is.
+      if (!context || !context.current || LoginFinisher.userRefusal(context.user)) return undefined;
       const session = Session.fromRow(context.session);
       const fresh = randomToken();
       const decision = session.refresh(presented, presented !== context.session.refreshTokenHash, sha256(fresh), this.sessions.refreshExpiry(), this.clock.now());

@@ -56,6 +56,7 @@ export class CreateUserHandler implements ICommandHandler<CreateUserCommand, { u
         passwordHash: null,
         createdAt: this.clock.now(),
         version: 0,
+        sessionsEndedVersion: 0,
       },
       'invitation',
       command.adminId,
