@@ -11,6 +11,7 @@ describe.each([
     [{ DATABASE_URL: 'localhost:5432' }, 'DATABASE_URL'],
     [{ NODE_ENV: 'production' }, 'ENCRYPTION_KEYS'],
     [{ EMAIL_PROVIDER: 'ses', AWS_REGION: 'eu-west-1' }, 'EMAIL_FROM'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
   ])('stops with one line naming the variable (%o)', async (env, variable) => {
     const run = runNode(builtEntry(entry), { LOG_LEVEL: 'info', ...env });
     const { code } = await run.exited;

@@ -47,11 +47,23 @@ describe('configuration', () => {
     ['EMAIL_PROVIDER', 'smtp'],
     ['LOG_LEVEL', 'loud'],
     ['DEVICE_TRUST_DAYS', '-1'],
+    ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', '10.0.0.0/99'],
+    ['EMAIL_FROM', 'not-an-email'],
+    ['AWS_REGION', '???'],
   ])('names %s when it is malformed, without repeating its value', (variable, value) => {
     const message = problemOf({ [variable]: value });
     expect(message).toContain(variable);
     expect(message).not.toContain(value);
     expect(message).not.toContain('\n');
+  });
+
+  it('takes the trusted-proxy forms Fastify knows, and senders with a display name', () => {
+    for (const value of ['true', 'false', '2', 'loopback', '10.0.0.1, 192.168.0.0/16, ::1, fd00::/8', 'loopback,uniquelocal']) {
+      expect(() => loadConfig({ TRUST_PROXY: value })).not.toThrow();
+    }
+    const ses = { EMAIL_PROVIDER: 'ses', AWS_REGION: 'us-gov-west-1' };
+    expect(loadConfig({ ...ses, EMAIL_FROM: 'Latchkey <no-reply@example.com>' }).email.from).toBe('Latchkey <no-reply@example.com>');
   });
 
   it('names every malformed variable in one line', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -51,6 +52,32 @@ const optionalUrl = optionalText.refine((v) => {
     return false;
   }
 }, 'must be an http(s) URL');
+
+/** Names proxy-addr (under Fastify's `trustProxy`) knows for address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** `true`, `false`, a hop count, or a comma-separated list of addresses, CIDR ranges and range names. */
+function isTrustProxy(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 'false' || /^\d+$/.test(v)) return true;
+  const items = v.split(',').map((item) => item.trim());
+  return (
+    items.length > 0 &&
+    items.every((item) => {
+      if (PROXY_RANGE_NAMES.includes(item)) return true;
+      const [address, bits, ...rest] = item.split('/');
+      if (rest.length > 0 || isIP(address) === 0) return false;
+      if (bits === undefined) return true;
+      return /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128);
+    })
+  );
+}
+
+/** An email address, alone or as `Name <address>` (what SES takes as a source). */
+function isMailbox(value: string): boolean {
+  const named = /^[^<>]*<([^<>]+)>$/.exec(value);
+  return /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(named ? named[1] : value);
+}
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
   z
@@ -108,7 +135,7 @@ export const environmentSchema = z.object({
   TRUST_PROXY: z
     .string()
     .default('loopback')
-    .refine((v) => v.trim() !== '', 'must be false, true, a hop count or a list of trusted proxy addresses'),
+    .refine(isTrustProxy, 'must be false, true, a hop count or a comma-separated list of proxy addresses, CIDR ranges or loopback/linklocal/uniquelocal'),
   BODY_LIMIT_BYTES: wholeNumber(102400, 10 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_SECONDS: seconds(25),
   ENCRYPTION_KEYS: keyring,
@@ -118,9 +145,9 @@ export const environmentSchema = z.object({
   INFOBIP_API_KEY: optionalText,
   INFOBIP_SENDER: optionalText,
   EMAIL_PROVIDER: oneOf(['console', 'ses'] as const, 'console'),
-  AWS_REGION: optionalText,
+  AWS_REGION: optionalText.refine((v) => v === undefined || /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(v), 'must be an AWS region such as eu-west-1'),
   SES_ENDPOINT: optionalUrl,
-  EMAIL_FROM: optionalText,
+  EMAIL_FROM: optionalText.refine((v) => v === undefined || isMailbox(v), 'must be an email address, or "Name <address>"'),
   GOOGLE_CLIENT_ID: optionalText,
   GOOGLE_CLIENT_SECRET: optionalText,
   GOOGLE_ISSUER: url('https://accounts.google.com', ['http:', 'https:']),
