@@ -189,6 +189,26 @@ describe('admin reset and invitations', () => {
     expect(await mailsTo(stranger.email)).toEqual([]);
   });
 
+  it("sends an admin's reset even past the user's hourly allowance, without using it up", async () => {
+    const admin = await signUp(api.http);
+    const bearer = { Authorization: `Bearer ${(await loginWithCode(api, admin)).accessToken}` };
+    const invite = async () => (await api.http.post('/admin/users').set(bearer).send({ email: `${unique('capped')}@example.com`, username: unique('capped') }).expect(201)).body;
+    // Four admin resets: all sent (with the invitation, five emails), and the user's own request still goes out.
+    const member = await invite();
+    for (let i = 0; i < 4; i++) await api.http.post(`/admin/users/${member.id}/password-reset`).set(bearer).expect(202);
+    await waitForMail(member.email, 5);
+    await api.http.post('/auth/password/forgot').set('X-Forwarded-For', '203.0.113.50').send({ login: member.username }).expect(202);
+    await waitForMail(member.email, 6);
+    // A user who used up their allowance (three of four requests sent) still gets the admin's reset.
+    const spent = await invite();
+    for (let i = 0; i < 4; i++) await api.http.post('/auth/password/forgot').set('X-Forwarded-For', '203.0.113.50').send({ login: spent.username }).expect(202);
+    await waitForMail(spent.email, 4);
+    await api.http.post(`/admin/users/${spent.id}/password-reset`).set(bearer).expect(202);
+    await waitForMail(spent.email, 5);
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE type = 'reset.delivery_blocked' AND data->>'userId' = $1`, [member.id]);
+    expect(rows[0].n).toBe(0);
+  });
+
   it('expires an invitation after 72 hours', async () => {
     const admin = await signUp(api.http);
     const { accessToken } = await loginWithCode(api, admin);

@@ -6,7 +6,11 @@ import type { UserRow } from '../shared/read-models';
 import { PasswordReset } from './password-reset.aggregate';
 import type { RESET_INITIATORS } from './password-reset.events';
 
-/** Reset emails one user may receive per hour, whoever asks (the user, an admin). */
+/**
+ * Reset emails one user may receive per hour from forgot-password requests (anyone can make
+ * those). An admin's resets are neither capped nor counted: the admin asked for that email, on
+ * the record (`adminId`), and API.md promises it is sent.
+ */
 export const RESET_EMAILS_PER_USER_PER_HOUR = 3;
 /** How long an invitation's set-password link works. */
 export const INVITATION_TTL_SECONDS = 72 * 3600;
@@ -27,8 +31,8 @@ export interface SealedResetLink {
 
 /**
  * Issues reset and invitation links: 256 random bits, only the SHA-256 kept, the token sealed
- * for the email worker. Counts against the user's hourly allowance of reset emails (invitations
- * excepted); past it the request is recorded as blocked and nothing is sent.
+ * for the email worker. A forgot-password request counts against the user's hourly allowance of
+ * reset emails; past it the request is recorded as blocked and nothing is sent.
  */
 @Injectable()
 export class ResetIssuer {
@@ -42,7 +46,7 @@ export class ResetIssuer {
 
   async issue(user: UserRow, initiatedBy: (typeof RESET_INITIATORS)[number], adminId: string | null = null): Promise<PasswordReset> {
     const reset = new PasswordReset(this.ids.next());
-    if (initiatedBy !== 'invitation') {
+    if (initiatedBy === 'self') {
       const allowance = await this.limiter.hit(`reset-emails:user:${user.id}`, RESET_EMAILS_PER_USER_PER_HOUR, 3600);
       if (!allowance.allowed) {
         reset.block(user.id);
