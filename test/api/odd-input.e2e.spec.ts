@@ -80,6 +80,19 @@ describe('text the product cannot keep is refused up front', () => {
     expect(await eventCount()).toBe(before + 1);
   });
 
+  it('refuses bodies nested deeper than 32 levels, however deep, and stays up', async () => {
+    const deep = (escape: boolean) => `{"login": "${escape ? '\\u0041' : 'A'}", "password": "whatever it is", "b": ${'['.repeat(45_000)}${']'.repeat(45_000)}}`;
+    for (const escape of [true, false]) {
+      const res = await api.http.post('/auth/login').set('Content-Type', 'application/json').send(deep(escape));
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0].message).toMatch(/nest deeper than 32/);
+    }
+    await api.http.get('/health/live').expect(200);
+    // 32 levels are fine (the field is unknown, so stripped).
+    const ok = `{"login": "nobody@example.com", "password": "whatever it is", "b": ${'['.repeat(31)}${']'.repeat(31)}}`;
+    await api.http.post('/auth/login').set('Content-Type', 'application/json').send(ok).expect(401);
+  });
+
   it('refuses page numbers and date-times it cannot use', async () => {
     await expectValidation(await api.http.get('/admin/users?page=1e300').set(bearer()), 'page');
     await expectValidation(await api.http.get('/admin/users?page=9999999999999999999').set(bearer()), 'page');

@@ -159,6 +159,19 @@ describe('Google', () => {
     expect(await linkedTo()).toEqual([{ user_id: second.userId }]);
   });
 
+  it("records a provider's error cut to length without splitting a character", async () => {
+    const trip = await roundTrip('google');
+    const state = new URL(trip.callback, 'http://x').searchParams.get('state')!;
+    // "provider_error: " and 283 letters put the emoji's first half at the 300th place.
+    const error = `${'a'.repeat(283)}😀`;
+    const callback = `${trip.callback.split('?')[0]}?error=${encodeURIComponent(error)}&state=${encodeURIComponent(state)}`;
+    const res = await api.http.get(callback).set({ Accept: 'application/json', Cookie: trip.cookie });
+    expect(res.status).toBe(400);
+    expect(res.body.type).toBe('/problems/invalid-oauth-callback');
+    const [recorded] = (await attempts(/^provider_error: a+$/)).slice(-1);
+    expect(recorded.reason).toBe(`provider_error: ${'a'.repeat(283)}`);
+  });
+
   it('refuses a tampered, missing or replayed state, a wrong PKCE verifier, a wrong nonce and another audience', async () => {
     const user = await signUp(api.http);
     idClaims = { sub: unique('g-sub'), email: user.email, email_verified: true };

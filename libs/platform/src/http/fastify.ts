@@ -7,7 +7,7 @@ import { CORRELATION_HEADER, correlationIdOf } from '../correlation-id';
 import { redactUrl } from '../logging';
 import type { MetricsService } from '../metrics/metrics.service';
 import secureJson from 'secure-json-parse';
-import { PROBLEMS, RequestValidationError } from './problem';
+import { PROBLEMS, RequestValidationError, type FieldError } from './problem';
 import { sendProblem } from './problem.filter';
 
 /** The HTTP server both apps run on: Fastify (a fraction of Express's cost per request). */
@@ -30,14 +30,29 @@ const QUIET = /^\/(health|metrics)(\/|$|\?)/;
 const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 
-/** The path of the first string in `value` that holds unstorable text, if any. */
-export function unstorableField(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    if (UNSTORABLE.test(key)) return path;
-    const found = unstorableField(item, path ? `${path}.${key}` : key);
-    if (found !== undefined) return found;
+/** How deep a JSON body may nest: far beyond any request latchkey takes. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * What is wrong with a parsed body (or query, or path parameters), if anything: nesting deeper
+ * than `MAX_BODY_DEPTH`, or — when `text` is set — a string or key holding unstorable text. A
+ * loop with its own stack, not recursion: a 100 KB body can nest tens of thousands of levels,
+ * and a stack overflow in a body parser would take the process down.
+ */
+export function bodyProblem(value: unknown, text: boolean): FieldError | undefined {
+  const pending: [unknown, string, number][] = [[value, '', 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path, depth] = next;
+    if (typeof item === 'string') {
+      if (text && UNSTORABLE.test(item)) return { field: path || '(body)', message: UNSTORABLE_MESSAGE };
+      continue;
+    }
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= MAX_BODY_DEPTH) return { field: path || '(body)', message: `must not nest deeper than ${MAX_BODY_DEPTH} levels` };
+    for (const [key, child] of Object.entries(item)) {
+      if (text && UNSTORABLE.test(key)) return { field: path || '(body)', message: UNSTORABLE_MESSAGE };
+      pending.push([child, path ? `${path}.${key}` : key, depth + 1]);
+    }
   }
   return undefined;
 }
@@ -63,9 +78,9 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
       return done(new RequestValidationError([{ field: '(body)', message: 'must be valid JSON' }]));
     }
     // Only a \u escape can put NUL or a lone surrogate in parsed JSON (raw control characters
-    // are invalid JSON; invalid UTF-8 decodes to U+FFFD): most bodies skip the walk.
-    const field = /\\u/i.test(text) ? unstorableField(value, '') : undefined;
-    if (field !== undefined) return done(new RequestValidationError([{ field: field || '(body)', message: UNSTORABLE_MESSAGE }]));
+    // are invalid JSON; invalid UTF-8 decodes to U+FFFD): most bodies skip the text check.
+    const problem = bodyProblem(value, /\\u/i.test(text));
+    if (problem) return done(new RequestValidationError([problem]));
     done(null, value);
   };
   instance.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
@@ -91,9 +106,9 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
       return;
     }
     // Query and path parameters come percent-decoded: %00 would reach the database as NUL.
-    const field = unstorableField(request.query, '') ?? unstorableField(request.params, '');
-    if (field !== undefined) {
-      sendProblem(request, reply, { body: { ...PROBLEMS.validation, errors: [{ field: field || '(query)', message: UNSTORABLE_MESSAGE }] }, headers: {} });
+    const problem = bodyProblem(request.query, true) ?? bodyProblem(request.params, true);
+    if (problem) {
+      sendProblem(request, reply, { body: { ...PROBLEMS.validation, errors: [problem] }, headers: {} });
       return;
     }
     done();
