@@ -119,7 +119,8 @@ function parseTrustProxy(value: string): boolean | number | string {
   if (v === 'true') return true;
   if (v === 'false') return false;
   if (/^\d+$/.test(v)) return Number(v);
-  return value.trim();
+  // As validated (config.schema's isTrustProxy): lower case, so `LOOPBACK` is the range name too.
+  return v;
 }
 
 /** A configuration problem; its message is one line naming every variable at fault. */

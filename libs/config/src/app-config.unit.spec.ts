@@ -59,9 +59,11 @@ describe('configuration', () => {
   });
 
   it('takes the trusted-proxy forms Fastify knows, and senders with a display name', () => {
-    for (const value of ['true', 'false', '2', 'loopback', '10.0.0.1, 192.168.0.0/16, ::1, fd00::/8', 'loopback,uniquelocal']) {
+    for (const value of ['true', 'false', '2', 'loopback', 'LOOPBACK', '10.0.0.1, 192.168.0.0/16, ::1, fd00::/8', '10.0.0.0/255.0.0.0', 'loopback,uniquelocal']) {
       expect(() => loadConfig({ TRUST_PROXY: value })).not.toThrow();
     }
+    // Fastify's proxy-addr knows the range names in lower case only.
+    expect(loadConfig({ TRUST_PROXY: ' LoopBack ' }).http.trustProxy).toBe('loopback');
     const ses = { EMAIL_PROVIDER: 'ses', AWS_REGION: 'us-gov-west-1' };
     expect(loadConfig({ ...ses, EMAIL_FROM: 'Latchkey <no-reply@example.com>' }).email.from).toBe('Latchkey <no-reply@example.com>');
   });

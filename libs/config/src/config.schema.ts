@@ -65,10 +65,12 @@ function isTrustProxy(value: string): boolean {
     items.length > 0 &&
     items.every((item) => {
       if (PROXY_RANGE_NAMES.includes(item)) return true;
-      const [address, bits, ...rest] = item.split('/');
+      const [address, mask, ...rest] = item.split('/');
       if (rest.length > 0 || isIP(address) === 0) return false;
-      if (bits === undefined) return true;
-      return /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128);
+      if (mask === undefined) return true;
+      // A prefix length, or (IPv4) a dotted netmask such as 255.0.0.0.
+      if (isIP(address) === 4 && isIP(mask) === 4) return true;
+      return /^\d{1,3}$/.test(mask) && Number(mask) <= (isIP(address) === 4 ? 32 : 128);
     })
   );
 }
