@@ -300,6 +300,21 @@ describe('shared SSO across accounts', () => {
 });
 
 describe('group sync with confirmation', () => {
+  it('voids a confirmation when the user was disabled (and enabled again) since the IdP vouched for them', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner, { autoCreateGroups: true });
+    const email = `grouped.${unique('g')}@${owner.domain}`.toLowerCase();
+    const member = await api.http.post('/admin/users').set(bearer(owner.token)).send({ email, username: unique('g') }).expect(201);
+    const asked = await ssoLogin(connection.identifier, { email, attributes: { groups: ['Finance'] } });
+    expect(asked.body.status).toBe('groups_confirmation_required');
+    await api.http.patch(`/admin/users/${member.body.id}`).set(bearer(owner.token)).send({ enabled: false }).expect(200);
+    await api.http.patch(`/admin/users/${member.body.id}`).set(bearer(owner.token)).send({ enabled: true }).expect(200);
+    await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: asked.body.confirmationId }).expect(404);
+    // A new login asks again, and its confirmation goes through.
+    const again = await ssoLogin(connection.identifier, { email, attributes: { groups: ['Finance'] } });
+    expect((await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: again.body.confirmationId }).expect(200)).body.status).toBe('authenticated');
+  });
+
   it('shows added and removed groups, changes nothing until "I understand", then syncs', async () => {
     const owner = await tenant();
     const connection = await connect(owner, { autoCreateGroups: true, groupsAttribute: 'memberOf' });

@@ -1,4 +1,5 @@
 import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
+import { cutText } from '../shared/text';
 import { ChannelNotAvailableError, ConfirmationNotFoundError, OtpExpiredError, ResendCooldownError, SelectionNotFoundError, TooManyAttemptsError } from '../shared/errors';
 import type { Channel } from '../shared/roles';
 import type { Issued, IssuedCode } from './issued-code';
@@ -145,7 +146,14 @@ export class Login extends EventSourcedAggregate<LoginState> {
       return { ...state, external: facts };
     }
     if (event instanceof GroupsConfirmationRequired) {
-      return { ...state, status: 'awaiting_groups', userId: event.data.userId, accountId: event.data.accountId, groupsExpireAt: new Date(event.data.expiresAt) };
+      return {
+        ...state,
+        status: 'awaiting_groups',
+        userId: event.data.userId,
+        accountId: event.data.accountId,
+        groupsExpireAt: new Date(event.data.expiresAt),
+        userVersion: event.data.userVersion ?? null,
+      };
     }
     if (event instanceof GroupsConfirmed) return { ...state, status: 'groups_confirmed' };
     if (event instanceof AccountSelected) return { ...state, userId: event.data.userId, accountId: event.data.accountId, status: 'selected' };
@@ -255,11 +263,13 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   ssoRejected(connectionId: string, accountId: string, reason: string): void {
-    this.apply(new SsoLoginRejected({ loginId: this.id, connectionId, accountId, reason: reason.slice(0, 300) }));
+    this.apply(new SsoLoginRejected({ loginId: this.id, connectionId, accountId, reason: cutText(reason, 300) }));
   }
 
-  askToConfirmGroups(userId: string, accountId: string, change: { added: string[]; removed: string[] }, expiresAt: Date): void {
-    this.apply(new GroupsConfirmationRequired({ loginId: this.id, userId, accountId, ...change, expiresAt: expiresAt.toISOString() }));
+  askToConfirmGroups(userId: string, accountId: string, change: { added: string[]; removed: string[] }, expiresAt: Date, userVersion?: number): void {
+    this.apply(
+      new GroupsConfirmationRequired({ loginId: this.id, userId, accountId, ...change, expiresAt: expiresAt.toISOString(), ...(userVersion !== undefined ? { userVersion } : {}) }),
+    );
   }
 
   /** "I understand"; returns the user whose groups change. */
@@ -325,7 +335,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
    */
   recordFailed(sourceEventId: string, channel: Channel, reason: string, maxAttempts: number): Channel | undefined {
     if (this.deliveryOf(sourceEventId) !== 'pending') return undefined;
-    this.apply(new DeliveryFailed({ loginId: this.id, channel, reason: reason.slice(0, 200), sourceEventId }));
+    this.apply(new DeliveryFailed({ loginId: this.id, channel, reason: cutText(reason, 200), sourceEventId }));
     const open = this.state.status === 'awaiting_otp' && this.state.failures < maxAttempts && this.state.currentCodeEventId === sourceEventId;
     return open ? this.state.challenge?.availableChannels[0] : undefined;
   }

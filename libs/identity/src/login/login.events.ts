@@ -157,6 +157,8 @@ export class GroupsConfirmationRequired extends defineEvent(
     added: z.array(z.string()),
     removed: z.array(z.string()),
     expiresAt: z.string().datetime(),
+    /** As for `TwoFactorRequired`: the user's version the IdP's assertion was checked against. */
+    userVersion: z.number().int().nonnegative().optional(),
   }),
 ) {}
 

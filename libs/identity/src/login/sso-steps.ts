@@ -50,7 +50,7 @@ export class SsoSteps {
     if (!options.afterSelection) {
       login.attempt({ method: 'sso', login: login.sso!.email, outcome: 'groups_confirmation_required', reason: null, userId: user.id, accountId: user.accountId, ...(options.locale ? { locale: options.locale } : {}) });
     }
-    login.askToConfirmGroups(user.id, user.accountId, change, new Date(this.clock.now().getTime() + SSO_STEP_TTL_SECONDS * 1000));
+    login.askToConfirmGroups(user.id, user.accountId, change, new Date(this.clock.now().getTime() + SSO_STEP_TTL_SECONDS * 1000), options.userVersion ?? user.version);
     return {
       result: { status: 'groups_confirmation_required', confirmationId: login.id, added: change.added, removed: change.removed },
       save: [login],

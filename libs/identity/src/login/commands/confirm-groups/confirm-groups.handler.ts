@@ -39,6 +39,9 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
       const [user, connection] = await Promise.all([this.read.userById(userId, uow.sql), this.connections.byId(sso.connectionId, uow.sql)]);
       // The account may have stopped using the connection since the login began.
       if (!user || !connection || !connection.servedAccountIds.includes(accountId)) throw new ConfirmationNotFoundError();
+      // A change that ended the user's sessions since the IdP's assertion (disabled and enabled
+      // again, say) voids the confirmation: the login must start again.
+      if (login.userVersion !== null && user.sessionsEndedVersion > login.userVersion) throw new ConfirmationNotFoundError();
 
       // A user who may no longer log in gets no group changes either; the finish records why.
       if (!(await this.finisher.refusal(user, 'sso', uow.sql))) {
@@ -69,6 +72,7 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
         locale: login.requestedLocale ?? undefined,
         secondFactor: connection.requireOtpOnNewDevice ? 'new_device' : 'never',
         sql: uow.sql,
+        userVersion: login.userVersion ?? undefined,
       });
       continuation.save.forEach((a) => uow.add(a));
       return continuation;

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AppConfig } from '@latchkey/config';
 import { AggregateRepository, Clock, IdGenerator } from '@latchkey/event-store';
-import { PasswordHasher, RateLimiter, SecretBox } from '@latchkey/security';
+import { PasswordHasher, RateLimiter, SecretBox, type Reservation } from '@latchkey/security';
 import { normalizeLogin } from '../../../shared/contact';
 import { InvalidCredentialsError, LoginThrottledError } from '../../../shared/errors';
 import { IdentityReadModels, type UserRow } from '../../../shared/read-models';
@@ -20,6 +20,15 @@ export const SELECTION_TTL_SECONDS = 600;
 /** Throttle keys hold no personal data in clear: a keyed hash of the login, of the IP. */
 export function loginThrottleKey(box: SecretBox, normalizedLogin: string): string {
   return `login-failures:login:${box.hmac('rate-limit', normalizedLogin)}`;
+}
+
+/**
+ * Set once a login's lock-out is recorded, for as long as it holds: several failures can each
+ * see the window full (places given back by attempts that were never checked are taken again),
+ * and the lock-out is one event. Cleared with the login's failures (a right password, an unlock).
+ */
+export function lockoutRecordedKey(loginKey: string): string {
+  return `${loginKey}:locked-out`;
 }
 
 export function ipThrottleKey(box: SecretBox, ip: string | null): string {
@@ -51,12 +60,20 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     // Throttled callers are refused before any password is hashed. Every attempt counts as a
     // failure from here until its password proves right: attempts sent at once each take a place
     // in the window, so no more than the limit are ever checked.
-    const [byLogin, byIp] = await Promise.all([
+    const reservations = await Promise.allSettled([
       this.limiter.reserve(loginKey, maxFailuresPerLogin, failureWindowSeconds),
       this.limiter.reserve(ipKey, maxFailuresPerIp, failureWindowSeconds),
     ]);
+    const releaseAll = () => Promise.allSettled(reservations.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
+    const failed = reservations.find((r) => r.status === 'rejected');
+    if (failed) {
+      // One reservation failed (Redis): the other gives its place back.
+      await releaseAll();
+      throw failed.reason;
+    }
+    const [byLogin, byIp] = reservations.map((r) => (r as PromiseFulfilledResult<Reservation>).value);
     if (!byLogin.allowed || !byIp.allowed) {
-      await Promise.all([byLogin.release(), byIp.release()]);
+      await releaseAll();
       throw new LoginThrottledError({ retryAfterSeconds: Math.max(byLogin.allowed ? 0 : byLogin.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds) });
     }
 
@@ -67,7 +84,7 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
       matches = await this.matching(candidates, command.password);
     } catch (error) {
       // Not checked (the bound on hashes at once, a failed read): not a failure either.
-      await Promise.allSettled([byLogin.release(), byIp.release()]);
+      await releaseAll();
       throw error;
     }
     const attempt = new Login(this.ids.next());
@@ -83,14 +100,17 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
         accountId: single?.accountId ?? null,
       });
       await this.repository.save(attempt);
-      // The failure that filled the window locks the login out; record it on the users it names.
-      if (byLogin.count === maxFailuresPerLogin) await this.lockOut(candidates, byLogin.count, byLogin.retryAfterSeconds);
+      // The failure that filled the window locks the login out; record it (once) on the users it names.
+      if (byLogin.count === maxFailuresPerLogin) {
+        const first = await this.limiter.hit(lockoutRecordedKey(loginKey), 1, byLogin.retryAfterSeconds);
+        if (first.allowed) await this.lockOut(candidates, byLogin.count, byLogin.retryAfterSeconds);
+      }
       throw new InvalidCredentialsError();
     }
 
     // A right password clears the login's failures (this attempt's place with them) and gives
     // back its place in the IP's window.
-    await Promise.all([this.limiter.reset(loginKey), byIp.release()]);
+    await Promise.all([this.limiter.reset(loginKey, lockoutRecordedKey(loginKey)), byIp.release()]);
 
     if (matches.length > 1) {
       const names = await this.read.accountNames(matches.map((m) => m.accountId));
@@ -131,11 +151,10 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
   }
 
   private async lockOut(candidates: UserRow[], failures: number, retryAfterSeconds: number): Promise<void> {
-    const now = this.clock.now();
-    const until = new Date(now.getTime() + retryAfterSeconds * 1000);
+    const until = new Date(this.clock.now().getTime() + retryAfterSeconds * 1000);
     for (const candidate of candidates) {
       await this.repository
-        .update(User, candidate.id, (user) => user.lockOut(failures, until, now))
+        .update(User, candidate.id, (user) => user.lockOut(failures, until))
         .catch((error: Error) => this.logger.warn(`could not record lock-out of ${candidate.id}: ${error.message}`));
     }
   }
