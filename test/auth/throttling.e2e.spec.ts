@@ -46,8 +46,15 @@ describe('login throttling', () => {
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
     expect(statuses).toContain(429);
     expect((await hashesStarted(api)) - before).toBeLessThanOrEqual(10);
+    // Fill the window if attempts refused with 503 left places (each gives its place back).
+    for (let i = 0; i < 10; i++) {
+      const res = await api.http.post('/auth/login').set('X-Forwarded-For', '203.0.113.99').send({ login: user.username, password: `more ${i}` });
+      if (res.status === 429) break;
+      expect(res.status).toBe(401);
+    }
+    // However many failures saw the window full, the lock-out is one event.
     const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'user.locked_out' AND data->>'userId' = $1`, [user.userId]);
-    expect(rows.length).toBeLessThanOrEqual(1);
+    expect(rows).toHaveLength(1);
   });
 
   it('does not let failures on one login lock out another', async () => {

@@ -9,7 +9,7 @@ export {
 } from './errors';
 export { ARGON2_PARAMETERS, PasswordHasher } from './password/password-hasher.service';
 export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PasswordPolicy, type PasswordOwner } from './password/password-policy.service';
-export { RATE_LIMIT_KEY_PREFIX, RateLimiter, type RateLimitResult } from './rate-limit/rate-limiter.service';
+export { RATE_LIMIT_KEY_PREFIX, RateLimiter, type RateLimitResult, type Reservation } from './rate-limit/rate-limiter.service';
 export { DEVELOPMENT_KEY_SETTING, DEVELOPMENT_KEY_WARNING, DEVELOPMENT_KID, ENCRYPTION_KEYRING, loadKeyring } from './secrets/keyring';
 export { SecretBox } from './secrets/secret-box.service';
 export { Secrets, generateOtp, randomToken, sha256, timingSafeEqualText } from './secrets/secrets';

@@ -1,4 +1,4 @@
-import { Optional } from '@latchkey/platform';
+import { OptionalField } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 
@@ -19,13 +19,13 @@ const allOf = (rules: PropertyDecorator[]): PropertyDecorator => (target, key) =
  */
 class SsoConnectionSettingsDto {
   @ApiPropertyOptional({ description: "the IdP's signing certificate, PEM with or without the BEGIN/END lines" })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(16_384)
   idpCertificate?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'during a certificate rotation: both certificates (then idpCertificate is ignored)' })
-  @Optional()
+  @OptionalField()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(2)
@@ -34,53 +34,53 @@ class SsoConnectionSettingsDto {
   idpCertificates?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['contoso.com'] })
-  @Optional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(100)
   @Matches(DOMAIN, { each: true, message: 'each email domain must be a domain name, e.g. contoso.com' })
   emailDomains?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'accounts offered this connection; each joins through its own admin' })
-  @Optional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(100)
   @IsUUID('all', { each: true })
   sharedWithAccountIds?: string[];
 
   @ApiPropertyOptional({ default: false })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   autoCreateUsers?: boolean;
 
   @ApiPropertyOptional({ default: false })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   autoCreateGroups?: boolean;
 
   @ApiPropertyOptional({ default: 'groups' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(256)
   groupsAttribute?: string;
 
   @ApiPropertyOptional({ default: 'email' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(256)
   emailAttribute?: string;
 
   @ApiPropertyOptional({ default: false, description: "password, Google and GitHub logins of this account's users answer 403 /problems/sso-required" })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   enforceSso?: boolean;
 
   @ApiPropertyOptional({ default: false, description: 'ask for a one-time code on new devices (default: the IdP does MFA)' })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   requireOtpOnNewDevice?: boolean;
 
   @ApiPropertyOptional({ default: false, description: 'accept IdP-initiated responses (without InResponseTo)' })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   allowIdpInitiated?: boolean;
 }
@@ -88,17 +88,17 @@ class SsoConnectionSettingsDto {
 /** PATCH: every field optional. */
 export class UpdateSsoConnectionDto extends SsoConnectionSettingsDto {
   @ApiPropertyOptional({ example: 'contoso', description: 'URL-safe, unique: /login/saml/<identifier>/' })
-  @Optional()
+  @OptionalField()
   @identifierRule()
   identifier?: string;
 
   @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml' })
-  @Optional()
+  @OptionalField()
   @allOf(entityIdRules())
   idpEntityId?: string;
 
   @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml/sso' })
-  @Optional()
+  @OptionalField()
   @allOf(ssoUrlRules())
   idpSsoUrl?: string;
 }

@@ -1,4 +1,4 @@
-import { Optional } from '@latchkey/platform';
+import { OptionalField } from '@latchkey/platform';
 import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, ROLES, USERNAME_PATTERN, type Channel, type Role } from '@latchkey/identity';
@@ -18,36 +18,36 @@ export class CreateUserDto {
   username!: string;
 
   @ApiPropertyOptional({ example: 'Ana Horvat', description: 'display name' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ example: '+385911234567' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(32)
   phone?: string;
 
   @ApiPropertyOptional({ enum: ROLES, isArray: true, default: ['member'] })
-  @Optional()
+  @OptionalField()
   @IsArray()
   @ArrayMinSize(1)
   @IsIn(ROLES, { each: true })
   roles?: Role[];
 
   @ApiPropertyOptional({ default: true })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   webAccess?: boolean;
 
   @ApiPropertyOptional({ enum: CHANNELS })
-  @Optional()
+  @OptionalField()
   @IsIn(CHANNELS)
   twoFactorChannel?: Channel;
 
   @ApiPropertyOptional({ example: 'hr' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(35)
   locale?: string;
@@ -56,14 +56,14 @@ export class CreateUserDto {
 /** What a user may change on themselves (PATCH /auth/me), plus what only an admin may change. */
 export class UpdateUserDto extends UpdateMeDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
-  @Optional()
+  @OptionalField()
   @IsArray()
   @ArrayMinSize(1)
   @IsIn(ROLES, { each: true })
   roles?: Role[];
 
   @ApiPropertyOptional()
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   webAccess?: boolean;
 
@@ -74,20 +74,20 @@ export class UpdateUserDto extends UpdateMeDto {
   name?: string | null;
 
   @ApiPropertyOptional({ description: 'false disables the user and ends their sessions' })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   enabled?: boolean;
 }
 
 export class ListUsersQuery {
   @ApiPropertyOptional({ description: 'part of an email, username or name, any case' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(320)
   query?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, default: 1 })
-  @Optional()
+  @OptionalField()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -95,7 +95,7 @@ export class ListUsersQuery {
   page?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @Optional()
+  @OptionalField()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -105,34 +105,34 @@ export class ListUsersQuery {
 
 export class AuditQuery {
   @ApiPropertyOptional({ example: 'login.attempted' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(100)
   type?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @Optional()
+  @OptionalField()
   @IsUUID()
   userId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'inclusive' })
-  @Optional()
+  @OptionalField()
   @IsISO8601()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'exclusive' })
-  @Optional()
+  @OptionalField()
   @IsISO8601()
   to?: string;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(200)
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @Optional()
+  @OptionalField()
   @Type(() => Number)
   @IsInt()
   @Min(1)

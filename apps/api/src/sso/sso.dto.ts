@@ -1,4 +1,4 @@
-import { Optional } from '@latchkey/platform';
+import { OptionalField } from '@latchkey/platform';
 import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, IsUUID, MaxLength } from 'class-validator';
@@ -10,13 +10,13 @@ export class DiscoverDto {
   email!: string;
 
   @ApiPropertyOptional({ example: 'contoso', description: 'the SP Initiation URL identifier, when the email maps to several connections' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(64)
   identifier?: string;
 
   @ApiPropertyOptional({ example: 'hr', description: 'interface language picked on the login page' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(35)
   locale?: string;
@@ -30,7 +30,7 @@ export class AcsDto {
   SAMLResponse!: string;
 
   @ApiPropertyOptional()
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(1024)
   RelayState?: string;
@@ -44,7 +44,7 @@ export class ConfirmGroupsDto {
 
 export class StartQuery {
   @ApiPropertyOptional({ example: 'hr' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(35)
   locale?: string;

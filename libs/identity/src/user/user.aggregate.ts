@@ -19,8 +19,6 @@ export interface UserState {
   hasPassword: boolean;
   /** Linked Google/GitHub identities by id. */
   identities: Record<string, { provider: ExternalProvider; subject: string }>;
-  /** Until when the last lock-out holds (ISO), unless an unlock came after it. */
-  lockedOutUntil: string | null;
 }
 
 /** Claim scopes: usernames are unique system-wide, emails within an account, external identities system-wide. */
@@ -61,7 +59,6 @@ export class User extends EventSourcedAggregate<UserState> {
       enabled: true,
       hasPassword: false,
       identities: {},
-      lockedOutUntil: null,
     };
   }
 
@@ -83,8 +80,6 @@ export class User extends EventSourcedAggregate<UserState> {
       };
     }
     if (event instanceof PasswordChanged) return { ...state, hasPassword: true };
-    if (event instanceof UserLockedOut) return { ...state, lockedOutUntil: event.data.until };
-    if (event instanceof UserUnlocked) return { ...state, lockedOutUntil: null };
     if (event instanceof ExternalIdentityLinked) {
       return { ...state, identities: { ...state.identities, [event.data.identityId]: { provider: event.data.provider, subject: event.data.subject } } };
     }
@@ -180,9 +175,7 @@ export class User extends EventSourcedAggregate<UserState> {
     this.apply(new UserUnlocked({ userId: this.id }));
   }
 
-  /** Records a lock-out, once: a user already locked out at `now` is not locked out again. */
-  lockOut(failures: number, until: Date, now: Date): void {
-    if (this.state.lockedOutUntil && new Date(this.state.lockedOutUntil) > now) return;
+  lockOut(failures: number, until: Date): void {
     this.apply(new UserLockedOut({ userId: this.id, failures, until: until.toISOString() }));
   }
 }

@@ -31,7 +31,7 @@ export function createValidationPipe(): ValidationPipe {
  * handler as `undefined`. class-validator's own `IsOptional` lets `null` through to the handler
  * as `null`. A field where `null` means something ("remove the phone") uses `ValidateIf` instead.
  */
-export function Optional(): PropertyDecorator {
+export function OptionalField(): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }: { value: unknown }) => (value === null ? undefined : value)),
     IsOptional(),

@@ -104,9 +104,9 @@ export class RateLimiter {
     return { ...result, release };
   }
 
-  /** Forgets every event of `key` (an admin unlock, a successful login). */
-  async reset(key: string): Promise<void> {
-    await this.redis.del(RATE_LIMIT_KEY_PREFIX + key);
+  /** Forgets every event of each key (an admin unlock, a successful login), in one command. */
+  async reset(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys.map((key) => RATE_LIMIT_KEY_PREFIX + key));
   }
 
   private async evaluate(key: string, limit: number, windowSeconds: number, record: boolean, member = randomBytes(8).toString('hex')): Promise<RateLimitResult> {

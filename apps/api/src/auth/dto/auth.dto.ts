@@ -1,4 +1,4 @@
-import { Optional } from '@latchkey/platform';
+import { OptionalField } from '@latchkey/platform';
 import { IsEmailAddress } from '../../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, USERNAME_PATTERN, type Channel } from '@latchkey/identity';
@@ -27,13 +27,13 @@ export class SignUpDto {
   password!: string;
 
   @ApiPropertyOptional({ example: '+385911234567', description: 'E.164; makes SMS the code channel' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(32)
   phone?: string;
 
   @ApiPropertyOptional({ example: 'de-AT', description: 'BCP 47; the closest of en, de, es, fr, hr' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(35)
   locale?: string;
@@ -51,13 +51,13 @@ export class LoginDto {
   password!: string;
 
   @ApiPropertyOptional({ description: 'interface language; becomes the preferred language' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(35)
   locale?: string;
 
   @ApiPropertyOptional({ description: 'trusted-device token (also accepted as X-Device-Token header or lk_device cookie)' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(512)
   deviceToken?: string;
@@ -74,12 +74,12 @@ export class VerifyOtpDto {
   code!: string;
 
   @ApiPropertyOptional({ default: true, description: 'remember this device: no code on its next logins' })
-  @Optional()
+  @OptionalField()
   @IsBoolean()
   trustDevice?: boolean;
 
   @ApiPropertyOptional({ example: 'Work laptop' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(200)
   deviceName?: string;
@@ -91,7 +91,7 @@ export class ResendOtpDto {
   challengeId!: string;
 
   @ApiPropertyOptional({ enum: CHANNELS, description: 'one of the challenge availableChannels' })
-  @Optional()
+  @OptionalField()
   @IsIn(CHANNELS)
   channel?: Channel;
 }
@@ -115,13 +115,13 @@ export class SelectAccountDto {
 
 export class UpdateMeDto {
   @ApiPropertyOptional({ example: 'fr' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(35)
   locale?: string;
 
   @ApiPropertyOptional({ enum: CHANNELS })
-  @Optional()
+  @OptionalField()
   @IsIn(CHANNELS)
   twoFactorChannel?: Channel;
 
@@ -139,7 +139,7 @@ export class ForgotPasswordDto {
   login!: string;
 
   @ApiPropertyOptional({ description: 'interface language; the email is written in the user preferred language' })
-  @Optional()
+  @OptionalField()
   @IsString()
   @MaxLength(35)
   locale?: string;

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@latchkey/event-store';
 import { RateLimiter, SecretBox } from '@latchkey/security';
-import { loginThrottleKey } from '../../../login/commands/password-login/password-login.handler';
+import { lockoutRecordedKey, loginThrottleKey } from '../../../login/commands/password-login/password-login.handler';
 import { normalizeLogin } from '../../../shared/contact';
 import { NotFoundError } from '../../../shared/errors';
 import { User } from '../../user.aggregate';
@@ -20,7 +20,8 @@ export class UnlockUserHandler implements ICommandHandler<UnlockUserCommand, voi
     await this.repository.update(User, command.userId, async (user) => {
       const { accountId, email, username } = user.snapshot;
       if (!user.exists || accountId !== command.accountId) throw new NotFoundError();
-      await Promise.all([email, username].map((login) => this.limiter.reset(loginThrottleKey(this.box, normalizeLogin(login!)))));
+      const keys = [email, username].map((login) => loginThrottleKey(this.box, normalizeLogin(login!)));
+      await this.limiter.reset(...keys, ...keys.map(lockoutRecordedKey));
       user.unlock();
     });
   }
