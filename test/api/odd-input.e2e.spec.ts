@@ -88,9 +88,23 @@ describe('text the product cannot keep is refused up front', () => {
       expect(res.body.errors[0].message).toMatch(/nest deeper than 32/);
     }
     await api.http.get('/health/live').expect(200);
-    // 32 levels are fine (the field is unknown, so stripped).
-    const ok = `{"login": "nobody@example.com", "password": "whatever it is", "b": ${'['.repeat(31)}${']'.repeat(31)}}`;
-    await api.http.post('/auth/login').set('Content-Type', 'application/json').send(ok).expect(401);
+    // 32 levels are fine (the field is unknown, so stripped); 33 are not.
+    const nested = (levels: number) => `{"login": "nobody@example.com", "password": "whatever it is", "b": ${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    await api.http.post('/auth/login').set('Content-Type', 'application/json').send(nested(32)).expect(401);
+    const tooDeep = await api.http.post('/auth/login').set('Content-Type', 'application/json').send(nested(33)).expect(400);
+    expect(tooDeep.body.errors[0]).toEqual({ field: expect.stringMatching(/^b(\.0)+$/), message: 'must not nest deeper than 32 levels' });
+  });
+
+  it('counts lengths as the events do (an emoji is two), and takes a login that lower-casing lengthens', async () => {
+    await expectValidation(await api.http.patch(`/admin/users/${adminId}`).set(bearer()).send({ name: '😀'.repeat(101) }), 'name');
+    await api.http.patch(`/admin/users/${adminId}`).set(bearer()).send({ name: '😀'.repeat(100) }).expect(200);
+    // 'İ' lower-cases to two UTF-16 units: 320 of them are a login of 640 once normalized.
+    await api.http.post('/auth/login').send({ login: 'İ'.repeat(320), password: 'whatever it is' }).expect(401);
+  });
+
+  it('names the query or the path, not the body, for bad text there', async () => {
+    const res = await api.http.get('/admin/users?a%00=1').set(bearer()).expect(400);
+    expect(res.body.errors[0].field).toBe('(query)');
   });
 
   it('refuses page numbers and date-times it cannot use', async () => {

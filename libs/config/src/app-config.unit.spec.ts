@@ -49,6 +49,9 @@ describe('configuration', () => {
     ['DEVICE_TRUST_DAYS', '-1'],
     ['TRUST_PROXY', 'maybe'],
     ['TRUST_PROXY', '10.0.0.0/99'],
+    ['TRUST_PROXY', '0.0.0.0/0'],
+    ['TRUST_PROXY', '10.0.0.0/255.0.255.0'],
+    ['TRUST_PROXY', '10.0.0.0/0.0.0.0'],
     ['EMAIL_FROM', 'not-an-email'],
     ['AWS_REGION', '???'],
   ])('names %s when it is malformed, without repeating its value', (variable, value) => {

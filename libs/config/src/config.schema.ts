@@ -68,9 +68,12 @@ function isTrustProxy(value: string): boolean {
       const [address, mask, ...rest] = item.split('/');
       if (rest.length > 0 || isIP(address) === 0) return false;
       if (mask === undefined) return true;
-      // A prefix length, or (IPv4) a dotted netmask such as 255.0.0.0.
-      if (isIP(address) === 4 && isIP(mask) === 4) return true;
-      return /^\d{1,3}$/.test(mask) && Number(mask) <= (isIP(address) === 4 ? 32 : 128);
+      // A prefix length from 1, or (IPv4) a dotted netmask such as 255.0.0.0 whose bits are
+      // contiguous: what proxy-addr, under Fastify, accepts (it refuses /0 at start).
+      if (isIP(address) === 4 && isIP(mask) === 4) {
+        return /^1+0*$/.test(mask.split('.').map((octet) => Number(octet).toString(2).padStart(8, '0')).join(''));
+      }
+      return /^\d{1,3}$/.test(mask) && Number(mask) >= 1 && Number(mask) <= (isIP(address) === 4 ? 32 : 128);
     })
   );
 }

@@ -18,7 +18,7 @@ export { LogoutCommand } from './session/commands/logout/logout.command';
 export { RefreshSessionCommand } from './session/commands/refresh-session/refresh-session.command';
 export * from './session/session.events';
 export * from './shared/contact';
-export { cutText } from './shared/text';
+export { storableText } from './shared/text';
 export * from './shared/errors';
 export { SUPPORTED_LOCALES, closestLocale, type Locale } from './shared/locale';
 export { IdentityReadModels, type SessionRow, type UserRow } from './shared/read-models';

@@ -1,14 +1,14 @@
-import { OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, IsUUID, Length, Matches } from 'class-validator';
 
 const IDENTIFIER = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
 
 /** The rules of the three fields POST requires and PATCH may change: one place for both. */
 const identifierRule = () => Matches(IDENTIFIER, { message: 'identifier must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' });
-const entityIdRules = () => [IsString(), Length(1, 1024)];
-const ssoUrlRules = () => [IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }), MaxLength(2048)];
+const entityIdRules = () => [IsString(), Length(1, 1024), MaxUnits(1024)];
+const ssoUrlRules = () => [IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }), MaxUnits(2048)];
 const allOf = (rules: PropertyDecorator[]): PropertyDecorator => (target, key) => rules.forEach((rule) => rule(target, key));
 
 /**
@@ -21,7 +21,7 @@ class SsoConnectionSettingsDto {
   @ApiPropertyOptional({ description: "the IdP's signing certificate, PEM with or without the BEGIN/END lines" })
   @OptionalField()
   @IsString()
-  @MaxLength(16_384)
+  @MaxUnits(16_384)
   idpCertificate?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'during a certificate rotation: both certificates (then idpCertificate is ignored)' })
@@ -30,7 +30,7 @@ class SsoConnectionSettingsDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(2)
   @IsString({ each: true })
-  @MaxLength(16_384, { each: true })
+  @MaxUnits(16_384, { each: true })
   idpCertificates?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['contoso.com'] })
@@ -60,13 +60,13 @@ class SsoConnectionSettingsDto {
   @ApiPropertyOptional({ default: 'groups' })
   @OptionalField()
   @IsString()
-  @MaxLength(256)
+  @MaxUnits(256)
   groupsAttribute?: string;
 
   @ApiPropertyOptional({ default: 'email' })
   @OptionalField()
   @IsString()
-  @MaxLength(256)
+  @MaxUnits(256)
   emailAttribute?: string;
 
   @ApiPropertyOptional({ default: false, description: "password, Google and GitHub logins of this account's users answer 403 /problems/sso-required" })

@@ -1,15 +1,15 @@
-import { OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField } from '@latchkey/platform';
 import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, ROLES, USERNAME_PATTERN, type Channel, type Role } from '@latchkey/identity';
 import { Type } from 'class-transformer';
 import { UpdateMeDto } from '../auth/dto/auth.dto';
-import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsString, IsUUID, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'ana@contoso.com' })
   @IsEmailAddress()
-  @MaxLength(254)
+  @MaxUnits(254)
   email!: string;
 
   @ApiProperty({ example: 'ana' })
@@ -20,13 +20,13 @@ export class CreateUserDto {
   @ApiPropertyOptional({ example: 'Ana Horvat', description: 'display name' })
   @OptionalField()
   @IsString()
-  @MaxLength(200)
+  @MaxUnits(200)
   name?: string;
 
   @ApiPropertyOptional({ example: '+385911234567' })
   @OptionalField()
   @IsString()
-  @MaxLength(32)
+  @MaxUnits(32)
   phone?: string;
 
   @ApiPropertyOptional({ enum: ROLES, isArray: true, default: ['member'] })
@@ -49,7 +49,7 @@ export class CreateUserDto {
   @ApiPropertyOptional({ example: 'hr' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 }
 
@@ -70,7 +70,7 @@ export class UpdateUserDto extends UpdateMeDto {
   @ApiPropertyOptional({ example: 'Ana Horvat', nullable: true, description: 'display name, or null to remove' })
   @ValidateIf((_o, value) => value !== null && value !== undefined)
   @IsString()
-  @MaxLength(200)
+  @MaxUnits(200)
   name?: string | null;
 
   @ApiPropertyOptional({ description: 'false disables the user and ends their sessions' })
@@ -83,7 +83,7 @@ export class ListUsersQuery {
   @ApiPropertyOptional({ description: 'part of an email, username or name, any case' })
   @OptionalField()
   @IsString()
-  @MaxLength(320)
+  @MaxUnits(320)
   query?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, default: 1 })
@@ -107,7 +107,7 @@ export class AuditQuery {
   @ApiPropertyOptional({ example: 'login.attempted' })
   @OptionalField()
   @IsString()
-  @MaxLength(100)
+  @MaxUnits(100)
   type?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
@@ -128,7 +128,7 @@ export class AuditQuery {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @OptionalField()
   @IsString()
-  @MaxLength(200)
+  @MaxUnits(200)
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })

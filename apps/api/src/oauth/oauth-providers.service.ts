@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { cutText } from '@latchkey/identity';
+import { storableText } from '@latchkey/identity';
 import { AppConfig } from '@latchkey/config';
 import { ProviderNotConfiguredError, type ExternalIdentity, type ExternalProvider } from '@latchkey/identity';
 import { PROBLEMS, ProblemError } from '@latchkey/platform';
@@ -147,8 +147,8 @@ export class OAuthProviders {
 
   /** openid-client's failures → why the callback is refused; an unreachable or failing provider is a 503. */
   private rejection(error: unknown): Error {
-    if (error instanceof oidc.ResponseBodyError) return new OAuthRejection(cutText(`token_exchange_failed: ${error.error}`, 300));
-    if (error instanceof oidc.AuthorizationResponseError) return new OAuthRejection(cutText(`provider_error: ${error.error}`, 300));
+    if (error instanceof oidc.ResponseBodyError) return new OAuthRejection(storableText(`token_exchange_failed: ${error.error}`, 300));
+    if (error instanceof oidc.AuthorizationResponseError) return new OAuthRejection(storableText(`provider_error: ${error.error}`, 300));
     if (error instanceof TypeError && /fetch failed/i.test(error.message)) return this.unavailable('token endpoint', error); // refused, reset, DNS
     const { code, cause, message } = error as { code?: string; cause?: { cause?: { claim?: string }; message?: string; status?: number }; message?: string };
     switch (code) {
@@ -159,7 +159,7 @@ export class OAuthProviders {
       case 'OAUTH_KEY_SELECTION_FAILED':
         return new OAuthRejection('invalid_id_token: signed with an unknown key');
       case 'OAUTH_INVALID_RESPONSE':
-        return new OAuthRejection(/signature/i.test(cause?.message ?? '') ? 'invalid_id_token: bad signature' : cutText(`invalid_response: ${cause?.message ?? message}`, 300));
+        return new OAuthRejection(/signature/i.test(cause?.message ?? '') ? 'invalid_id_token: bad signature' : storableText(`invalid_response: ${cause?.message ?? message}`, 300));
       case 'OAUTH_RESPONSE_IS_NOT_CONFORM':
         if ((cause?.status ?? 0) >= 500) return this.unavailable('token endpoint', new Error(`answered ${cause?.status}`));
         return new OAuthRejection(`token_exchange_failed: status ${cause?.status}`);
@@ -167,7 +167,7 @@ export class OAuthProviders {
         return this.unavailable('token endpoint', new Error('answered something that is not JSON'));
       default:
         if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return this.unavailable('token endpoint', error as Error);
-        return new OAuthRejection(cutText(`${code ?? 'invalid'}: ${message ?? String(error)}`, 300));
+        return new OAuthRejection(storableText(`${code ?? 'invalid'}: ${message ?? String(error)}`, 300));
     }
   }
 

@@ -1,11 +1,11 @@
-import { OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField } from '@latchkey/platform';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsString } from 'class-validator';
 
 export class StartOAuthQuery {
   @ApiPropertyOptional({ example: 'hr', description: 'interface language picked on the login page' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 }

@@ -5,7 +5,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { AppConfig } from '@latchkey/config';
 import { Clock } from '@latchkey/event-store';
 import { sha256 } from '@latchkey/security';
-import { cutText, isEmailAddress, type SsoConnectionRow, type SsoIdentity } from '@latchkey/identity';
+import { storableText, isEmailAddress, type SsoConnectionRow, type SsoIdentity } from '@latchkey/identity';
 import { runStrategy } from './passport-adapter';
 import { REQUEST_TTL_SECONDS, SamlStateStore, type RequestContext } from './saml-state.store';
 import { SpCredentials } from './sp-credentials.service';
@@ -164,11 +164,11 @@ export class SamlService {
     const groups =
       rawGroups === undefined
         ? null
-        : [...new Set((Array.isArray(rawGroups) ? rawGroups : [rawGroups]).filter((g): g is string => typeof g === 'string').map((g) => cutText(g.trim(), 200)))]
+        : [...new Set((Array.isArray(rawGroups) ? rawGroups : [rawGroups]).filter((g): g is string => typeof g === 'string').map((g) => storableText(g.trim(), 200)))]
             .filter((g) => g.length > 0)
             .slice(0, 200);
     const name = DISPLAY_NAME_ATTRIBUTES.map((a) => first(attributes[a])).find((v): v is string => typeof v === 'string' && v.trim().length > 0);
-    return { email: email.trim(), name: name === undefined ? null : cutText(name.trim(), 200), groups };
+    return { email: email.trim(), name: name === undefined ? null : storableText(name.trim(), 200), groups };
   }
 
   private request(connection: SsoConnectionRow, extra: Partial<SamlConfig> = {}): SamlRequest {
@@ -244,5 +244,5 @@ function classify(message: string): string {
           : m.includes('issuer')
             ? 'wrong_issuer'
             : 'invalid';
-  return cutText(`${code}: ${message}`, 300);
+  return storableText(`${code}: ${message}`, 300);
 }

@@ -1,24 +1,24 @@
-import { OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField } from '@latchkey/platform';
 import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsString, IsUUID } from 'class-validator';
 
 export class DiscoverDto {
   @ApiProperty({ example: 'ana@contoso.com' })
   @IsEmailAddress()
-  @MaxLength(254)
+  @MaxUnits(254)
   email!: string;
 
   @ApiPropertyOptional({ example: 'contoso', description: 'the SP Initiation URL identifier, when the email maps to several connections' })
   @OptionalField()
   @IsString()
-  @MaxLength(64)
+  @MaxUnits(64)
   identifier?: string;
 
   @ApiPropertyOptional({ example: 'hr', description: 'interface language picked on the login page' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 }
 
@@ -26,13 +26,13 @@ export class DiscoverDto {
 export class AcsDto {
   @ApiProperty({ description: 'base64 SAML Response' })
   @IsString()
-  @MaxLength(400_000)
+  @MaxUnits(400_000)
   SAMLResponse!: string;
 
   @ApiPropertyOptional()
   @OptionalField()
   @IsString()
-  @MaxLength(1024)
+  @MaxUnits(1024)
   RelayState?: string;
 }
 
@@ -46,6 +46,6 @@ export class StartQuery {
   @ApiPropertyOptional({ example: 'hr' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 }

@@ -1,5 +1,5 @@
 import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
-import { cutText } from '../shared/text';
+import { storableText } from '../shared/text';
 import { ChannelNotAvailableError, ConfirmationNotFoundError, OtpExpiredError, ResendCooldownError, SelectionNotFoundError, TooManyAttemptsError } from '../shared/errors';
 import type { Channel } from '../shared/roles';
 import type { Issued, IssuedCode } from './issued-code';
@@ -229,7 +229,9 @@ export class Login extends EventSourcedAggregate<LoginState> {
   /** The first step's result. */
   attempt(data: Omit<LoginAttempted['data'], 'loginId'>): void {
     if (this.state.status !== 'new') throw new Error(`login ${this.id} already attempted`);
-    this.apply(new LoginAttempted({ loginId: this.id, ...data }));
+    // The login as typed, normalized: lower-casing can lengthen it ('İ' → 'i̇'), past what the
+    // request's own limit allowed.
+    this.apply(new LoginAttempted({ loginId: this.id, ...data, login: storableText(data.login, 320) }));
   }
 
   /** Several users matched (one email in several accounts): the caller picks one before `expiresAt`. */
@@ -263,7 +265,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   ssoRejected(connectionId: string, accountId: string, reason: string): void {
-    this.apply(new SsoLoginRejected({ loginId: this.id, connectionId, accountId, reason: cutText(reason, 300) }));
+    this.apply(new SsoLoginRejected({ loginId: this.id, connectionId, accountId, reason: storableText(reason, 300) }));
   }
 
   askToConfirmGroups(userId: string, accountId: string, change: { added: string[]; removed: string[] }, expiresAt: Date, userVersion?: number): void {
@@ -335,7 +337,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
    */
   recordFailed(sourceEventId: string, channel: Channel, reason: string, maxAttempts: number): Channel | undefined {
     if (this.deliveryOf(sourceEventId) !== 'pending') return undefined;
-    this.apply(new DeliveryFailed({ loginId: this.id, channel, reason: cutText(reason, 200), sourceEventId }));
+    this.apply(new DeliveryFailed({ loginId: this.id, channel, reason: storableText(reason, 200), sourceEventId }));
     const open = this.state.status === 'awaiting_otp' && this.state.failures < maxAttempts && this.state.currentCodeEventId === sourceEventId;
     return open ? this.state.challenge?.availableChannels[0] : undefined;
   }

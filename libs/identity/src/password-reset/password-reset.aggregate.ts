@@ -1,5 +1,5 @@
 import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
-import { cutText } from '../shared/text';
+import { storableText } from '../shared/text';
 import { ResetCompleted, ResetDeliveryBlocked, ResetEmailFailed, ResetEmailSent, ResetRequested } from './password-reset.events';
 
 interface ResetState {
@@ -58,7 +58,7 @@ export class PasswordReset extends EventSourcedAggregate<ResetState> {
 
   recordFailed(sourceEventId: string, reason: string): boolean {
     if (this.state.email !== 'pending') return false;
-    this.apply(new ResetEmailFailed({ resetId: this.id, reason: cutText(reason, 200), sourceEventId }));
+    this.apply(new ResetEmailFailed({ resetId: this.id, reason: storableText(reason, 200), sourceEventId }));
     return true;
   }
 }

@@ -39,18 +39,18 @@ export const MAX_BODY_DEPTH = 32;
  * loop with its own stack, not recursion: a 100 KB body can nest tens of thousands of levels,
  * and a stack overflow in a body parser would take the process down.
  */
-export function bodyProblem(value: unknown, text: boolean): FieldError | undefined {
+export function bodyProblem(value: unknown, text: boolean, root = '(body)'): FieldError | undefined {
   const pending: [unknown, string, number][] = [[value, '', 0]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [item, path, depth] = next;
     if (typeof item === 'string') {
-      if (text && UNSTORABLE.test(item)) return { field: path || '(body)', message: UNSTORABLE_MESSAGE };
+      if (text && UNSTORABLE.test(item)) return { field: path || root, message: UNSTORABLE_MESSAGE };
       continue;
     }
     if (item === null || typeof item !== 'object') continue;
-    if (depth >= MAX_BODY_DEPTH) return { field: path || '(body)', message: `must not nest deeper than ${MAX_BODY_DEPTH} levels` };
+    if (depth >= MAX_BODY_DEPTH) return { field: path || root, message: `must not nest deeper than ${MAX_BODY_DEPTH} levels` };
     for (const [key, child] of Object.entries(item)) {
-      if (text && UNSTORABLE.test(key)) return { field: path || '(body)', message: UNSTORABLE_MESSAGE };
+      if (text && UNSTORABLE.test(key)) return { field: path || root, message: UNSTORABLE_MESSAGE };
       pending.push([child, path ? `${path}.${key}` : key, depth + 1]);
     }
   }
@@ -106,7 +106,7 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
       return;
     }
     // Query and path parameters come percent-decoded: %00 would reach the database as NUL.
-    const problem = bodyProblem(request.query, true) ?? bodyProblem(request.params, true);
+    const problem = bodyProblem(request.query, true, '(query)') ?? bodyProblem(request.params, true, '(path)');
     if (problem) {
       sendProblem(request, reply, { body: { ...PROBLEMS.validation, errors: [problem] }, headers: {} });
       return;

@@ -1,6 +1,6 @@
 import { applyDecorators, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsOptional } from 'class-validator';
+import { IsOptional, ValidateBy, type ValidationOptions } from 'class-validator';
 import { RequestValidationError, type FieldError } from './problem';
 
 /** Flattens class-validator's tree into `[{field: "a.b", message}]`. */
@@ -35,5 +35,24 @@ export function OptionalField(): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }: { value: unknown }) => (value === null ? undefined : value)),
     IsOptional(),
+  );
+}
+
+/**
+ * At most `max` UTF-16 units, as the event schemas (zod) count them: class-validator's
+ * `MaxLength` and `Length` count a surrogate pair (an emoji) as one character, so 200 emoji
+ * passed a 200 limit and then failed at the append (a 500). Request DTOs use this instead.
+ */
+export function MaxUnits(max: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'maxUnits',
+      constraints: [max],
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && value.length <= max,
+        defaultMessage: (args) => `${args?.property ?? 'value'} must be at most ${max} characters long`,
+      },
+    },
+    options,
   );
 }

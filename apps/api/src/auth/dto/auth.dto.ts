@@ -1,19 +1,20 @@
-import { OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField } from '@latchkey/platform';
 import { IsEmailAddress } from '../../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, USERNAME_PATTERN, type Channel } from '@latchkey/identity';
-import { IsBoolean, IsIn, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
 
 export class SignUpDto {
   @ApiProperty({ example: 'Contoso' })
   @IsString()
   @Length(1, 200)
+  @MaxUnits(200)
   @Matches(/\S/, { message: 'accountName must not be blank' })
   accountName!: string;
 
   @ApiProperty({ example: 'jane@contoso.com' })
   @IsEmailAddress()
-  @MaxLength(254)
+  @MaxUnits(254)
   email!: string;
 
   @ApiProperty({ example: 'jane', description: '3-64 letters, digits, ".", "_" or "-"; unique across the system' })
@@ -23,19 +24,19 @@ export class SignUpDto {
 
   @ApiProperty({ description: '10-256 characters, not a common password, not the email or username' })
   @IsString()
-  @MaxLength(4096)
+  @MaxUnits(4096)
   password!: string;
 
   @ApiPropertyOptional({ example: '+385911234567', description: 'E.164; makes SMS the code channel' })
   @OptionalField()
   @IsString()
-  @MaxLength(32)
+  @MaxUnits(32)
   phone?: string;
 
   @ApiPropertyOptional({ example: 'de-AT', description: 'BCP 47; the closest of en, de, es, fr, hr' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 }
 
@@ -43,23 +44,25 @@ export class LoginDto {
   @ApiProperty({ description: 'email or username, case-insensitive' })
   @IsString()
   @Length(1, 320)
+  @MaxUnits(320)
   login!: string;
 
   @ApiProperty()
   @IsString()
   @Length(1, 4096)
+  @MaxUnits(4096)
   password!: string;
 
   @ApiPropertyOptional({ description: 'interface language; becomes the preferred language' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 
   @ApiPropertyOptional({ description: 'trusted-device token (also accepted as X-Device-Token header or lk_device cookie)' })
   @OptionalField()
   @IsString()
-  @MaxLength(512)
+  @MaxUnits(512)
   deviceToken?: string;
 }
 
@@ -81,7 +84,7 @@ export class VerifyOtpDto {
   @ApiPropertyOptional({ example: 'Work laptop' })
   @OptionalField()
   @IsString()
-  @MaxLength(200)
+  @MaxUnits(200)
   deviceName?: string;
 }
 
@@ -100,6 +103,7 @@ export class RefreshTokenDto {
   @ApiProperty()
   @IsString()
   @Length(1, 512)
+  @MaxUnits(512)
   refreshToken!: string;
 }
 
@@ -117,7 +121,7 @@ export class UpdateMeDto {
   @ApiPropertyOptional({ example: 'fr' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 
   @ApiPropertyOptional({ enum: CHANNELS })
@@ -128,7 +132,7 @@ export class UpdateMeDto {
   @ApiPropertyOptional({ example: '+385911234567', nullable: true, description: 'E.164, or null to remove' })
   @ValidateIf((_o, value) => value !== null && value !== undefined)
   @IsString()
-  @MaxLength(32)
+  @MaxUnits(32)
   phone?: string | null;
 }
 
@@ -136,12 +140,13 @@ export class ForgotPasswordDto {
   @ApiProperty({ description: 'email or username' })
   @IsString()
   @Length(1, 320)
+  @MaxUnits(320)
   login!: string;
 
   @ApiPropertyOptional({ description: 'interface language; the email is written in the user preferred language' })
   @OptionalField()
   @IsString()
-  @MaxLength(35)
+  @MaxUnits(35)
   locale?: string;
 }
 
@@ -149,10 +154,11 @@ export class ResetPasswordDto {
   @ApiProperty({ description: 'the token from the reset or invitation link' })
   @IsString()
   @Length(1, 512)
+  @MaxUnits(512)
   token!: string;
 
   @ApiProperty({ description: '10-256 characters, not a common password, not the email or username' })
   @IsString()
-  @MaxLength(4096)
+  @MaxUnits(4096)
   newPassword!: string;
 }

@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { cutText } from '../../../shared/text';
+import { storableText } from '../../../shared/text';
 import { AggregateRepository, Clock, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { normalizeLogin } from '../../../shared/contact';
 import { NoAccountError } from '../../../shared/errors';
@@ -100,7 +100,7 @@ export class RejectOAuthLoginHandler implements ICommandHandler<RejectOAuthLogin
 
   async execute(command: RejectOAuthLoginCommand): Promise<void> {
     const login = new Login(this.ids.next());
-    login.attempt({ method: command.provider, login: '', outcome: 'rejected', reason: cutText(command.reason, 300), userId: null, accountId: null });
+    login.attempt({ method: command.provider, login: '', outcome: 'rejected', reason: storableText(command.reason, 300), userId: null, accountId: null });
     await this.repository.save(login);
   }
 }

@@ -102,8 +102,13 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
       await this.repository.save(attempt);
       // The failure that filled the window locks the login out; record it (once) on the users it names.
       if (byLogin.count === maxFailuresPerLogin) {
-        const first = await this.limiter.hit(lockoutRecordedKey(loginKey), 1, byLogin.retryAfterSeconds);
-        if (first.allowed) await this.lockOut(candidates, byLogin.count, byLogin.retryAfterSeconds);
+        try {
+          const first = await this.limiter.hit(lockoutRecordedKey(loginKey), 1, byLogin.retryAfterSeconds);
+          if (first.allowed) await this.lockOut(candidates, byLogin.count, byLogin.retryAfterSeconds);
+        } catch (error) {
+          // The failure is counted; only its record in the users' history is missing.
+          this.logger.warn(`could not record a lock-out: ${(error as Error).message}`);
+        }
       }
       throw new InvalidCredentialsError();
     }
