@@ -92,7 +92,7 @@ export class AdminUsersController {
 
   @Post(':id/password-reset')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send the user the same reset email as "forgot password" (at most 3 per user per hour)' })
+  @ApiOperation({ summary: 'Send the user the same reset email as "forgot password" (always sent: not counted in the user\'s 3 an hour)' })
   @ApiProblems(400, 401, 403, 404)
   async resetPassword(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new AdminResetCommand(admin.accountId, admin.userId, id));

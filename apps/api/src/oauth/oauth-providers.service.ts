@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { storableText } from '@latchkey/identity';
 import { AppConfig } from '@latchkey/config';
-import { ProviderNotConfiguredError, type ExternalIdentity, type ExternalProvider } from '@latchkey/identity';
+import { ProviderNotConfiguredError, storableText, type ExternalIdentity, type ExternalProvider } from '@latchkey/identity';
 import { PROBLEMS, ProblemError } from '@latchkey/platform';
 import * as oidc from 'openid-client';
 

@@ -143,6 +143,16 @@ export class LoginFinisher {
     return undefined;
   }
 
+  /**
+   * Whether a change that ends the user's sessions (a new password, disabled, web access removed)
+   * came after `userVersion`, the user's version a password or IdP check saw: what that check
+   * earned (a code, an account choice, a group confirmation) is void. Null or undefined: recorded
+   * before versions were, so nothing to compare.
+   */
+  static endedSince(user: UserRow, userVersion: number | null | undefined): boolean {
+    return userVersion != null && user.sessionsEndedVersion > userVersion;
+  }
+
   /** What the user's own row forbids (no read): disabled, or no web access. */
   static userRefusal(user: UserRow): DomainError | undefined {
     if (!user.enabled) return new AccountDisabledError();

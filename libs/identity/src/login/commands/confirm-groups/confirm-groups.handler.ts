@@ -41,7 +41,7 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
       if (!user || !connection || !connection.servedAccountIds.includes(accountId)) throw new ConfirmationNotFoundError();
       // A change that ended the user's sessions since the IdP's assertion (disabled and enabled
       // again, say) voids the confirmation: the login must start again.
-      if (login.userVersion !== null && user.sessionsEndedVersion > login.userVersion) throw new ConfirmationNotFoundError();
+      if (LoginFinisher.endedSince(user, login.userVersion)) throw new ConfirmationNotFoundError();
 
       // A user who may no longer log in gets no group changes either; the finish records why.
       if (!(await this.finisher.refusal(user, 'sso', uow.sql))) {

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { storableText } from '../../../shared/text';
 import { AggregateRepository, Clock, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { normalizeLogin } from '../../../shared/contact';
+import { storableText } from '../../../shared/text';
 import { NoAccountError } from '../../../shared/errors';
 import { IdentityReadModels, type UserRow } from '../../../shared/read-models';
 import { ExternalIdentityQueries } from '../../../user/external-identities/external-identities.query';

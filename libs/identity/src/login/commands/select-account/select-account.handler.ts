@@ -33,7 +33,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       if (!user) throw new SelectionNotFoundError();
       // A change that ended the user's sessions since the password (or IdP) check (a new password,
       // say) voids the choice: the login must start again.
-      if (chosen.userVersion !== undefined && user.sessionsEndedVersion > chosen.userVersion) throw new SelectionNotFoundError();
+      if (LoginFinisher.endedSince(user, chosen.userVersion)) throw new SelectionNotFoundError();
       let continuation;
       if (login.sso) {
         // An SSO login goes on with the SSO steps (group confirmation, the connection's 2FA policy).

@@ -58,7 +58,7 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
       }
       // A change that ended the user's sessions after the password was checked (a reset, say)
       // voids the code: the login must start again, with the password as it is now.
-      if (login.userVersion !== null && user.sessionsEndedVersion > login.userVersion) {
+      if (LoginFinisher.endedSince(user, login.userVersion)) {
         login.reject(user.id, 'sessions_ended');
         return { error: new OtpExpiredError() };
       }

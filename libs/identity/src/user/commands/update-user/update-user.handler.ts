@@ -8,6 +8,9 @@ import { IdentityReadModels } from '../../../shared/read-models';
 import { User } from '../../user.aggregate';
 import { UpdateUserCommand } from './update-user.command';
 
+/** An admin who can log in: enabled, with web access (what `LoginFinisher.userRefusal` asks), and the role. */
+const canAdminister = (user: { enabled: boolean; webAccess: boolean; roles: readonly string[] }) => user.enabled && user.webAccess && user.roles.includes('account_admin');
+
 /** Changes to who may administer an account take turns, so two admins cannot demote each other at once. */
 export const adminsOf = (accountId: string) => `admins-of-${accountId}`;
 
@@ -36,9 +39,8 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
       const state = user.snapshot;
       if (!user.exists || state.accountId !== command.accountId) throw new NotFoundError();
 
-      // An admin who can log in: enabled, with web access, and the role.
-      const wasAdmin = state.enabled && state.webAccess && state.roles.includes('account_admin');
-      const staysAdmin = (change.enabled ?? state.enabled) && (change.webAccess ?? state.webAccess) && (change.roles ?? state.roles).includes('account_admin');
+      const wasAdmin = canAdminister(state);
+      const staysAdmin = canAdminister({ enabled: change.enabled ?? state.enabled, webAccess: change.webAccess ?? state.webAccess, roles: change.roles ?? state.roles });
       if (wasAdmin && !staysAdmin) {
         const [{ others }] = await uow.sql.query<{ others: number }>(
           `SELECT count(*)::int AS others FROM read.users
