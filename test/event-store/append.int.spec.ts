@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import {
   AggregateRepository,
@@ -6,6 +6,9 @@ import {
   InvalidEventPayloadError,
   MetadataContext,
   UniqueClaimTakenError,
+  type Projection,
+  type Sql,
+  type StoredEvent,
 } from '@latchkey/event-store';
 import {
   Counter,
@@ -31,14 +34,36 @@ class IncrementWatcher implements IEventHandler<CounterIncremented> {
   }
 }
 
+/**
+ * Inline, on notes: a statement PostgreSQL cannot prepare without its values (`$3 IS NOT NULL`
+ * gives the parameter no type), in two texts so that both the first use inside a locked
+ * command and the first use outside one meet it.
+ */
+@Injectable()
+class UntypedNotesProjection implements Projection {
+  readonly name = 'sample-untyped-notes';
+  readonly handles = [NoteAdded.type];
+  readonly tables = ['read.sample_untyped_notes'];
+
+  async apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
+    for (const event of events as StoredEvent<{ text: string }>[]) {
+      const extra = event.data.text.startsWith('outside') ? ' AND true' : '';
+      await sql.query(`INSERT INTO read.sample_untyped_notes (stream_id, text) SELECT $1, $2 WHERE $3 IS NOT NULL${extra}`, [event.streamId, event.data.text, 'x']);
+    }
+  }
+}
+
 @Module({ providers: [IncrementWatcher] })
 class WatcherModule {}
 
 beforeAll(async () => {
   ctx = await startContext(
     'append',
-    { events: SAMPLE_EVENTS, inlineProjections: [SampleCountersProjection] },
-    { setupSql: SAMPLE_TABLES_SQL, imports: [WatcherModule] },
+    { events: SAMPLE_EVENTS, inlineProjections: [SampleCountersProjection, UntypedNotesProjection] },
+    {
+      setupSql: `${SAMPLE_TABLES_SQL}; CREATE TABLE read.sample_untyped_notes (stream_id text NOT NULL, text text NOT NULL)`,
+      imports: [WatcherModule],
+    },
   );
 });
 
@@ -227,6 +252,40 @@ describe('append', () => {
       counter.increment(2);
     });
     expect((await ctx.store.readStream('counter-locked')).map((e) => e.type)).toEqual([CounterOpened.type, CounterIncremented.type]);
+  });
+
+  it('runs the writes as statements prepared per connection, and one that cannot be prepared still writes, inside a locked command and outside', async () => {
+    await ctx.store.append('counter-prepared', 0, [new CounterOpened({ name: 'prepared' }), new CounterIncremented({ by: 2 })]);
+    // What an operator sees of an append in pg_stat_activity: a prepared statement's name and its values.
+    const { rows: executed } = await ctx.pg.query(
+      `SELECT query FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'EXECUTE latchkey\\_write\\_%'`,
+    );
+    expect(executed.length).toBeGreaterThan(0);
+
+    // Inside a locked command the failed PREPARE is undone to its savepoint: the counter written
+    // before it in the same transaction is kept, and the note is written with its values as literals.
+    await ctx.store.exclusive(['counter-untyped'], async (session) => {
+      await session.appendMany([{ streamId: 'counter-untyped', expectedVersion: 0, events: [new CounterOpened({ name: 'untyped' })] }]);
+      await session.appendAndCommit([{ streamId: 'counter-untyped', expectedVersion: 1, events: [new NoteAdded({ text: 'inside', tags: [] })] }]);
+    });
+    await ctx.store.append('counter-untyped', 2, [new NoteAdded({ text: 'outside', tags: [] }), new CounterIncremented({ by: 3 })]);
+    // And again, now that both texts are known not to prepare.
+    await ctx.store.append('counter-untyped', 4, [new NoteAdded({ text: 'outside again', tags: [] })]);
+
+    expect((await ctx.store.readStream('counter-untyped')).map((e) => e.type)).toEqual([
+      CounterOpened.type,
+      NoteAdded.type,
+      NoteAdded.type,
+      CounterIncremented.type,
+      NoteAdded.type,
+    ]);
+    const { rows: notes } = await ctx.pg.query(`SELECT text FROM read.sample_untyped_notes WHERE stream_id = 'counter-untyped' ORDER BY text`);
+    expect(notes.map((n) => n.text)).toEqual(['inside', 'outside', 'outside again']);
+    const { rows: counters } = await ctx.pg.query(`SELECT id, value, version FROM read.sample_counters WHERE id IN ('counter-untyped', 'counter-prepared') ORDER BY id`);
+    expect(counters).toEqual([
+      { id: 'counter-prepared', value: 2, version: 2 },
+      { id: 'counter-untyped', value: 3, version: 4 },
+    ]);
   });
 
   it('refuses to change or delete a stored event', async () => {

@@ -3,8 +3,8 @@ import { EventBus } from '@nestjs/cqrs';
 import { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
 import { Clock, IdGenerator } from './clock';
-import { literal, bindLiterals } from './database/literals';
-import { DataSourceSql, inTransaction, onConnection, pgError, type RunnerSql } from './database/transaction';
+import { literal } from './database/literals';
+import { DataSourceSql, inTransaction, onConnection, pgError, type RunnerSql, type ScriptStatement } from './database/transaction';
 import { ConcurrencyError, UniqueClaimTakenError } from './errors';
 import type { DomainEvent, EventMetadata, StoredEvent } from './event';
 import { EventTypeRegistry } from './event-type-registry';
@@ -68,13 +68,13 @@ const CLAIM_TAKEN_STATE = 'LK002';
 
 /**
  * The `Sql` inline projections write through during a one-message append: it keeps their
- * statements, parameters bound, to be sent with the events; there are no rows to return.
+ * statements and parameters, to be sent with the events; there are no rows to return.
  */
 class CollectedStatements implements Sql {
-  readonly statements: string[] = [];
+  readonly statements: ScriptStatement[] = [];
 
   query<T = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-    this.statements.push(bindLiterals(text, params));
+    this.statements.push({ text, params });
     return Promise.resolve([]);
   }
 }
@@ -113,6 +113,9 @@ interface EventRow {
  */
 export const COLUMNS = `global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
   schema_version, data, metadata::text AS metadata, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_at`;
+
+/** One stream's events, inserted by the server after it checked the stream's version (see the migration). */
+const APPEND = `SELECT ${COLUMNS} FROM latchkey_append($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8::integer[], $9::jsonb[])`;
 
 /** Stream ids are `<type>-<id>`: `login-0b6f…`, `user-…`. */
 export function streamTypeOf(streamId: string): string {
@@ -247,12 +250,12 @@ export class EventStore {
     defaultOwner: string,
     commit = false,
   ): Promise<StoredEvent[]> {
-    const statements: string[] = [];
+    const statements: ScriptStatement[] = [];
     for (const release of options.releases ?? []) {
-      statements.push(bindLiterals(`DELETE FROM unique_claims WHERE scope = $1 AND value = $2 AND owner = $3`, [release.scope, release.value, release.owner ?? defaultOwner]));
+      statements.push({ text: `DELETE FROM unique_claims WHERE scope = $1 AND value = $2 AND owner = $3`, params: [release.scope, release.value, release.owner ?? defaultOwner] });
     }
     for (const claim of options.claims ?? []) {
-      statements.push(bindLiterals(`SELECT latchkey_claim($1, $2, $3)`, [claim.scope, claim.value, claim.owner ?? defaultOwner]));
+      statements.push({ text: `SELECT latchkey_claim($1, $2, $3)`, params: [claim.scope, claim.value, claim.owner ?? defaultOwner] });
     }
     const inserts: number[] = [];
     const pending: StoredEvent[] = [];
@@ -267,8 +270,9 @@ export class EventStore {
       const streamType = streamTypeOf(write.streamId);
       const data = write.rows.map((r) => JSON.stringify(r.data));
       inserts.push(statements.length);
-      statements.push(
-        bindLiterals(`SELECT ${COLUMNS} FROM latchkey_append($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8::integer[], $9::jsonb[])`, [
+      statements.push({
+        text: APPEND,
+        params: [
           write.streamId,
           streamType,
           write.expectedVersion,
@@ -278,8 +282,8 @@ export class EventStore {
           write.rows.map((r) => r.type),
           write.rows.map((r) => r.schemaVersion),
           data,
-        ]),
-      );
+        ],
+      });
       write.rows.forEach((row, i) =>
         pending.push({
           id: row.id,

@@ -9,9 +9,11 @@ import type { Sql } from './sql';
  *
  * An inline projection only writes: during an append its statements are collected and sent
  * with the events in one message, so `query` resolves with no rows there, and the events it is
- * handed carry no `globalPosition` or `transactionId` yet (both are 0). Its parameters are
- * written into the text as literals (each `$n` replaced), so `$n` must appear in its SQL only as a
- * parameter. Async projections get stored events and may read, but only their own tables: a
+ * handed carry no `globalPosition` or `transactionId` yet (both are 0). Each statement is
+ * prepared once per connection and run with its values as literals (`EXECUTE name('…')`), or,
+ * when the server cannot prepare it, with each `$n` replaced by its literal in the text: `$n`
+ * must appear in its SQL only as a parameter, and a parameter should get its type from where it
+ * stands (a column, a cast), as it would in any prepared statement. Async projections get stored events and may read, but only their own tables: a
  * rebuild writes them in a transaction of their own while another holds the inline ones
  * (see `ProjectionRebuilder`).
  */

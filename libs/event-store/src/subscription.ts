@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { Client } from 'pg';
-import { bindLiterals } from './database/literals';
 import { ClientSql, dedicatedConnection, pgError } from './database/transaction';
 import type { StoredEvent } from './event';
 import { START, checkpointOf, type Checkpoint, type EventStore } from './event-store';
@@ -146,13 +145,10 @@ export class Subscription {
     const tx = new BegunOnFirstWrite(client);
     try {
       await this.handler(events, tx);
-      const move = bindLiterals(`SELECT latchkey_move_checkpoint($1, $2::xid8, $3, $4::xid8, $5)`, [
-        this.name,
-        next.transactionId,
-        next.position,
-        this.checkpoint.transactionId,
-        this.checkpoint.position,
-      ]);
+      const move = {
+        text: `SELECT latchkey_move_checkpoint($1, $2::xid8, $3, $4::xid8, $5)`,
+        params: [this.name, next.transactionId, next.position, this.checkpoint.transactionId, this.checkpoint.position],
+      };
       await tx.sql.script(tx.begun ? [move, 'COMMIT'] : [move]);
     } catch (error) {
       if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK').catch(() => undefined);

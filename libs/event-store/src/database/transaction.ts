@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Client, type Pool, type PoolClient, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../sql';
+import { bindLiterals, literal } from './literals';
 
 /**
  * The pg pool under TypeORM's data source. TypeORM supplies the pool, migrations and the Nest
@@ -32,14 +34,93 @@ export class ClientSql implements Sql {
   }
 
   /**
-   * Several statements (parameters already bound as literals) in one message, one round trip:
-   * outside a transaction block they run as one implicit transaction, all or nothing. The rows
-   * of each statement, in order.
+   * Several statements in one message, one round trip: outside a transaction block they run as
+   * one implicit transaction, all or nothing. The rows of each statement, in order. A statement
+   * given with its parameters runs as a prepared statement of this connection (`EXECUTE`, the
+   * values written as literals), so PostgreSQL parses and plans it once per connection, not on
+   * every message; one that cannot be prepared runs with its literals written into its text.
    */
-  async script(statements: readonly string[]): Promise<Record<string, unknown>[][]> {
-    const result = (await this.client.query(statements.join(';\n'))) as unknown as QueryResult | QueryResult[];
+  async script(statements: readonly ScriptStatement[]): Promise<Record<string, unknown>[][]> {
+    const texts: string[] = [];
+    for (const statement of statements) {
+      if (typeof statement === 'string') texts.push(statement);
+      else {
+        const prepared = await this.preparedWrite(statement);
+        texts.push(prepared ? executeText(prepared, statement.params) : bindLiterals(statement.text, statement.params));
+      }
+    }
+    const result = (await this.client.query(texts.join(';\n'))) as unknown as QueryResult | QueryResult[];
     return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
   }
+
+  /**
+   * The name `statement` is prepared under on this connection, preparing it first if this is
+   * its first use here (a round trip of its own, once per connection and text). Inside a
+   * transaction block the `PREPARE` runs under a savepoint, so one that fails leaves the
+   * transaction as it was. Undefined: run it with literals (a text the server cannot prepare
+   * without its values' types, more distinct texts than `MAX_PREPARED_WRITES`, or a count of
+   * parameters that does not match the text).
+   */
+  private async preparedWrite(statement: { text: string; params: readonly unknown[] }): Promise<PreparedWrite | undefined> {
+    const write = preparedWriteOf(statement.text);
+    if (!write || write.parameters !== statement.params.length) return undefined;
+    let here = preparedOn.get(this.client);
+    if (!here) preparedOn.set(this.client, (here = new Set()));
+    if (here.has(write.name)) return write;
+    const inBlock = this.client.getTransactionStatus() !== 'I';
+    const prepare = `PREPARE ${write.name} AS ${statement.text}`;
+    try {
+      await this.client.query(inBlock ? `SAVEPOINT latchkey_prepare;\n${prepare};\nRELEASE SAVEPOINT latchkey_prepare` : prepare);
+    } catch (error) {
+      if (inBlock) await this.client.query('ROLLBACK TO SAVEPOINT latchkey_prepare;\nRELEASE SAVEPOINT latchkey_prepare');
+      const code = pgError(error).code ?? '';
+      // Already prepared here (a name's hash collision aside, it cannot be): use it.
+      if (code === DUPLICATE_PREPARED_STATEMENT) here.add(write.name);
+      // Class 42: the text itself cannot be prepared (a parameter whose type only its value
+      // tells, say); it runs with literals from now on, as every statement used to.
+      else if (code.startsWith('42')) {
+        preparedWrites.set(statement.text, null);
+        logger.warn(`statement ${write.name} cannot be prepared (SQLSTATE ${code}); it runs with its values written into its text`);
+        return undefined;
+      } else throw error;
+    }
+    here.add(write.name);
+    return write;
+  }
+}
+
+/** A statement for `ClientSql.script`: a text sent as it is, or a text with `$n` parameters. */
+export type ScriptStatement = string | { text: string; params: readonly unknown[] };
+
+interface PreparedWrite {
+  name: string;
+  /** The highest `$n` in the text: `EXECUTE` must be given exactly that many values. */
+  parameters: number;
+}
+
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+/** Distinct statement texts that `script` prepares at most, per process (the rest run with literals). */
+const MAX_PREPARED_WRITES = 256;
+/** Text → its name and parameter count; null: the server cannot prepare it. */
+const preparedWrites = new Map<string, PreparedWrite | null>();
+/** The names prepared on each connection (PostgreSQL keeps them until the connection ends, whatever becomes of the transaction). */
+const preparedOn = new WeakMap<Client | PoolClient, Set<string>>();
+const logger = new Logger('EventStore');
+
+function preparedWriteOf(text: string): PreparedWrite | undefined {
+  let write = preparedWrites.get(text);
+  if (write === undefined && preparedWrites.size < MAX_PREPARED_WRITES) {
+    let parameters = 0;
+    for (const match of text.matchAll(/\$(\d+)/g)) parameters = Math.max(parameters, Number(match[1]));
+    write = { name: `latchkey_write_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, parameters };
+    preparedWrites.set(text, write);
+  }
+  return write ?? undefined;
+}
+
+/** `EXECUTE` of a prepared statement with its values as literals, typed by the statement as `$n` were. */
+function executeText(write: PreparedWrite, params: readonly unknown[]): string {
+  return params.length === 0 ? `EXECUTE ${write.name}` : `EXECUTE ${write.name}(${params.map(literal).join(', ')})`;
 }
 
 /**
