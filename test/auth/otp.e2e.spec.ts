@@ -37,12 +37,18 @@ describe('one-time codes', () => {
     expect(dead.body.type).toBe('/problems/too-many-attempts');
   });
 
-  it('expire after OTP_TTL_SECONDS', async () => {
+  it('expire after OTP_TTL_SECONDS, and a resend does not bring an expired challenge back', async () => {
     const { challengeId } = await challenge();
     const code = await codeOf(api, challengeId);
     api.clock.advance(301);
     const res = await api.http.post('/auth/otp/verify').send({ challengeId, code }).expect(410);
     expect(res.body.type).toBe('/problems/otp-expired');
+    const resend = await api.http.post('/auth/otp/resend').send({ challengeId }).expect(410);
+    expect(resend.body.type).toBe('/problems/otp-expired');
+    // No new code was sent, and the challenge is still over.
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = $1 AND type = 'login.otp_resent'`, [`login-${challengeId}`]);
+    expect(rows[0].n).toBe(0);
+    await api.http.post('/auth/otp/verify').send({ challengeId, code }).expect(410);
   });
 
   it('succeed exactly once when the right code is sent 20 times in parallel', async () => {

@@ -301,6 +301,9 @@ export class Login extends EventSourcedAggregate<LoginState> {
     const challenge = this.state.challenge;
     if (this.state.status !== 'awaiting_otp' || !challenge) throw new OtpExpiredError();
     if (this.state.failures >= maxAttempts) throw new TooManyAttemptsError();
+    // An expired challenge stays expired: a new code would make the password checked at its
+    // start good for as long as someone keeps asking. The client starts a new login.
+    if (now > challenge.expiresAt) throw new OtpExpiredError();
     if (!challenge.availableChannels.includes(channel)) {
       throw new ChannelNotAvailableError({ errors: [{ field: 'channel', message: `must be one of: ${challenge.availableChannels.join(', ')}` }] });
     }
