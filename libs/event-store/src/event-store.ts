@@ -114,6 +114,9 @@ interface EventRow {
 export const COLUMNS = `global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
   schema_version, data, metadata::text AS metadata, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_at`;
 
+/** Several streams' events, each stream's in version order. */
+const READ_STREAMS = `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version`;
+
 /** One stream's events, inserted by the server after it checked the stream's version (see the migration). */
 const APPEND = `SELECT ${COLUMNS} FROM latchkey_append($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8::integer[], $9::jsonb[])`;
 
@@ -168,24 +171,36 @@ export class EventStore {
     const stored: StoredEvent[] = [];
     const keys = [...new Set(lockKeys)].sort();
     // The locks are taken in the BEGIN's round trip. Waiting holds a pooled connection: bound
-    // it, and let the command be retried instead.
-    const locking = [
+    // it, and let the command be retried instead. The locked streams are read in that round trip
+    // too (after the locks, so they show what the previous holder committed): a command's first
+    // read is nearly always the stream it locked.
+    const locking: ScriptStatement[] = [
       `SET LOCAL lock_timeout = '${EXCLUSIVE_LOCK_TIMEOUT_MS}ms'`,
       ...keys.map((key) => `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`latchkey.stream:${key}`)}, 0))`),
+      ...(keys.length > 0 ? [{ text: READ_STREAMS, params: [keys] }] : []),
     ];
     let result: T;
     try {
       result = await inTransaction(
         this.dataSource,
-        (tx) => {
+        (tx, firstRows) => {
+          // Each locked stream as read under the lock, handed out once and only until it is written to.
+          const locked = new Map<string, EventRow[]>(keys.map((key) => [key, []]));
+          for (const row of (firstRows[firstRows.length - 1] ?? []) as unknown as EventRow[]) locked.get(row.stream_id)?.push(row);
           const append = (commit: boolean) => async (writes: readonly StreamWrite[], options?: AppendOptions) => {
+            for (const write of writes) locked.delete(write.streamId);
             const appended = await this.appendWithin(tx, writes, options, commit);
             stored.push(...appended);
             return appended;
           };
           return work({
             sql: tx,
-            readStream: (streamId, fromVersion) => this.readStream(streamId, fromVersion, tx),
+            readStream: (streamId, fromVersion = 1) => {
+              const rows = fromVersion <= 1 ? locked.get(streamId) : undefined;
+              if (!rows) return this.readStream(streamId, fromVersion, tx);
+              locked.delete(streamId);
+              return Promise.resolve(rows.map((row) => this.toStored(row)));
+            },
             appendMany: append(false),
             appendAndCommit: append(true),
           });
@@ -356,10 +371,7 @@ export class EventStore {
   async readStreams(streamIds: readonly string[]): Promise<Map<string, StoredEvent[]>> {
     const streams = new Map<string, StoredEvent[]>(streamIds.map((id) => [id, []]));
     if (streamIds.length === 0) return streams;
-    const rows = await new DataSourceSql(this.dataSource).query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version`,
-      [[...new Set(streamIds)]],
-    );
+    const rows = await new DataSourceSql(this.dataSource).query<EventRow>(READ_STREAMS, [[...new Set(streamIds)]]);
     for (const row of rows) streams.get(row.stream_id)?.push(this.toStored(row));
     return streams;
   }

@@ -4,7 +4,7 @@ export { AsyncProjectionRunner } from './async-projection-runner';
 export { Clock, IdGenerator, RandomIdGenerator, SystemClock } from './clock';
 export { createDataSource, dataSourceOptions } from './database/data-source';
 export { databaseName, ensureDatabase, migrate, prepareDatabase } from './database/prepare-database';
-export { ClientSql, DataSourceSql, inTransaction, RunnerSql } from './database/transaction';
+export { ClientSql, DataSourceSql, inTransaction, poolOf, RunnerSql } from './database/transaction';
 export { ConcurrencyError, DomainError, EventStoreError, InvalidEventPayloadError, UniqueClaimTakenError, UnknownEventTypeError } from './errors';
 export { DomainEvent, defineEvent, type Actor, type EventClass, type EventMetadata, type StoredEvent, type Upcaster } from './event';
 export {

@@ -11,9 +11,10 @@ import type { Sql } from './sql';
  * with the events in one message, so `query` resolves with no rows there, and the events it is
  * handed carry no `globalPosition` or `transactionId` yet (both are 0). Each statement is
  * prepared once per connection and run with its values as literals (`EXECUTE name('…')`), or,
- * when the server cannot prepare it, with each `$n` replaced by its literal in the text: `$n`
- * must appear in its SQL only as a parameter, and a parameter should get its type from where it
- * stands (a column, a cast), as it would in any prepared statement. Async projections get stored events and may read, but only their own tables: a
+ * when it cannot be prepared, with each `$n` replaced by its literal in the text: give one
+ * statement per `query`, `$n` only as a parameter (never inside a string or a comment), and
+ * parameters that get their type from where they stand (a column, a cast), as in any prepared
+ * statement. Async projections get stored events and may read, but only their own tables: a
  * rebuild writes them in a transaction of their own while another holds the inline ones
  * (see `ProjectionRebuilder`).
  */

@@ -49,17 +49,26 @@ export class ClientSql implements Sql {
         texts.push(prepared ? executeText(prepared, statement.params) : bindLiterals(statement.text, statement.params));
       }
     }
-    const result = (await this.client.query(texts.join(';\n'))) as unknown as QueryResult | QueryResult[];
+    let result: QueryResult | QueryResult[];
+    try {
+      result = (await this.client.query(texts.join(';\n'))) as unknown as QueryResult | QueryResult[];
+    } catch (error) {
+      // The server no longer holds what this connection prepared (`DISCARD ALL`, a pooler that
+      // swapped the server connection): this message fails, the next one prepares again.
+      if (pgError(error).code === UNDEFINED_PREPARED_STATEMENT) preparedOn.delete(this.client);
+      throw error;
+    }
     return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
   }
 
   /**
    * The name `statement` is prepared under on this connection, preparing it first if this is
-   * its first use here (a round trip of its own, once per connection and text). Inside a
-   * transaction block the `PREPARE` runs under a savepoint, so one that fails leaves the
-   * transaction as it was. Undefined: run it with literals (a text the server cannot prepare
-   * without its values' types, more distinct texts than `MAX_PREPARED_WRITES`, or a count of
-   * parameters that does not match the text).
+   * its first use here (once per connection and text). Inside a transaction block the `PREPARE`
+   * runs under a savepoint (taken in a round trip of its own, so that it exists even when the
+   * server refuses the `PREPARE`'s message whole), and one that fails leaves the transaction as
+   * it was. Undefined: run it with literals (see `preparedWriteOf`; a text the server cannot
+   * prepare without its values' types; a text in which the server counts other parameters than
+   * `$n` suggests; more distinct texts than `MAX_PREPARED_WRITES`).
    */
   private async preparedWrite(statement: { text: string; params: readonly unknown[] }): Promise<PreparedWrite | undefined> {
     const write = preparedWriteOf(statement.text);
@@ -68,24 +77,47 @@ export class ClientSql implements Sql {
     if (!here) preparedOn.set(this.client, (here = new Set()));
     if (here.has(write.name)) return write;
     const inBlock = this.client.getTransactionStatus() !== 'I';
-    const prepare = `PREPARE ${write.name} AS ${statement.text}`;
+    // What the server makes of the text: its parameter count, checked against ours.
+    const prepare = `PREPARE ${write.name} AS ${statement.text}\n;\nSELECT cardinality(parameter_types) AS parameters FROM pg_prepared_statements WHERE name = '${write.name}'`;
+    let parameters: number;
     try {
-      await this.client.query(inBlock ? `SAVEPOINT latchkey_prepare;\n${prepare};\nRELEASE SAVEPOINT latchkey_prepare` : prepare);
+      if (inBlock) await this.client.query('SAVEPOINT latchkey_prepare');
+      const results = (await this.client.query(inBlock ? `${prepare};\nRELEASE SAVEPOINT latchkey_prepare` : prepare)) as unknown as QueryResult[];
+      parameters = Number(results[1].rows[0]?.parameters);
     } catch (error) {
-      if (inBlock) await this.client.query('ROLLBACK TO SAVEPOINT latchkey_prepare;\nRELEASE SAVEPOINT latchkey_prepare');
+      if (inBlock) {
+        // Undone to the savepoint; if even that fails, the transaction is lost: report why it failed.
+        try {
+          await this.client.query('ROLLBACK TO SAVEPOINT latchkey_prepare;\nRELEASE SAVEPOINT latchkey_prepare');
+        } catch {
+          throw error;
+        }
+      }
       const code = pgError(error).code ?? '';
       // Already prepared here (a name's hash collision aside, it cannot be): use it.
-      if (code === DUPLICATE_PREPARED_STATEMENT) here.add(write.name);
+      if (code === DUPLICATE_PREPARED_STATEMENT) {
+        here.add(write.name);
+        return write;
+      }
       // Class 42: the text itself cannot be prepared (a parameter whose type only its value
       // tells, say); it runs with literals from now on, as every statement used to.
-      else if (code.startsWith('42')) {
-        preparedWrites.set(statement.text, null);
-        logger.warn(`statement ${write.name} cannot be prepared (SQLSTATE ${code}); it runs with its values written into its text`);
-        return undefined;
-      } else throw error;
+      if (!code.startsWith('42')) throw error;
+      return this.literalOnly(statement.text, write, `SQLSTATE ${code}`);
     }
     here.add(write.name);
+    if (parameters !== write.parameters) {
+      // A `$n` inside a comment or a string: every EXECUTE would fail. Give the name back.
+      await this.client.query(`DEALLOCATE ${write.name}`);
+      here.delete(write.name);
+      return this.literalOnly(statement.text, write, `${parameters} parameters where the text shows ${write.parameters}`);
+    }
     return write;
+  }
+
+  private literalOnly(text: string, write: PreparedWrite, why: string): undefined {
+    preparedWrites.set(text, null);
+    logger.warn(`statement ${write.name} cannot be prepared (${why}); it runs with its values written into its text`);
+    return undefined;
   }
 }
 
@@ -99,6 +131,9 @@ interface PreparedWrite {
 }
 
 const DUPLICATE_PREPARED_STATEMENT = '42P05';
+const UNDEFINED_PREPARED_STATEMENT = '26000';
+/** What `PREPARE` takes: one statement of these kinds, no `;` (a second statement), no comment (it could hide a `$n` or swallow what follows). */
+const PREPARABLE = /^\s*(select|insert|update|delete|with|values|merge)\b[^;]*$/is;
 /** Distinct statement texts that `script` prepares at most, per process (the rest run with literals). */
 const MAX_PREPARED_WRITES = 256;
 /** Text → its name and parameter count; null: the server cannot prepare it. */
@@ -107,12 +142,15 @@ const preparedWrites = new Map<string, PreparedWrite | null>();
 const preparedOn = new WeakMap<Client | PoolClient, Set<string>>();
 const logger = new Logger('EventStore');
 
+/** How `text` is prepared; null when it runs with literals (not one statement `PREPARE` takes), undefined past the cap. */
 function preparedWriteOf(text: string): PreparedWrite | undefined {
   let write = preparedWrites.get(text);
   if (write === undefined && preparedWrites.size < MAX_PREPARED_WRITES) {
-    let parameters = 0;
-    for (const match of text.matchAll(/\$(\d+)/g)) parameters = Math.max(parameters, Number(match[1]));
-    write = { name: `latchkey_write_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, parameters };
+    if (PREPARABLE.test(text) && !text.includes('--') && !text.includes('/*')) {
+      let parameters = 0;
+      for (const match of text.matchAll(/\$(\d+)/g)) parameters = Math.max(parameters, Number(match[1]));
+      write = { name: `latchkey_write_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, parameters };
+    } else write = null;
     preparedWrites.set(text, write);
   }
   return write ?? undefined;
@@ -181,20 +219,21 @@ function statementName(text: string): string | undefined {
 
 /**
  * Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it
- * throws. `firstStatements` (no parameters) travel with the BEGIN, in the same round trip;
- * `prepared`: see `ClientSql`.
+ * throws. `firstStatements` travel with the BEGIN, in the same round trip (see `ClientSql.script`
+ * for those given with parameters), and `fn` gets their rows; `prepared`: see `ClientSql`.
  */
 export async function inTransaction<T>(
   dataSource: DataSource,
-  fn: (tx: ClientSql) => Promise<T>,
-  { firstStatements = [], prepared = false }: { firstStatements?: readonly string[]; prepared?: boolean } = {},
+  fn: (tx: ClientSql, firstRows: Record<string, unknown>[][]) => Promise<T>,
+  { firstStatements = [], prepared = false }: { firstStatements?: readonly ScriptStatement[]; prepared?: boolean } = {},
 ): Promise<T> {
   const client = await poolOf(dataSource).connect();
   let broken: Error | undefined;
   try {
     try {
-      await client.query(['BEGIN', ...firstStatements].join(';\n'));
-      const result = await fn(new ClientSql(client, prepared));
+      const tx = new ClientSql(client, prepared);
+      const [, ...firstRows] = await tx.script(['BEGIN', ...firstStatements]);
+      const result = await fn(tx, firstRows);
       // `fn` may have ended the transaction itself, with its last write (`appendAndCommit`).
       if (client.getTransactionStatus() !== 'I') await client.query('COMMIT');
       return result;
