@@ -102,6 +102,23 @@ describe('text the product cannot keep is refused up front', () => {
     await api.http.post('/auth/login').send({ login: 'İ'.repeat(320), password: 'whatever it is' }).expect(401);
   });
 
+  it('answers problems for paths the router refuses: an over-long id is not found, an undecodable path is a bad request', async () => {
+    for (const path of [`/admin/users/${'a'.repeat(101)}`, `/auth/flows/${'b'.repeat(150)}`, `/admin/sso-connections/${'c'.repeat(500)}`]) {
+      const res = await api.http.get(path).set(bearer());
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ type: '/problems/not-found', status: 404 });
+    }
+    const bad = await api.http.get('/admin/users/%E0%A4%A').set(bearer());
+    expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
+    await expectValidation(bad, '(path)');
+  });
+
+  it('takes ids in upper case as the same ids', async () => {
+    const res = await api.http.get(`/admin/users/${adminId.toUpperCase()}`).set(bearer()).expect(200);
+    expect(res.body.id).toBe(adminId);
+  });
+
   it('names the query or the path, not the body, for bad text there', async () => {
     const res = await api.http.get('/admin/users?a%00=1').set(bearer()).expect(400);
     expect(res.body.errors[0].field).toBe('(query)');

@@ -1,4 +1,4 @@
-import { GOOD_PASSWORD, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from '@latchkey/testing';
+import { GOOD_PASSWORD, codeOf, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from '@latchkey/testing';
 import { SamlIdpPeer, formOf, type IdpUser, type ResponseOptions } from '../peers/saml-idp.peer';
 
 let api: TestApi;
@@ -227,12 +227,18 @@ describe('logging in through the IdP', () => {
     expect(again.body.user.id).toBe(created.body.user.id);
   });
 
-  it('enforces SSO: password logins of the account answer 403 sso-required', async () => {
+  it('enforces SSO: password logins of the account answer 403 sso-required, also one waiting for its code', async () => {
     const owner = await tenant();
-    await api.http.post('/auth/login').send({ login: owner.admin.email, password: GOOD_PASSWORD }).expect(200);
+    const waiting = await api.http.post('/auth/login').send({ login: owner.admin.email, password: GOOD_PASSWORD }).expect(200);
+    expect(waiting.body.status).toBe('otp_required');
     await connect(owner, { enforceSso: true });
     const res = await api.http.post('/auth/login').send({ login: owner.admin.email, password: GOOD_PASSWORD }).expect(403);
     expect(res.body.type).toBe('/problems/sso-required');
+    // The code of the login that began before SSO was enforced no longer lets it in.
+    const code = await codeOf(api, waiting.body.challengeId);
+    const late = await api.http.post('/auth/otp/verify').send({ challengeId: waiting.body.challengeId, code }).expect(403);
+    expect(late.body.type).toBe('/problems/sso-required');
+    expect(await events('session.started', `data->>'userId' = $2`, [owner.admin.userId])).toHaveLength(1);
   });
 });
 
@@ -240,7 +246,8 @@ describe('shared SSO across accounts', () => {
   it('serves an account only once its admin joins, then lets a user in both accounts pick one', async () => {
     const owner = await tenant();
     const sharing = await tenant();
-    const connection = await connect(owner, { sharedWithAccountIds: [sharing.admin.accountId] });
+    // Ids in upper case are the same ids (they used to be stored as given, and then named nothing).
+    const connection = await connect(owner, { sharedWithAccountIds: [sharing.admin.accountId.toUpperCase()] });
     // The same person exists in both accounts.
     const email = `shared.${unique('p')}@${owner.domain}`.toLowerCase();
     const inOwner = await api.http.post('/admin/users').set(bearer(owner.token)).send({ email, username: unique('so') }).expect(201);
@@ -253,12 +260,22 @@ describe('shared SSO across accounts', () => {
     const offered = await api.http.get('/admin/sso-connections').set(bearer(sharing.token)).expect(200);
     expect(offered.body.items).toEqual([expect.objectContaining({ id: connection.id, owned: false, joinedAccountIds: [] })]);
     await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(sharing.token)).send({ enforceSso: true }).expect(404);
-    await api.http.post(`/admin/sso-connections/${connection.id}/join`).set(bearer(sharing.token)).expect(204);
+    await api.http.post(`/admin/sso-connections/${connection.id.toUpperCase()}/join`).set(bearer(sharing.token)).expect(204);
+    // The owner lists the same account twice, in both cases: it stays joined, once.
+    const relisted = await api.http
+      .patch(`/admin/sso-connections/${connection.id}`)
+      .set(bearer(owner.token))
+      .send({ sharedWithAccountIds: [sharing.admin.accountId.toUpperCase(), sharing.admin.accountId] })
+      .expect(200);
+    expect(relisted.body).toMatchObject({ sharedWithAccountIds: [sharing.admin.accountId], joinedAccountIds: [sharing.admin.accountId] });
 
     const choice = await ssoLogin(connection.identifier, { email });
     expect(choice.body.status).toBe('account_selection_required');
     expect(choice.body.accounts.map((a: { id: string }) => a.id).sort()).toEqual([owner.admin.accountId, sharing.admin.accountId].sort());
-    const picked = await api.http.post('/auth/sso/select-account').send({ selectionId: choice.body.selectionId, accountId: sharing.admin.accountId }).expect(200);
+    const picked = await api.http
+      .post('/auth/sso/select-account')
+      .send({ selectionId: choice.body.selectionId.toUpperCase(), accountId: sharing.admin.accountId.toUpperCase() })
+      .expect(200);
     expect(picked.body).toMatchObject({ status: 'authenticated', user: { id: inSharing.body.id, accountId: sharing.admin.accountId } });
 
     // enforceSso binds the owner's users only.
@@ -350,6 +367,24 @@ describe('group sync with confirmation', () => {
     const changes = await events('user.sso_groups_changed', `data->>'userId' = $2`, [owner.admin.userId]);
     expect(changes).toHaveLength(2);
     expect(changes[1]).toMatchObject({ added: [{ name: 'Sales' }], removed: [{ name: 'Ops' }], connectionId: connection.id });
+  });
+
+  it('never changes more than it showed: group sync turned off before the confirmation removes nothing', async () => {
+    const owner = await tenant();
+    const connection = await connect(owner, { autoCreateGroups: true, groupsAttribute: 'memberOf' });
+    const user = { email: owner.admin.email, attributes: { memberOf: ['Eng', 'Ops'] } };
+    const first = await ssoLogin(connection.identifier, user);
+    await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: first.body.confirmationId }).expect(200);
+
+    const leaving = await ssoLogin(connection.identifier, { ...user, attributes: { memberOf: ['Eng'] } });
+    expect(leaving.body).toMatchObject({ status: 'groups_confirmation_required', added: [], removed: ['Ops'] });
+    await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(owner.token)).send({ autoCreateGroups: false }).expect(200);
+    expect((await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: leaving.body.confirmationId }).expect(200)).body.status).toBe('authenticated');
+    const groups = await api.http.get('/admin/groups').set(bearer(owner.token)).expect(200);
+    expect(groups.body.map((g: { name: string; memberCount: number }) => [g.name, g.memberCount])).toEqual([
+      ['Eng', 1],
+      ['Ops', 1],
+    ]);
   });
 });
 

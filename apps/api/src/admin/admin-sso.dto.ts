@@ -1,6 +1,6 @@
-import { MaxUnits, OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, IsUUID, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, Length, Matches } from 'class-validator';
 
 const IDENTIFIER = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
@@ -44,7 +44,7 @@ class SsoConnectionSettingsDto {
   @OptionalField()
   @IsArray()
   @ArrayMaxSize(100)
-  @IsUUID('all', { each: true })
+  @Uuid({ each: true })
   sharedWithAccountIds?: string[];
 
   @ApiPropertyOptional({ default: false })

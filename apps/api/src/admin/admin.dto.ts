@@ -1,10 +1,10 @@
-import { MaxUnits, OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
 import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, ROLES, USERNAME_PATTERN, type Channel, type Role } from '@latchkey/identity';
 import { Type } from 'class-transformer';
 import { UpdateMeDto } from '../auth/dto/auth.dto';
-import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsString, IsUUID, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'ana@contoso.com' })
@@ -112,7 +112,7 @@ export class AuditQuery {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @OptionalField()
-  @IsUUID()
+  @Uuid()
   userId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'inclusive' })

@@ -1,7 +1,7 @@
-import { MaxUnits, OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
 import { IsEmailAddress } from '../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, IsUUID } from 'class-validator';
+import { IsString } from 'class-validator';
 
 export class DiscoverDto {
   @ApiProperty({ example: 'ana@contoso.com' })
@@ -38,7 +38,7 @@ export class AcsDto {
 
 export class ConfirmGroupsDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @Uuid()
   confirmationId!: string;
 }
 

@@ -136,11 +136,16 @@ export class LoginFinisher {
   async refusal(user: UserRow, method: LoginMethod, sql?: Sql): Promise<DomainError | undefined> {
     const refused = LoginFinisher.userRefusal(user);
     if (refused) return refused;
-    if (method === 'password' || method === 'google' || method === 'github') {
+    if (LoginFinisher.bypassesSso(method)) {
       const account = (await this.read.accountNames([user.accountId], sql)).get(user.accountId);
       if (account?.enforceSso) return new SsoRequiredError();
     }
     return undefined;
+  }
+
+  /** The ways in that an account enforcing SSO refuses (its own SAML connection is the way it wants). */
+  static bypassesSso(method: LoginMethod | null): boolean {
+    return method === 'password' || method === 'google' || method === 'github';
   }
 
   /**

@@ -83,6 +83,8 @@ interface LoginState {
   deliveries: Record<string, 'delivered' | 'failed'>;
   sso: SsoFacts | null;
   groupsExpireAt: Date | null;
+  /** The group change the user was asked to confirm (names as shown). */
+  shownGroups: { added: string[]; removed: string[] } | null;
   external: ExternalFacts | null;
 }
 
@@ -107,7 +109,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, external: null };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, shownGroups: null, external: null };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -152,6 +154,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
         userId: event.data.userId,
         accountId: event.data.accountId,
         groupsExpireAt: new Date(event.data.expiresAt),
+        shownGroups: { added: event.data.added, removed: event.data.removed },
         userVersion: event.data.userVersion ?? null,
       };
     }
@@ -275,11 +278,12 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   /** "I understand"; returns the user whose groups change. */
-  confirmGroups(now: Date): { userId: string; accountId: string } {
+  confirmGroups(now: Date): { userId: string; accountId: string; shown: { added: string[]; removed: string[] } } {
     const open = this.state.status === 'awaiting_groups' && this.state.groupsExpireAt !== null && now < this.state.groupsExpireAt;
     if (!open) throw new ConfirmationNotFoundError();
+    const shown = this.state.shownGroups ?? { added: [], removed: [] };
     this.apply(new GroupsConfirmed({ loginId: this.id, userId: this.state.userId! }));
-    return { userId: this.state.userId!, accountId: this.state.accountId! };
+    return { userId: this.state.userId!, accountId: this.state.accountId!, shown };
   }
 
   reject(userId: string, reason: string): void {

@@ -97,6 +97,19 @@ export class IdentityReadModels {
     return row;
   }
 
+  /** The user and whether their account enforces SSO, in one read (for a check under a lock, where a round trip counts). */
+  async userWithSsoRule(id: string, sql: Sql = this.db): Promise<{ user: UserRow; enforceSso: boolean } | undefined> {
+    const [row] = await sql.query<UserRow & { enforceSso: boolean }>(
+      `SELECT ${USER_COLUMNS},
+              EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = u.account_id AND c.enforce_sso) AS "enforceSso"
+         FROM read.users u WHERE id = $1`,
+      [id],
+    );
+    if (!row) return undefined;
+    const { enforceSso, ...user } = row;
+    return { user, enforceSso };
+  }
+
   async accountNames(ids: string[], sql: Sql = this.db): Promise<Map<string, { name: string; enforceSso: boolean }>> {
     const rows = await sql.query<{ id: string; name: string; enforceSso: boolean }>(
       `SELECT a.id, a.name,

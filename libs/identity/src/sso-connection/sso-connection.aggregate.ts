@@ -114,7 +114,7 @@ export class SsoConnection extends EventSourcedAggregate<ConnectionState> {
 }
 
 function withoutOwner(accounts: string[], owner: string): string[] {
-  return [...new Set(accounts)].filter((a) => a !== owner);
+  return [...new Set(accounts.map((a) => a.toLowerCase()))].filter((a) => a !== owner);
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@latchkey/config';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Logger as PinoLogger } from 'pino';
 import { CORRELATION_HEADER, correlationIdOf } from '../correlation-id';
@@ -21,6 +21,15 @@ export function createHttpAdapter(config: Pick<AppConfig, 'http'>): FastifyAdapt
     return503OnClosing: true,
     // "/login/saml/contoso/" and "/login/saml/contoso" are the same page (SP-initiated URLs are typed and pasted).
     routerOptions: { ignoreTrailingSlash: true },
+    // What the router refuses before any route runs (so before Nest's filter) is a problem too:
+    // a path parameter longer than any id is an id there is not; a path that cannot be decoded is a bad request.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
+      sendProblem(request, reply, {
+        body: tooLong ? { ...PROBLEMS.notFound } : { ...PROBLEMS.validation, errors: [{ field: '(path)', message: 'must be a valid URL path' }] },
+        headers: {},
+      });
+    },
   });
 }
 

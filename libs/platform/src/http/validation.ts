@@ -1,6 +1,6 @@
 import { applyDecorators, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsOptional, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsOptional, IsUUID, ValidateBy, type ValidationOptions } from 'class-validator';
 import { RequestValidationError, type FieldError } from './problem';
 
 /** Flattens class-validator's tree into `[{field: "a.b", message}]`. */
@@ -54,5 +54,18 @@ export function MaxUnits(max: number, options?: ValidationOptions): PropertyDeco
       },
     },
     options,
+  );
+}
+
+/**
+ * A UUID field (or, with `each`, a list of them), reaching the handler in lower case: ids are
+ * written lower case in events and stream names (`login-<id>`), so `4F0C…` would otherwise pass
+ * validation and then name nothing, or name a second, different entry in a list.
+ */
+export function Uuid(options?: { each?: boolean }): PropertyDecorator {
+  const lower = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value);
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => (options?.each && Array.isArray(value) ? value.map(lower) : lower(value))),
+    IsUUID('all', options),
   );
 }

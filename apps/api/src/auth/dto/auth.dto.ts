@@ -1,8 +1,8 @@
-import { MaxUnits, OptionalField } from '@latchkey/platform';
+import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
 import { IsEmailAddress } from '../../email-address';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, USERNAME_PATTERN, type Channel } from '@latchkey/identity';
-import { IsBoolean, IsIn, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsString, Length, Matches, ValidateIf } from 'class-validator';
 
 export class SignUpDto {
   @ApiProperty({ example: 'Contoso' })
@@ -68,7 +68,7 @@ export class LoginDto {
 
 export class VerifyOtpDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @Uuid()
   challengeId!: string;
 
   @ApiProperty({ example: '042917' })
@@ -90,7 +90,7 @@ export class VerifyOtpDto {
 
 export class ResendOtpDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @Uuid()
   challengeId!: string;
 
   @ApiPropertyOptional({ enum: CHANNELS, description: 'one of the challenge availableChannels' })
@@ -109,11 +109,11 @@ export class RefreshTokenDto {
 
 export class SelectAccountDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @Uuid()
   selectionId!: string;
 
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @Uuid()
   accountId!: string;
 }
 

@@ -34,7 +34,7 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
 
     const outcome = await this.repository.exclusive([`login-${command.confirmationId}`, groupsOf(peek.accountId)], async (uow) => {
       const login = await uow.load(Login, command.confirmationId);
-      const { userId, accountId } = login.confirmGroups(this.clock.now());
+      const { userId, accountId, shown } = login.confirmGroups(this.clock.now());
       const sso = login.sso!;
       const [user, connection] = await Promise.all([this.read.userById(userId, uow.sql), this.connections.byId(sso.connectionId, uow.sql)]);
       // The account may have stopped using the connection since the login began.
@@ -45,13 +45,19 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
 
       // A user who may no longer log in gets no group changes either; the finish records why.
       if (!(await this.finisher.refusal(user, 'sso', uow.sql))) {
-        // Apply what the IdP said, against the memberships as they are now.
-        const wanted = (await this.steps.wantedGroups(login, accountId, connection, uow.sql)) ?? new Map<string, string>();
+        // Apply what the IdP said, against the memberships as they are now, but never more than
+        // the user was shown and confirmed: a membership the change did not name stays as it is,
+        // and a connection that stopped syncing groups since changes none.
+        const said = await this.steps.wantedGroups(login, accountId, connection, uow.sql);
+        const wanted = said ?? new Map<string, string>();
+        const shownAdded = new Set(shown.added.map(normalizeGroupName));
+        const shownRemoved = new Set(shown.removed.map(normalizeGroupName));
         const existing = new Map((await this.groups.byNames(accountId, [...wanted.keys()], uow.sql)).map((g) => [g.normalized, g]));
         const current = await this.groups.ssoGroupsOf(userId, connection.id, uow.sql);
         const currentIds = new Set(current.map((g) => g.id));
         const added: { groupId: string; name: string }[] = [];
         for (const [normalized, name] of wanted) {
+          if (!shownAdded.has(normalized)) continue;
           let group = existing.get(normalized);
           if (!group) {
             const created = uow.add(new Group(this.ids.next()));
@@ -60,7 +66,9 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
           }
           if (!currentIds.has(group.id)) added.push({ groupId: group.id, name: group.name });
         }
-        const removed = current.filter((g) => !wanted.has(normalizeGroupName(g.name))).map((g) => ({ groupId: g.id, name: g.name }));
+        const removed = current
+          .filter((g) => said !== undefined && !wanted.has(normalizeGroupName(g.name)) && shownRemoved.has(normalizeGroupName(g.name)))
+          .map((g) => ({ groupId: g.id, name: g.name }));
         const aggregate = await uow.load(User, userId);
         aggregate.changeSsoGroups(connection.id, added, removed);
       }

@@ -3,7 +3,7 @@ import { AppConfig } from '@latchkey/config';
 import { AggregateRepository, Clock, IdGenerator, type DomainError } from '@latchkey/event-store';
 import { randomToken, sha256 } from '@latchkey/security';
 import { Device } from '../../../device/device.aggregate';
-import { ChallengeNotFoundError, InvalidOtpError, OtpExpiredError, TooManyAttemptsError } from '../../../shared/errors';
+import { ChallengeNotFoundError, InvalidOtpError, OtpExpiredError, SsoRequiredError, TooManyAttemptsError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
 import { SessionIssuer } from '../../../session/session-issuer';
 import { User } from '../../../user/user.aggregate';
@@ -46,12 +46,14 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
         case 'wrong':
           return { error: new InvalidOtpError({ attemptsLeft: verdict.attemptsLeft }) };
       }
-      const user = await this.read.userById(login.userId, uow.sql);
-      if (!user) return { error: new ChallengeNotFoundError() };
+      const found = await this.read.userWithSsoRule(login.userId, uow.sql);
+      if (!found) return { error: new ChallengeNotFoundError() };
+      const { user } = found;
       // Checked again with the code, from the row just read (no extra round trip under the lock):
-      // the user may have been disabled, or lost web access, since the password. (An account newly
-      // enforcing SSO is checked at the password step only.)
-      const refusal = LoginFinisher.userRefusal(user);
+      // the user may have been disabled, or lost web access, or the account may have started
+      // enforcing SSO, since the password (or Google, GitHub) vouched for them.
+      const refusal =
+        LoginFinisher.userRefusal(user) ?? (found.enforceSso && LoginFinisher.bypassesSso(login.method) ? new SsoRequiredError() : undefined);
       if (refusal) {
         login.reject(user.id, refusal.code);
         return { error: refusal };
