@@ -114,6 +114,9 @@ interface EventRow {
 export const COLUMNS = `global_position, transaction_id::text AS transaction_id, id, stream_id, stream_type, version, type,
   schema_version, data, metadata::text AS metadata, (extract(epoch FROM occurred_at) * 1000)::float8 AS occurred_at`;
 
+/** One stream's events from a version on, in version order. */
+const READ_STREAM = `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version`;
+
 /** Several streams' events, each stream's in version order. */
 const READ_STREAMS = `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version`;
 
@@ -177,7 +180,8 @@ export class EventStore {
     const locking: ScriptStatement[] = [
       `SET LOCAL lock_timeout = '${EXCLUSIVE_LOCK_TIMEOUT_MS}ms'`,
       ...keys.map((key) => `SELECT pg_advisory_xact_lock(hashtextextended(${literal(`latchkey.stream:${key}`)}, 0))`),
-      ...(keys.length > 0 ? [{ text: READ_STREAMS, params: [keys] }] : []),
+      // One key (nearly always): the plain stream read, whose generic plan is an index scan.
+      ...(keys.length === 1 ? [{ text: READ_STREAM, params: [keys[0], 1] }] : keys.length > 1 ? [{ text: READ_STREAMS, params: [keys] }] : []),
     ];
     let result: T;
     try {
@@ -378,10 +382,7 @@ export class EventStore {
 
   /** A stream's events in version order, upcast to current payload shapes. */
   async readStream(streamId: string, fromVersion = 1, sql: Sql = new DataSourceSql(this.dataSource)): Promise<StoredEvent[]> {
-    const rows = await sql.query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version`,
-      [streamId, fromVersion],
-    );
+    const rows = await sql.query<EventRow>(READ_STREAM, [streamId, fromVersion]);
     return rows.map((row) => this.toStored(row));
   }
 
