@@ -114,6 +114,12 @@ describe('text the product cannot keep is refused up front', () => {
     await expectValidation(bad, '(path)');
   });
 
+  it('refuses blank SAML attribute names (the IdP would never send an attribute named "")', async () => {
+    const res = await api.http.post('/admin/sso-connections').set(bearer()).send({ emailAttribute: '', groupsAttribute: '   ' });
+    await expectValidation(res, 'emailAttribute');
+    await expectValidation(res, 'groupsAttribute');
+  });
+
   it('takes ids in upper case as the same ids', async () => {
     const res = await api.http.get(`/admin/users/${adminId.toUpperCase()}`).set(bearer()).expect(200);
     expect(res.body.id).toBe(adminId);

@@ -330,6 +330,15 @@ describe('group sync with confirmation', () => {
     // A new login asks again, and its confirmation goes through.
     const again = await ssoLogin(connection.identifier, { email, attributes: { groups: ['Finance'] } });
     expect((await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: again.body.confirmationId }).expect(200)).body.status).toBe('authenticated');
+
+    // Disabled and left so: the same 403 a login would get, and no group change.
+    const more = await ssoLogin(connection.identifier, { email, attributes: { groups: ['Finance', 'Legal'] } });
+    expect(more.body).toMatchObject({ status: 'groups_confirmation_required', added: ['Legal'] });
+    await api.http.patch(`/admin/users/${member.body.id}`).set(bearer(owner.token)).send({ enabled: false }).expect(200);
+    const refused = await api.http.post('/auth/sso/confirm-groups').send({ confirmationId: more.body.confirmationId }).expect(403);
+    expect(refused.body.type).toBe('/problems/account-disabled');
+    const groups = await api.http.get('/admin/groups').set(bearer(owner.token)).expect(200);
+    expect(groups.body.map((g: { name: string }) => g.name)).toEqual(['Finance']);
   });
 
   it('shows added and removed groups, changes nothing until "I understand", then syncs', async () => {

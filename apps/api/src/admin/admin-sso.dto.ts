@@ -60,12 +60,14 @@ class SsoConnectionSettingsDto {
   @ApiPropertyOptional({ default: 'groups' })
   @OptionalField()
   @IsString()
+  @Matches(/\S/, { message: 'groupsAttribute must not be blank' })
   @MaxUnits(256)
   groupsAttribute?: string;
 
   @ApiPropertyOptional({ default: 'email' })
   @OptionalField()
   @IsString()
+  @Matches(/\S/, { message: 'emailAttribute must not be blank' })
   @MaxUnits(256)
   emailAttribute?: string;
 
