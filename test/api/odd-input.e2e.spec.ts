@@ -121,8 +121,9 @@ describe('text the product cannot keep is refused up front', () => {
   });
 
   it('takes ids in upper case as the same ids', async () => {
-    const res = await api.http.get(`/admin/users/${adminId.toUpperCase()}`).set(bearer()).expect(200);
-    expect(res.body.id).toBe(adminId);
+    // A change finds the user's stream (`user-<id>`, lower case), not an empty one.
+    const res = await api.http.patch(`/admin/users/${adminId.toUpperCase()}`).set(bearer()).send({ name: 'Upper Case' }).expect(200);
+    expect(res.body).toMatchObject({ id: adminId, name: 'Upper Case' });
   });
 
   it('names the query or the path, not the body, for bad text there', async () => {

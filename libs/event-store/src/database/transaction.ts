@@ -43,11 +43,15 @@ export class ClientSql implements Sql {
   async script(statements: readonly ScriptStatement[]): Promise<Record<string, unknown>[][]> {
     const texts: string[] = [];
     for (const statement of statements) {
-      if (typeof statement === 'string') texts.push(statement);
-      else {
-        const prepared = await this.preparedWrite(statement);
-        texts.push(prepared ? executeText(prepared, statement.params) : bindLiterals(statement.text, statement.params));
+      if (typeof statement === 'string') {
+        texts.push(statement);
+        continue;
       }
+      const write = preparedWriteOf(statement.text);
+      const usable = write && write.parameters === statement.params.length ? write : undefined;
+      // Prepared here already (every use but a connection's first): no await on the hot path.
+      const prepared = usable && (this.preparedHere().has(usable.name) ? usable : await this.prepare(statement.text, usable));
+      texts.push(prepared ? executeText(prepared, statement.params) : bindLiterals(statement.text, statement.params));
     }
     let result: QueryResult | QueryResult[];
     try {
@@ -61,24 +65,26 @@ export class ClientSql implements Sql {
     return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Record<string, unknown>[]);
   }
 
-  /**
-   * The name `statement` is prepared under on this connection, preparing it first if this is
-   * its first use here (once per connection and text). Inside a transaction block the `PREPARE`
-   * runs under a savepoint (taken in a round trip of its own, so that it exists even when the
-   * server refuses the `PREPARE`'s message whole), and one that fails leaves the transaction as
-   * it was. Undefined: run it with literals (see `preparedWriteOf`; a text the server cannot
-   * prepare without its values' types; a text in which the server counts other parameters than
-   * `$n` suggests; more distinct texts than `MAX_PREPARED_WRITES`).
-   */
-  private async preparedWrite(statement: { text: string; params: readonly unknown[] }): Promise<PreparedWrite | undefined> {
-    const write = preparedWriteOf(statement.text);
-    if (!write || write.parameters !== statement.params.length) return undefined;
+  /** The names prepared on this connection. */
+  private preparedHere(): Set<string> {
     let here = preparedOn.get(this.client);
     if (!here) preparedOn.set(this.client, (here = new Set()));
-    if (here.has(write.name)) return write;
+    return here;
+  }
+
+  /**
+   * Prepares `text` on this connection as `write` (its first use here). Inside a transaction
+   * block the `PREPARE` runs under a savepoint (taken in a round trip of its own, so that it
+   * exists even when the server refuses the `PREPARE`'s message whole), and one that fails leaves
+   * the transaction as it was. Undefined: run it with literals from now on (a text the server
+   * cannot prepare without its values' types, or in which it counts other parameters than `$n`
+   * suggests).
+   */
+  private async prepare(text: string, write: PreparedWrite): Promise<PreparedWrite | undefined> {
+    const here = this.preparedHere();
     const inBlock = this.client.getTransactionStatus() !== 'I';
     // What the server makes of the text: its parameter count, checked against ours.
-    const prepare = `PREPARE ${write.name} AS ${statement.text}\n;\nSELECT cardinality(parameter_types) AS parameters FROM pg_prepared_statements WHERE name = '${write.name}'`;
+    const prepare = `PREPARE ${write.name} AS ${text}\n;\nSELECT cardinality(parameter_types) AS parameters FROM pg_prepared_statements WHERE name = '${write.name}'`;
     let parameters: number;
     try {
       if (inBlock) await this.client.query('SAVEPOINT latchkey_prepare');
@@ -102,14 +108,14 @@ export class ClientSql implements Sql {
       // Class 42: the text itself cannot be prepared (a parameter whose type only its value
       // tells, say); it runs with literals from now on, as every statement used to.
       if (!code.startsWith('42')) throw error;
-      return this.literalOnly(statement.text, write, `SQLSTATE ${code}`);
+      return this.literalOnly(text, write, `SQLSTATE ${code}`);
     }
     here.add(write.name);
     if (parameters !== write.parameters) {
       // A `$n` inside a comment or a string: every EXECUTE would fail. Give the name back.
       await this.client.query(`DEALLOCATE ${write.name}`);
       here.delete(write.name);
-      return this.literalOnly(statement.text, write, `${parameters} parameters where the text shows ${write.parameters}`);
+      return this.literalOnly(text, write, `${parameters} parameters where the text shows ${write.parameters}`);
     }
     return write;
   }

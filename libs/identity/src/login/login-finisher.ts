@@ -134,28 +134,32 @@ export class LoginFinisher {
 
   /** Why this user may not log in this way, checked only after the password (or IdP) vouched for them. */
   async refusal(user: UserRow, method: LoginMethod, sql?: Sql): Promise<DomainError | undefined> {
-    const refused = LoginFinisher.userRefusal(user);
-    if (refused) return refused;
-    if (LoginFinisher.bypassesSso(method)) {
-      const account = (await this.read.accountNames([user.accountId], sql)).get(user.accountId);
-      if (account?.enforceSso) return new SsoRequiredError();
-    }
-    return undefined;
+    const enforceSso =
+      !LoginFinisher.userRefusal(user) &&
+      LoginFinisher.bypassesSso(method) &&
+      (await this.read.accountNames([user.accountId], sql)).get(user.accountId)?.enforceSso === true;
+    return LoginFinisher.refusalGiven(user, method, enforceSso);
+  }
+
+  /** `refusal` when whether the user's account enforces SSO is already known (read with the user). */
+  static refusalGiven(user: UserRow, method: LoginMethod | null, enforceSso: boolean): DomainError | undefined {
+    return LoginFinisher.userRefusal(user) ?? (enforceSso && LoginFinisher.bypassesSso(method) ? new SsoRequiredError() : undefined);
   }
 
   /** The ways in that an account enforcing SSO refuses (its own SAML connection is the way it wants). */
-  static bypassesSso(method: LoginMethod | null): boolean {
+  private static bypassesSso(method: LoginMethod | null): boolean {
     return method === 'password' || method === 'google' || method === 'github';
   }
 
   /**
-   * Whether a change that ends the user's sessions (a new password, disabled, web access removed)
+   * Whether a change that ends the user's sessions (a new password, disabled and enabled again)
    * came after `userVersion`, the user's version a password or IdP check saw: what that check
-   * earned (a code, an account choice, a group confirmation) is void. Null or undefined: recorded
-   * before versions were, so nothing to compare.
+   * earned (a code, an account choice, a group confirmation) is void. A user who may not log in
+   * at all now (disabled, no web access) is not "ended": the caller answers the refusal, the same
+   * 403 the login would give. Null or undefined: recorded before versions were, nothing to compare.
    */
   static endedSince(user: UserRow, userVersion: number | null | undefined): boolean {
-    return userVersion != null && user.sessionsEndedVersion > userVersion;
+    return userVersion != null && user.sessionsEndedVersion > userVersion && !LoginFinisher.userRefusal(user);
   }
 
   /** What the user's own row forbids (no read): disabled, or no web access. */

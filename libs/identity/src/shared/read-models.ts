@@ -46,6 +46,10 @@ export interface SessionRow {
   version: number;
 }
 
+/** Whether the account in `accountColumn` has a connection enforcing SSO (its own connections, not joined ones). */
+const enforcesSso = (accountColumn: string) =>
+  `EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = ${accountColumn} AND c.enforce_sso) AS "enforceSso"`;
+
 const USER_COLUMNS = `id, account_id AS "accountId", email, username, name, phone, locale, roles, web_access AS "webAccess",
   two_factor_channel AS "twoFactorChannel", enabled, password_hash AS "passwordHash", created_at AS "createdAt", version,
   sessions_ended_version AS "sessionsEndedVersion"`;
@@ -101,7 +105,7 @@ export class IdentityReadModels {
   async userWithSsoRule(id: string, sql: Sql = this.db): Promise<{ user: UserRow; enforceSso: boolean } | undefined> {
     const [row] = await sql.query<UserRow & { enforceSso: boolean }>(
       `SELECT ${USER_COLUMNS},
-              EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = u.account_id AND c.enforce_sso) AS "enforceSso"
+              ${enforcesSso('u.account_id')}
          FROM read.users u WHERE id = $1`,
       [id],
     );
@@ -113,7 +117,7 @@ export class IdentityReadModels {
   async accountNames(ids: string[], sql: Sql = this.db): Promise<Map<string, { name: string; enforceSso: boolean }>> {
     const rows = await sql.query<{ id: string; name: string; enforceSso: boolean }>(
       `SELECT a.id, a.name,
-              EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = a.id AND c.enforce_sso) AS "enforceSso"
+              ${enforcesSso('a.id')}
          FROM read.accounts a WHERE a.id = ANY($1::uuid[])`,
       [ids],
     );

@@ -41,9 +41,7 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
       if (!user || !connection || !connection.servedAccountIds.includes(accountId)) throw new ConfirmationNotFoundError();
       // A change that ended the user's sessions since the IdP's assertion (disabled and enabled
       // again, say) voids the confirmation: the login must start again.
-      // (A user who may no longer log in, disabled say, gets the 403 the login would give instead,
-      // as at the code step.)
-      if (!LoginFinisher.userRefusal(user) && LoginFinisher.endedSince(user, login.userVersion)) throw new ConfirmationNotFoundError();
+      if (LoginFinisher.endedSince(user, login.userVersion)) throw new ConfirmationNotFoundError();
 
       // A user who may no longer log in gets no group changes either; the finish records why.
       if (!(await this.finisher.refusal(user, 'sso', uow.sql))) {
@@ -68,9 +66,9 @@ export class ConfirmGroupsHandler implements ICommandHandler<ConfirmGroupsComman
           }
           if (!currentIds.has(group.id)) added.push({ groupId: group.id, name: group.name });
         }
-        const removed = current
-          .filter((g) => said !== undefined && !wanted.has(normalizeGroupName(g.name)) && shownRemoved.has(normalizeGroupName(g.name)))
-          .map((g) => ({ groupId: g.id, name: g.name }));
+        const removed = said
+          ? current.filter((g) => !wanted.has(normalizeGroupName(g.name)) && shownRemoved.has(normalizeGroupName(g.name))).map((g) => ({ groupId: g.id, name: g.name }))
+          : [];
         const aggregate = await uow.load(User, userId);
         aggregate.changeSsoGroups(connection.id, added, removed);
       }

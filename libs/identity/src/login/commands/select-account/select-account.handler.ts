@@ -33,9 +33,7 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       if (!user) throw new SelectionNotFoundError();
       // A change that ended the user's sessions since the password (or IdP) check (a new password,
       // say) voids the choice: the login must start again.
-      // (A user who may no longer log in, disabled say, gets the 403 the login would give instead,
-      // as at the code step.)
-      if (!LoginFinisher.userRefusal(user) && LoginFinisher.endedSince(user, chosen.userVersion)) throw new SelectionNotFoundError();
+      if (LoginFinisher.endedSince(user, chosen.userVersion)) throw new SelectionNotFoundError();
       let continuation;
       if (login.sso) {
         // An SSO login goes on with the SSO steps (group confirmation, the connection's 2FA policy).

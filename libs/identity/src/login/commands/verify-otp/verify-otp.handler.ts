@@ -3,7 +3,7 @@ import { AppConfig } from '@latchkey/config';
 import { AggregateRepository, Clock, IdGenerator, type DomainError } from '@latchkey/event-store';
 import { randomToken, sha256 } from '@latchkey/security';
 import { Device } from '../../../device/device.aggregate';
-import { ChallengeNotFoundError, InvalidOtpError, OtpExpiredError, SsoRequiredError, TooManyAttemptsError } from '../../../shared/errors';
+import { ChallengeNotFoundError, InvalidOtpError, OtpExpiredError, TooManyAttemptsError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
 import { SessionIssuer } from '../../../session/session-issuer';
 import { User } from '../../../user/user.aggregate';
@@ -52,8 +52,7 @@ export class VerifyOtpHandler implements ICommandHandler<VerifyOtpCommand, Login
       // Checked again with the code, from the row just read (no extra round trip under the lock):
       // the user may have been disabled, or lost web access, or the account may have started
       // enforcing SSO, since the password (or Google, GitHub) vouched for them.
-      const refusal =
-        LoginFinisher.userRefusal(user) ?? (found.enforceSso && LoginFinisher.bypassesSso(login.method) ? new SsoRequiredError() : undefined);
+      const refusal = LoginFinisher.refusalGiven(user, login.method, found.enforceSso);
       if (refusal) {
         login.reject(user.id, refusal.code);
         return { error: refusal };
