@@ -97,11 +97,14 @@ interface CpuSplit {
   postgres: number;
   loadGenerator: number;
   machine: number;
+  /** CPU time the hypervisor gave to others while this VM had work ready, and the run's wall time (ms). */
+  steal: number;
+  wallMs: number;
 }
 
 /** Autocannon run, with the CPU it cost: the server under test, PostgreSQL, this process (autocannon), the whole machine. */
 async function run(options: autocannon.Options, serverPid?: number): Promise<autocannon.Result & { cpu?: CpuSplit }> {
-  const before = serverPid ? { server: processStat(serverPid), self: process.cpuUsage(), ...machineCpuMs() } : undefined;
+  const before = serverPid ? { server: processStat(serverPid), self: process.cpuUsage(), at: Date.now(), ...machineCpuMs() } : undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
   });
@@ -115,8 +118,15 @@ async function run(options: autocannon.Options, serverPid?: number): Promise<aut
       postgres: processesDelta(before.postgres, after.postgres),
       loadGenerator: (after.self.user + after.self.system) / 1000,
       machine: after.machine - before.machine,
+      steal: after.steal - before.steal,
+      wallMs: Date.now() - before.at,
     },
   };
+}
+
+/** A CPU time as a share of what all the machine's cores could give in `wallMs`. */
+function percentOfCores(cpuMs: number, wallMs: number): string {
+  return `${((cpuMs / (wallMs * cpus().length)) * 100).toFixed(0)}%`;
 }
 
 function summary(name: string, result: autocannon.Result & { cpu?: CpuSplit }): { rate: number; line: string } {
@@ -126,7 +136,8 @@ function summary(name: string, result: autocannon.Result & { cpu?: CpuSplit }): 
   const per = (ms: number) => (ms / ok).toFixed(2);
   const cpu =
     result.cpu && ok > 0
-      ? `\n  CPU per request (ms): server ${per(result.cpu.api)}, PostgreSQL ${per(result.cpu.postgres)}, autocannon ${per(result.cpu.loadGenerator)}, whole machine ${per(result.cpu.machine)}; server page faults per request ${(result.cpu.apiFaults / ok).toFixed(0)}`
+      ? `\n  CPU per request (ms): server ${per(result.cpu.api)}, PostgreSQL ${per(result.cpu.postgres)}, autocannon ${per(result.cpu.loadGenerator)}, whole machine ${per(result.cpu.machine)}; server page faults per request ${(result.cpu.apiFaults / ok).toFixed(0)}` +
+        `\n  the machine's cores: ${percentOfCores(result.cpu.machine, result.cpu.wallMs)} busy, ${percentOfCores(result.cpu.steal, result.cpu.wallMs)} stolen by the hypervisor`
       : '';
   return { rate, line: `${name}: ${Math.round(rate).toLocaleString('en')}/s ok, ${errors} errors/non-2xx, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${cpu}` };
 }

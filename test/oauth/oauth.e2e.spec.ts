@@ -287,6 +287,18 @@ describe('GitHub', () => {
     await refused(foreign.callback, `lk_login=${'w'.repeat(43)}`, /^browser_mismatch/);
   });
 
+  it('keeps an outage answer for the browser with its Retry-After', async () => {
+    github.nextUser = githubUser(unique('gh-down') + '@example.com');
+    github.outages = 1;
+    const { callback, cookie } = await roundTrip('github');
+    const res = await api.http.get(callback).set('Cookie', cookie).expect(303);
+    const flow = new URL(res.headers.location).searchParams.get('flow')!;
+    const result = await api.http.get(`/auth/flows/${flow}`).set('Cookie', cookie).expect(503);
+    expect(result.body.type).toBe('/problems/unavailable');
+    expect(Number(result.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(result.headers['retry-after'])).toBeLessThanOrEqual(5);
+  });
+
   it('refuses an unverified primary email with a rejected attempt', async () => {
     const user = await signUp(api.http);
     github.nextUser = githubUser(user.email, false);

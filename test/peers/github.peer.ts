@@ -25,6 +25,8 @@ export class GitHubPeer {
   nextUser: GitHubUser | undefined;
   /** Token requests, as received (form fields), for tests to look at. */
   readonly tokenRequests: Record<string, string>[] = [];
+  /** How many of the next token requests answer 502, as GitHub does in an outage. */
+  outages = 0;
   private readonly codes = new Map<string, Grant>();
   private readonly tokens = new Map<string, GitHubUser>();
 
@@ -74,6 +76,10 @@ export class GitHubPeer {
       const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString().split(':').map(decodeURIComponent) : [];
       const [clientId, clientSecret] = basic.length === 2 ? basic : [fields.client_id, fields.client_secret];
       this.tokenRequests.push(fields);
+      if (this.outages > 0) {
+        this.outages--;
+        return json(502, { message: 'Server Error' });
+      }
       // As GitHub does: a refused exchange is still 200, with an `error` in the body.
       if (clientId !== this.clientId || clientSecret !== this.clientSecret) return json(200, { error: 'incorrect_client_credentials' });
       const grant = fields.code ? this.codes.get(fields.code) : undefined;

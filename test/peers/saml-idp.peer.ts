@@ -31,6 +31,8 @@ export interface ResponseOptions {
   confirmationInResponseTo?: boolean;
   /** false: no NotOnOrAfter on the Conditions (the confirmation's own still applies). */
   conditionsNotOnOrAfter?: boolean;
+  /** The Response's top-level StatusCode (Success by default). */
+  status?: string;
 }
 
 export interface ParsedAuthnRequest {
@@ -154,7 +156,7 @@ export class SamlIdpPeer {
       `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ` +
       `ID="_r${randomBytes(16).toString('hex')}" Version="2.0" IssueInstant="${iso(now)}" Destination="${escape(options.destination ?? this.spAcsUrl)}"${inResponseTo}>` +
       `<saml:Issuer>${issuer}</saml:Issuer>` +
-      `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
+      `<samlp:Status><samlp:StatusCode Value="${escape(options.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success')}"/></samlp:Status>` +
       `<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="${assertionId}" Version="2.0" IssueInstant="${iso(now)}">` +
       `<saml:Issuer>${issuer}</saml:Issuer>` +
       `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${escape(user.nameId ?? user.email)}</saml:NameID>` +

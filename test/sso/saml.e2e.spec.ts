@@ -376,6 +376,12 @@ describe('group sync with confirmation', () => {
     const changes = await events('user.sso_groups_changed', `data->>'userId' = $2`, [owner.admin.userId]);
     expect(changes).toHaveLength(2);
     expect(changes[1]).toMatchObject({ added: [{ name: 'Sales' }], removed: [{ name: 'Ops' }], connectionId: connection.id });
+
+    // No groups attribute at all: the IdP said nothing about groups, nothing changes.
+    expect((await ssoLogin(connection.identifier, { email: owner.admin.email })).body.status).toBe('authenticated');
+    // The attribute sent without a value: in no group any more.
+    const emptied = await ssoLogin(connection.identifier, { ...user, attributes: { memberOf: [] } });
+    expect(emptied.body).toMatchObject({ status: 'groups_confirmation_required', added: [], removed: ['Engineering', 'Sales'] });
   });
 
   it('never changes more than it showed: group sync turned off before the confirmation removes nothing', async () => {
@@ -465,6 +471,10 @@ describe('attacks on the ACS', () => {
     // A program without a cookie jar (no browser navigation) is not a CSRF victim: it gets its result.
     const program = await bent({});
     expect((await postAcs(identifier, program, undefined).expect(200)).body.status).toBe('authenticated');
+  });
+
+  it('refuses a response whose status is not Success, even with a signed assertion', async () => {
+    await refused(await bent({ status: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }), /idp_status: urn:oasis:names:tc:SAML:2.0:status:Responder/);
   });
 
   it('takes the request id only from the signed assertion', async () => {

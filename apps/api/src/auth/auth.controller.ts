@@ -145,6 +145,8 @@ export class AuthController {
     const browser = browserOf(req);
     const result = /^[A-Za-z0-9_-]{20,100}$/.test(flowId) ? await this.flows.take(flowId, browser ? sha256(browser) : null) : undefined;
     if (!result) throw new NotFoundError();
+    // A refusal to try again later says when, counted from now (as it would have been said at once).
+    if (result.retryAt) res.header('Retry-After', String(Math.max(1, Math.ceil((result.retryAt - Date.now()) / 1000))));
     await res.status(result.status).header('Cache-Control', 'no-store').type(result.contentType).send(JSON.stringify(result.body));
   }
 

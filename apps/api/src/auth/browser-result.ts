@@ -23,6 +23,7 @@ export async function answerBrowserLogin(
   let status = 200;
   let answer: unknown;
   let contentType = 'application/json; charset=utf-8';
+  let retryAt: number | undefined;
   try {
     answer = await login();
   } catch (error) {
@@ -30,6 +31,8 @@ export async function answerBrowserLogin(
     if (json || problem.unexpected) throw error;
     status = problem.body.status;
     answer = { ...problem.body, traceId: req.id };
+    const retryAfter = Number(problem.headers['Retry-After']);
+    if (retryAfter > 0) retryAt = Date.now() + retryAfter * 1000;
     contentType = 'application/problem+json; charset=utf-8';
   }
   res.header('Cache-Control', 'no-store');
@@ -38,6 +41,6 @@ export async function answerBrowserLogin(
     return;
   }
   const browser = browserOf(req);
-  const flowId = await deps.flows.put({ status, body: answer, contentType, browser: browser ? sha256(browser) : null });
+  const flowId = await deps.flows.put({ status, body: answer, contentType, browser: browser ? sha256(browser) : null, ...(retryAt ? { retryAt } : {}) });
   await res.redirect(`${deps.config.publicWebUrl}/login/continue?flow=${encodeURIComponent(flowId)}`, 303);
 }

@@ -12,6 +12,8 @@ export interface FlowResult {
   contentType: string;
   /** Hash of the browser mark the login finished in: the result is handed only to that browser. */
   browser: string | null;
+  /** For a 429 or 503: when (epoch ms) the caller may try again; the read answers the seconds left as `Retry-After`. */
+  retryAt?: number;
 }
 
 /**

@@ -18,6 +18,7 @@ const MAX_ASSERTION_AGE_MS = 10 * 60_000;
 const MAX_RESPONSE_BYTES = 256 * 1024;
 /** The same rule the events hold emails to, so an IdP's odd address is a refusal, not a failure. */
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const DISPLAY_NAME_ATTRIBUTES = ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname', 'urn:oid:2.16.840.1.113730.3.1.241'];
 
 /** A response refused; `reason` is recorded in the SsoLoginRejected event (never shown to the caller). */
@@ -114,6 +115,12 @@ export class SamlService {
     const response = parse(xml).documentElement;
     const destination = response?.getAttribute('Destination');
     if (destination && destination !== urls.acsUrl) throw new SamlRejection('wrong_destination');
+    // The IdP says whether it authenticated the user in the Response's status. node-saml reads
+    // the status only when there is no assertion; an IdP that reports a failure (Responder,
+    // Requester, a second-level code) and still sends an assertion has not logged anyone in.
+    const statusElement = response ? child(response, 'Status') : undefined;
+    const status = (statusElement && child(statusElement, 'StatusCode')?.getAttribute('Value')) || 'missing';
+    if (status !== SUCCESS) throw new SamlRejection(storableText(`idp_status: ${status}`, 300));
 
     // Everything below reads the assertion node-saml verified, never the rest of the document.
     const assertion = parse(profile.getAssertionXml!()).documentElement;
@@ -151,16 +158,19 @@ export class SamlService {
     const keepUntil = Math.max(notOnOrAfter, Number.isFinite(conditionsUntil) ? conditionsUntil : 0) + CLOCK_SKEW_MS;
     if (!(await this.state.firstUse(connection.id, assertionId, keepUntil - now))) throw new SamlRejection('replayed');
 
-    return { identity: this.identity(connection, profile), context };
+    // node-saml leaves out an attribute sent without values; for the groups attribute that is
+    // "in no group", which must not read as "the IdP said nothing about groups".
+    const groupsSent = descendants(assertion, 'Attribute').some((a) => a.getAttribute('Name') === connection.groupsAttribute);
+    return { identity: this.identity(connection, profile, groupsSent), context };
   }
 
-  private identity(connection: SsoConnectionRow, profile: Profile): SsoIdentity {
+  private identity(connection: SsoConnectionRow, profile: Profile, groupsSent: boolean): SsoIdentity {
     const attributes = (profile.attributes ?? {}) as Record<string, unknown>;
     const first = (value: unknown) => (Array.isArray(value) ? value[0] : value);
     const nameId = profile.nameID?.trim();
     const email = nameId && isEmailAddress(nameId) ? nameId : first(attributes[connection.emailAttribute]);
     if (typeof email !== 'string' || !isEmailAddress(email.trim())) throw new SamlRejection('no_email');
-    const rawGroups = attributes[connection.groupsAttribute];
+    const rawGroups = attributes[connection.groupsAttribute] ?? (groupsSent ? [] : undefined);
     const groups =
       rawGroups === undefined
         ? null

@@ -4,7 +4,7 @@ import { sha256 } from '@latchkey/security';
 import { AggregateRepository } from '@latchkey/event-store';
 import { AccountDisabledError, SsoRequiredError, WebAccessDeniedError } from '../shared/errors';
 import { closestLocale, type Locale } from '../shared/locale';
-import { IdentityReadModels, type UserRow } from '../shared/read-models';
+import { IdentityReadModels, type DeviceTrust, type UserRow } from '../shared/read-models';
 import { SessionIssuer } from '../session/session-issuer';
 import { User } from '../user/user.aggregate';
 import type { Login, LoginMethod } from './login.aggregate';
@@ -42,6 +42,12 @@ export interface FinishOptions {
    * wait for another pool connection (the pool may be full of requests waiting for that lock).
    */
   sql?: Sql;
+  /**
+   * What the caller read with the user (`IdentityReadModels.loginCandidates`): whether the
+   * account enforces SSO, and the presented device if it is this user's. Given, `finish` reads
+   * neither again.
+   */
+  known?: { enforceSso: boolean; device: DeviceTrust | null };
 }
 
 /**
@@ -67,7 +73,9 @@ export class LoginFinisher {
       }
     };
 
-    const refusal = await this.refusal(user, options.method, options.sql);
+    const refusal = options.known
+      ? LoginFinisher.refusalGiven(user, options.method, options.known.enforceSso)
+      : await this.refusal(user, options.method, options.sql);
     if (refusal) {
       record('rejected', refusal.code);
       return { error: refusal, save: [login] };
@@ -78,7 +86,10 @@ export class LoginFinisher {
     const locale = requested && requested !== user.locale ? { userId: user.id, locale: requested } : undefined;
     if (locale) user = { ...user, locale: locale.locale };
 
-    const device = await this.trustedDevice(user, client.deviceToken, options.sql);
+    const device = this.deviceTrust(
+      user,
+      !client.deviceToken ? null : options.known ? options.known.device : ((await this.read.deviceByTokenHash(sha256(client.deviceToken), options.sql)) ?? null),
+    );
     if (device.trusted || options.secondFactor === 'never') {
       record('authenticated', null);
       login.skipTwoFactor(user.id, device.trusted ? device.id : null, device.trusted ? 'trusted_device' : 'idp_mfa');
@@ -169,13 +180,11 @@ export class LoginFinisher {
     return undefined;
   }
 
-  private async trustedDevice(
+  /** Whether `device` (the one the client presented, if any) lets this user in without a code. */
+  private deviceTrust(
     user: UserRow,
-    token: string | undefined,
-    sql?: Sql,
-  ): Promise<{ trusted: true; id: string } | { trusted: false; reason: TwoFactorRequired['data']['reason'] }> {
-    if (!token) return { trusted: false, reason: 'new_device' };
-    const device = await this.read.deviceByTokenHash(sha256(token), sql);
+    device: DeviceTrust | null,
+  ): { trusted: true; id: string } | { trusted: false; reason: TwoFactorRequired['data']['reason'] } {
     if (!device || device.userId !== user.id) return { trusted: false, reason: 'new_device' };
     if (device.revokedAt) return { trusted: false, reason: 'device_revoked' };
     if (device.expiresAt <= this.clock.now()) return { trusted: false, reason: 'device_expired' };

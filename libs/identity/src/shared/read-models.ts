@@ -36,6 +36,19 @@ export interface DeviceRow {
   revokedAt: Date | null;
 }
 
+/** What a trusted-device check needs of a device row. */
+export type DeviceTrust = Pick<DeviceRow, 'id' | 'userId' | 'revokedAt' | 'expiresAt'>;
+
+/**
+ * A user a login names, with what the login's later steps would otherwise each read: whether
+ * the user's account enforces SSO, and the device the client presented when it is this user's.
+ */
+export interface LoginCandidate {
+  user: UserRow;
+  enforceSso: boolean;
+  device: DeviceTrust | null;
+}
+
 export interface SessionRow {
   id: string;
   userId: string;
@@ -81,6 +94,34 @@ export class IdentityReadModels {
       normalizedEmail,
       limit,
     ]);
+  }
+
+  /**
+   * The users a password login names (by email: every account's, at most `limit`; by username:
+   * the one), each with its account's SSO rule and the presented device if it is theirs: one
+   * round trip where a login made three.
+   */
+  async loginCandidates(
+    by: 'email' | 'username',
+    normalizedLogin: string,
+    limit: number,
+    deviceTokenHash: string | null,
+    sql: Sql = this.db,
+  ): Promise<LoginCandidate[]> {
+    const rows = await sql.query<UserRow & { enforceSso: boolean; deviceId: string | null; deviceRevokedAt: Date | null; deviceExpiresAt: Date | null }>(
+      `SELECT u.*, ${enforcesSso('u."accountId"')},
+              d.id AS "deviceId", d.revoked_at AS "deviceRevokedAt", d.expires_at AS "deviceExpiresAt"
+         FROM (SELECT ${USER_COLUMNS} FROM read.users
+                WHERE ${by === 'email' ? 'email_normalized' : 'username_normalized'} = $1 ORDER BY created_at LIMIT $2) u
+         LEFT JOIN read.devices d ON d.token_hash = $3 AND d.user_id = u.id
+        ORDER BY u."createdAt"`,
+      [normalizedLogin, limit, deviceTokenHash],
+    );
+    return rows.map(({ enforceSso, deviceId, deviceRevokedAt, deviceExpiresAt, ...user }) => ({
+      user,
+      enforceSso,
+      device: deviceId ? { id: deviceId, userId: user.id, revokedAt: deviceRevokedAt, expiresAt: deviceExpiresAt! } : null,
+    }));
   }
 
   /** Users with this email in any of these accounts (an SSO connection's accounts). */

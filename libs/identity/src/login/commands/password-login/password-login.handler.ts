@@ -2,10 +2,10 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AppConfig } from '@latchkey/config';
 import { AggregateRepository, Clock, IdGenerator } from '@latchkey/event-store';
-import { PasswordHasher, RateLimiter, SecretBox, type Reservation } from '@latchkey/security';
+import { PasswordHasher, RateLimiter, SecretBox, sha256, type Reservation } from '@latchkey/security';
 import { normalizeLogin } from '../../../shared/contact';
 import { InvalidCredentialsError, LoginThrottledError } from '../../../shared/errors';
-import { IdentityReadModels, type UserRow } from '../../../shared/read-models';
+import { IdentityReadModels, type LoginCandidate } from '../../../shared/read-models';
 import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
@@ -77,10 +77,15 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
       throw new LoginThrottledError({ retryAfterSeconds: Math.max(byLogin.allowed ? 0 : byLogin.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds) });
     }
 
-    let candidates: UserRow[];
-    let matches: UserRow[];
+    let candidates: LoginCandidate[];
+    let matches: LoginCandidate[];
     try {
-      candidates = await this.candidates(login);
+      candidates = await this.read.loginCandidates(
+        login.includes('@') ? 'email' : 'username',
+        login,
+        MAX_ACCOUNTS_PER_EMAIL,
+        command.client.deviceToken ? sha256(command.client.deviceToken) : null,
+      );
       matches = await this.matching(candidates, command.password);
     } catch (error) {
       // Not checked (the bound on hashes at once, a failed read): not a failure either.
@@ -96,8 +101,8 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
         login,
         outcome: 'failed',
         reason: candidates.length === 0 ? 'unknown_login' : 'wrong_password',
-        userId: single?.id ?? null,
-        accountId: single?.accountId ?? null,
+        userId: single?.user.id ?? null,
+        accountId: single?.user.accountId ?? null,
       });
       await this.repository.save(attempt);
       // The failure that filled the window locks the login out; record it (once) on the users it names.
@@ -118,46 +123,43 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     await Promise.all([this.limiter.reset(loginKey, lockoutRecordedKey(loginKey)), byIp.release()]);
 
     if (matches.length > 1) {
-      const names = await this.read.accountNames(matches.map((m) => m.accountId));
+      const users = matches.map((m) => m.user);
+      const names = await this.read.accountNames(users.map((u) => u.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
-      attempt.offerAccounts('password', login, matches.map((m) => ({ userId: m.id, accountId: m.accountId, userVersion: m.version })), expiresAt, command.locale);
+      attempt.offerAccounts('password', login, users.map((u) => ({ userId: u.id, accountId: u.accountId, userVersion: u.version })), expiresAt, command.locale);
       await this.repository.save(attempt);
-      return accountChoice(attempt.id, matches, names);
+      return accountChoice(attempt.id, users, names);
     }
 
-    const outcome = await this.finisher.finish(attempt, matches[0], command.client, {
+    const [{ user, enforceSso, device }] = matches;
+    const outcome = await this.finisher.finish(attempt, user, command.client, {
       method: 'password',
       login,
       afterSelection: false,
       locale: command.locale,
       secondFactor: 'new_device',
+      known: { enforceSso, device },
     });
     return this.finisher.complete(outcome);
   }
 
-  private async candidates(login: string): Promise<UserRow[]> {
-    if (login.includes('@')) return this.read.usersByEmail(login, MAX_ACCOUNTS_PER_EMAIL);
-    const user = await this.read.userByUsername(login);
-    return user ? [user] : [];
-  }
-
   /** Checks the password against every candidate; with none, a dummy hash costs the same time. */
-  private async matching(candidates: UserRow[], password: string): Promise<UserRow[]> {
-    const withPassword = candidates.filter((c) => c.passwordHash);
+  private async matching(candidates: LoginCandidate[], password: string): Promise<LoginCandidate[]> {
+    const withPassword = candidates.filter((c) => c.user.passwordHash);
     if (withPassword.length === 0) {
       await this.hasher.verifyDummy(password);
       return [];
     }
-    const matches: UserRow[] = [];
+    const matches: LoginCandidate[] = [];
     for (const candidate of withPassword) {
-      if (await this.hasher.verify(candidate.passwordHash!, password)) matches.push(candidate);
+      if (await this.hasher.verify(candidate.user.passwordHash!, password)) matches.push(candidate);
     }
     return matches;
   }
 
-  private async lockOut(candidates: UserRow[], failures: number, retryAfterSeconds: number): Promise<void> {
+  private async lockOut(candidates: LoginCandidate[], failures: number, retryAfterSeconds: number): Promise<void> {
     const until = new Date(this.clock.now().getTime() + retryAfterSeconds * 1000);
-    for (const candidate of candidates) {
+    for (const { user: candidate } of candidates) {
       await this.repository
         .update(User, candidate.id, (user) => user.lockOut(failures, until))
         .catch((error: Error) => this.logger.warn(`could not record lock-out of ${candidate.id}: ${error.message}`));
