@@ -34,7 +34,6 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { machineCpuMs, processStat, processesDelta } from './cpu';
 
-const CONNECTIONS = 8;
 const LOGIN_SECONDS = 15;
 const REFRESH_SECONDS = 15;
 const OTP_SECONDS = 10;
@@ -45,6 +44,8 @@ const PASSWORD = 'bench horse battery staple';
 const env = environmentVariables();
 const PHASES = new Set((env.BENCH_PHASES ?? 'logins,refreshes,verifies').split(',').map((p) => p.trim()));
 const EXTRA_API_FLAGS = (env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** Concurrent connections autocannon keeps open (the reference's and every phase's). */
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 8);
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
