@@ -1,3 +1,4 @@
+import { connect, type AddressInfo } from 'node:net';
 import { loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
 
 /**
@@ -112,6 +113,32 @@ describe('text the product cannot keep is refused up front', () => {
     const bad = await api.http.get('/admin/users/%E0%A4%A').set(bearer());
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     await expectValidation(bad, '(path)');
+  });
+
+  it("answers problems for requests Node's HTTP parser refuses: a raw non-ASCII query, headers past the limit", async () => {
+    const server = api.app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const raw = (request: Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connect(port, '127.0.0.1', () => socket.end(request));
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        socket.on('error', reject);
+      });
+    const answer = (text: string) => {
+      const [head, body] = text.split('\r\n\r\n');
+      return { status: Number(head.split(' ')[1]), contentType: /content-type: ([^\r]*)/i.exec(head)?.[1], body: JSON.parse(body) };
+    };
+    const nonAscii = answer(await raw(Buffer.concat([Buffer.from('GET /admin/users?query='), Buffer.from('ünï', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])));
+    expect(nonAscii).toEqual({
+      status: 400,
+      contentType: 'application/problem+json; charset=utf-8',
+      body: { type: '/problems/validation', title: expect.any(String), status: 400, errors: [{ field: '(request)', message: expect.any(String) }] },
+    });
+    const huge = answer(await raw(Buffer.from(`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)));
+    expect(huge).toEqual({ status: 431, contentType: 'application/problem+json; charset=utf-8', body: { type: '/problems/headers-too-large', title: expect.any(String), status: 431 } });
   });
 
   it('refuses blank SAML attribute names (the IdP would never send an attribute named "")', async () => {

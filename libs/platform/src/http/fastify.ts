@@ -1,13 +1,14 @@
 import type { AppConfig } from '@latchkey/config';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger as PinoLogger } from 'pino';
 import { CORRELATION_HEADER, correlationIdOf } from '../correlation-id';
 import { redactUrl } from '../logging';
 import type { MetricsService } from '../metrics/metrics.service';
 import secureJson from 'secure-json-parse';
-import { PROBLEMS, RequestValidationError, type FieldError } from './problem';
+import { PROBLEMS, RequestValidationError, type FieldError, type Problem } from './problem';
 import { sendProblem } from './problem.filter';
 
 /** The HTTP server both apps run on: Fastify (a fraction of Express's cost per request). */
@@ -29,6 +30,26 @@ export function createHttpAdapter(config: Pick<AppConfig, 'http'>): FastifyAdapt
         body: tooLong ? { ...PROBLEMS.notFound } : { ...PROBLEMS.validation, errors: [{ field: '(path)', message: 'must be a valid URL path' }] },
         headers: {},
       });
+    },
+    // What Node's HTTP parser refuses before Fastify sees a request (a raw non-ASCII byte in the
+    // query, a malformed request line, headers past the limit, a request that never finished
+    // arriving) is answered as a problem too, not with Fastify's own JSON.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) {
+        const problem: Problem =
+          error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? { ...PROBLEMS.requestTimeout }
+            : error.code === 'HPE_HEADER_OVERFLOW'
+              ? { ...PROBLEMS.headersTooLarge }
+              : { ...PROBLEMS.validation, errors: [{ field: '(request)', message: 'must be a valid HTTP/1.1 request (path and query URL-encoded)' }] };
+        const body = JSON.stringify(problem);
+        socket.write(
+          `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+            `Cache-Control: no-store\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(error);
     },
   });
 }

@@ -22,9 +22,11 @@ export const PROBLEMS = {
   notFound: { type: '/problems/not-found', title: 'Not found', status: 404 },
   methodNotAllowed: { type: '/problems/method-not-allowed', title: 'Method not allowed', status: 405 },
   conflict: { type: '/problems/conflict', title: 'The resource changed meanwhile; try again', status: 409 },
+  requestTimeout: { type: '/problems/request-timeout', title: 'The request took too long to arrive', status: 408 },
   payloadTooLarge: { type: '/problems/payload-too-large', title: 'The request body is too large', status: 413 },
   unsupportedMediaType: { type: '/problems/unsupported-media-type', title: 'Unsupported content type', status: 415 },
   rateLimited: { type: '/problems/rate-limited', title: 'Too many requests', status: 429 },
+  headersTooLarge: { type: '/problems/headers-too-large', title: 'The request headers are too large', status: 431 },
   internal: { type: '/problems/internal', title: 'Something went wrong on our side', status: 500 },
   unavailable: { type: '/problems/unavailable', title: 'The service is temporarily unavailable', status: 503 },
 } as const satisfies Record<string, ProblemType>;
