@@ -1,4 +1,4 @@
-import { signUp, startApi, unique, type TestApi } from '@latchkey/testing';
+import { loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
 
 /** argon2 operations the API has started so far, from its own /metrics. */
 async function hashesStarted(api: TestApi): Promise<number> {
@@ -31,6 +31,23 @@ describe('login throttling', () => {
     const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'user.locked_out' AND data->>'userId' = $1`, [user.userId]);
     expect(rows).toHaveLength(1);
     expect(rows[0].data.failures).toBe(10);
+  });
+
+  it("an email in two accounts: one account's user can neither clear nor unlock the guesses at the other's", async () => {
+    const victim = await signUp(api.http);
+    // Anyone can sign up an account of their own with someone else's email.
+    const other = await signUp(api.http, { email: victim.email, password: 'an other password entirely' });
+    const otherToken = (await loginWithCode(api, { email: other.email, password: other.password })).accessToken;
+    for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: victim.email, password: `guess ${i}` }).expect(401);
+    // The other user's right password lets them in, and leaves the nine guesses counted.
+    expect((await api.http.post('/auth/login').send({ login: victim.email, password: other.password }).expect(200)).body.status).toBe('otp_required');
+    await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 9' }).expect(401);
+    await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 10' }).expect(429);
+    // The other account's admin unlocking their own user does not lift the shared email's window…
+    await api.http.post(`/admin/users/${other.userId}/unlock`).set({ Authorization: `Bearer ${otherToken}` }).expect(204);
+    await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 11' }).expect(429);
+    // …and the victim still gets in by username.
+    expect((await api.http.post('/auth/login').send({ login: victim.username, password: victim.password }).expect(200)).body.status).toBe('otp_required');
   });
 
   it('checks at most 10 passwords of one login even when the attempts arrive at once', async () => {

@@ -119,8 +119,15 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     }
 
     // A right password clears the login's failures (this attempt's place with them) and gives
-    // back its place in the IP's window.
-    await Promise.all([this.limiter.reset(loginKey, lockoutRecordedKey(loginKey)), byIp.release()]);
+    // back its place in the IP's window. When the login names users in several accounts (an
+    // email), a right password for one says nothing of the guesses at the others: anyone can
+    // make a user with someone's email in an account of their own, and clearing the window on
+    // their own password would let them guess at the other account's user without end. Then
+    // only this attempt's place is given back; the failures run out with their window.
+    await Promise.all([
+      candidates.length === 1 ? this.limiter.reset(loginKey, lockoutRecordedKey(loginKey)) : byLogin.release(),
+      byIp.release(),
+    ]);
 
     if (matches.length > 1) {
       const users = matches.map((m) => m.user);
