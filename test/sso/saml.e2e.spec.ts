@@ -571,7 +571,15 @@ describe('admin of SSO connections', () => {
 
     await api.http.delete(`/admin/sso-connections/${created.body.id}`).set(bearer(owner.token)).expect(204);
     await api.http.get(`/login/saml/${body.identifier}/`).expect(404);
-    // The identifier is free again.
+    // The identifier stays the account's: links with it are out there, so another account may
+    // not take it (its IdP would get those users)…
+    const taker = await api.http.post('/admin/sso-connections').set(bearer(stranger.token)).send({ ...body, identifier: body.identifier.toUpperCase(), idpCertificate: bare }).expect(409);
+    expect(taker.body.type).toBe('/problems/identifier-taken');
+    // …but the account's own next connection may.
+    const again = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: bare }).expect(201);
+    // Renamed, the same: the old identifier is free for this account only.
+    await api.http.patch(`/admin/sso-connections/${again.body.id}`).set(bearer(owner.token)).send({ identifier: unique('renamed') }).expect(200);
+    expect((await api.http.post('/admin/sso-connections').set(bearer(stranger.token)).send({ ...body, idpCertificate: bare }).expect(409)).body.type).toBe('/problems/identifier-taken');
     await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: bare }).expect(201);
   });
 });

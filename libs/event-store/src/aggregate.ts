@@ -54,9 +54,13 @@ export abstract class EventSourcedAggregate<TState> extends AggregateRoot<Domain
     return this;
   }
 
-  /** Unique values this change needs, taken in the same transaction as its events. */
-  protected claim(scope: string, value: string): void {
-    this.claims.push({ scope, value });
+  /**
+   * Unique values this change needs, taken in the same transaction as its events. The owner is
+   * this aggregate's stream unless another is named (a value several aggregates of one owner
+   * may hold in turn).
+   */
+  protected claim(scope: string, value: string, owner?: string): void {
+    this.claims.push({ scope, value, ...(owner ? { owner } : {}) });
   }
 
   protected releaseClaim(scope: string, value: string): void {

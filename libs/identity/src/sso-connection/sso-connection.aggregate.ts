@@ -11,6 +11,14 @@ import {
 
 /** SP-initiated URL identifiers are unique system-wide. */
 export const SSO_IDENTIFIER_SCOPE = 'sso-identifier';
+/**
+ * Identifiers an account has ever used, held by the account for good (a second claim beside the
+ * connection's own, which is released on a rename or removal): links with an old identifier are
+ * out there (bookmarks, the IdP's tiles, emails), and another account taking it would send those
+ * users to its own IdP. The account's next connection may take it again.
+ */
+export const SSO_IDENTIFIER_ACCOUNT_SCOPE = 'sso-identifier-account';
+const accountOwner = (accountId: string) => `account-${accountId}`;
 
 interface ConnectionState {
   status: 'new' | 'active' | 'removed';
@@ -65,6 +73,7 @@ export class SsoConnection extends EventSourcedAggregate<ConnectionState> {
   configure(accountId: string, settings: ConnectionSettings): void {
     if (this.state.status !== 'new') throw new Error(`connection ${this.id} exists`);
     this.claim(SSO_IDENTIFIER_SCOPE, settings.identifier.toLowerCase());
+    this.claim(SSO_IDENTIFIER_ACCOUNT_SCOPE, settings.identifier.toLowerCase(), accountOwner(accountId));
     this.apply(new SsoConnectionConfigured({ connectionId: this.id, accountId, ...settings, sharedWithAccountIds: withoutOwner(settings.sharedWithAccountIds, accountId) }));
   }
 
@@ -82,6 +91,7 @@ export class SsoConnection extends EventSourcedAggregate<ConnectionState> {
     if (diff.identifier && diff.identifier.toLowerCase() !== current.identifier.toLowerCase()) {
       this.releaseClaim(SSO_IDENTIFIER_SCOPE, current.identifier.toLowerCase());
       this.claim(SSO_IDENTIFIER_SCOPE, diff.identifier.toLowerCase());
+      this.claim(SSO_IDENTIFIER_ACCOUNT_SCOPE, diff.identifier.toLowerCase(), accountOwner(accountId));
     }
     this.apply(new SsoConnectionUpdated({ connectionId: this.id, accountId, ...diff }));
     if (diff.sharedWithAccountIds) {
