@@ -1,4 +1,5 @@
 import { connect, type AddressInfo } from 'node:net';
+import { selfSignedCertificate } from '@latchkey/security';
 import { loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
 
 /**
@@ -139,6 +140,29 @@ describe('text the product cannot keep is refused up front', () => {
     });
     const huge = answer(await raw(Buffer.from(`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)));
     expect(huge).toEqual({ status: 431, contentType: 'application/problem+json; charset=utf-8', body: { type: '/problems/headers-too-large', title: expect.any(String), status: 431 } });
+  });
+
+  it('says only what is wrong with a value of the wrong type (not also its range)', async () => {
+    const res = await api.http.get('/admin/users?page=abc&pageSize=1.5').set(bearer());
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { field: 'page', message: 'page must be an integer number' },
+      { field: 'pageSize', message: 'pageSize must be an integer number' },
+    ]);
+  });
+
+  it('refuses idpCertificate and idpCertificates that disagree, and takes them when they agree (a connection sent back as read)', async () => {
+    const [one, two] = await Promise.all([selfSignedCertificate('idp one', new Date(), 30), selfSignedCertificate('idp two', new Date(), 30)]);
+    const body = { identifier: unique('certs'), idpEntityId: 'https://idp.example.test', idpSsoUrl: 'https://idp.example.test/sso' };
+    const before = await eventCount();
+    const mixed = await api.http.post('/admin/sso-connections').set(bearer()).send({ ...body, idpCertificate: one.certificate, idpCertificates: [two.certificate] });
+    await expectValidation(mixed, 'idpCertificate');
+    expect(await eventCount()).toBe(before);
+    const created = await api.http.post('/admin/sso-connections').set(bearer()).send({ ...body, idpCertificate: one.certificate, idpCertificates: [one.certificate, two.certificate] }).expect(201);
+    const { id, ...read } = created.body;
+    // Read, the new certificate put into idpCertificate only, sent back: refused, not half-applied.
+    await expectValidation(await api.http.patch(`/admin/sso-connections/${id}`).set(bearer()).send({ idpCertificate: two.certificate, idpCertificates: read.idpCertificates }), 'idpCertificate');
+    await api.http.patch(`/admin/sso-connections/${id}`).set(bearer()).send({ idpCertificate: read.idpCertificate, idpCertificates: read.idpCertificates }).expect(200);
   });
 
   it('refuses blank SAML attribute names (the IdP would never send an attribute named "")', async () => {

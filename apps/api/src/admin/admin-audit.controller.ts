@@ -27,7 +27,7 @@ export function encodeCursor(position: string): string {
 export function decodeCursor(cursor: string): number {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^a1:(\d{1,18})$/.exec(decoded);
-  if (!match) throw new RequestValidationError([{ field: 'cursor', message: 'cursor is not one this API gave out' }]);
+  if (!match) throw new RequestValidationError([{ field: 'cursor', message: 'cursor must be the nextCursor of an earlier page' }]);
   return Number(match[1]);
 }
 

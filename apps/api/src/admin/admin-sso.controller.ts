@@ -67,7 +67,7 @@ export class AdminSsoController {
   @ApiCreatedResponse({ type: SsoConnectionDoc })
   @ApiProblems(400, 401, 403, 409)
   async create(@CurrentPrincipal() admin: Principal, @Body() body: CreateSsoConnectionDto): Promise<SsoConnectionView> {
-    const certificates = body.idpCertificates ?? (body.idpCertificate ? [body.idpCertificate] : undefined);
+    const certificates = certificatesOf(body);
     if (!certificates) throw new InvalidCertificateError({ errors: [{ field: 'idpCertificate', message: 'idpCertificate is required' }] });
     const settings: ConnectionInput = {
       identifier: body.identifier,
@@ -101,8 +101,8 @@ export class AdminSsoController {
   @ApiOkResponse({ type: SsoConnectionDoc })
   @ApiProblems(400, 401, 403, 404, 409)
   async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string, @Body() body: UpdateSsoConnectionDto): Promise<SsoConnectionView> {
-    const { idpCertificate, idpCertificates, ...rest } = body;
-    const certificates = idpCertificates ?? (idpCertificate ? [idpCertificate] : undefined);
+    const { idpCertificate: _one, idpCertificates: _all, ...rest } = body;
+    const certificates = certificatesOf(body);
     const change: Partial<ConnectionInput> = { ...rest, ...(certificates ? { idpCertificates: certificates } : {}) };
     await this.commands.execute(new UpdateSsoConnectionCommand(admin.accountId, id, change));
     return this.visible(admin, id);
@@ -175,4 +175,20 @@ export class AdminSsoController {
       updatedAt: row.updatedAt.toISOString(),
     };
   }
+}
+
+/** A PEM's base64 body, to compare two spellings of one certificate (headers, line breaks). */
+const pemBody = (pem: string) => pem.replace(/-----[A-Z0-9 ]+-----/g, '').replace(/\s+/g, '');
+
+/**
+ * The certificates a request sets: `idpCertificates`, or the one `idpCertificate`. Both may come
+ * (a connection read back and sent again has both) only when they agree: a changed
+ * `idpCertificate` beside the old list must not be dropped without a word.
+ */
+function certificatesOf(body: { idpCertificate?: string; idpCertificates?: string[] }): string[] | undefined {
+  const { idpCertificate, idpCertificates } = body;
+  if (idpCertificate && idpCertificates && pemBody(idpCertificate) !== pemBody(idpCertificates[0] ?? '')) {
+    throw new InvalidCertificateError({ errors: [{ field: 'idpCertificate', message: 'idpCertificate must be the first of idpCertificates when both are sent' }] });
+  }
+  return idpCertificates ?? (idpCertificate ? [idpCertificate] : undefined);
 }

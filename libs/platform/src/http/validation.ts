@@ -3,12 +3,21 @@ import { Transform } from 'class-transformer';
 import { IsOptional, IsUUID, ValidateBy, type ValidationOptions } from 'class-validator';
 import { RequestValidationError, type FieldError } from './problem';
 
-/** Flattens class-validator's tree into `[{field: "a.b", message}]`. */
+/** Checks of a value's type: when one fails, the field's other messages (ranges, lengths) only confuse. */
+const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject']);
+
+/**
+ * Flattens class-validator's tree into `[{field: "a.b", message}]`: every failed check of each
+ * field, except that a value of the wrong type gets only that message (`page=abc` is "must be an
+ * integer", not also "must not be greater than 1000000").
+ */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    for (const message of Object.values(error.constraints ?? {})) out.push({ field, message });
+    const failed = Object.entries(error.constraints ?? {});
+    const typeFailures = failed.filter(([check]) => TYPE_CHECKS.has(check));
+    for (const [, message] of typeFailures.length > 0 ? typeFailures : failed) out.push({ field, message });
     if (error.children?.length) out.push(...fieldErrors(error.children, field));
   }
   return out;
