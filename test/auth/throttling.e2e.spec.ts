@@ -39,6 +39,12 @@ describe('login throttling', () => {
     const other = await signUp(api.http, { email: victim.email, password: 'an other password entirely' });
     const otherToken = (await loginWithCode(api, { email: other.email, password: other.password })).accessToken;
     for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: victim.email, password: `guess ${i}` }).expect(401);
+    // Each guess is on record as an attempt on each user of the email, in each one's account.
+    const { rows } = await api.pg.query(
+      `SELECT data->>'accountId' AS account, count(*)::int AS n FROM events WHERE type = 'login.attempted' AND data->>'outcome' = 'failed' AND data->>'userId' = ANY($1) GROUP BY 1`,
+      [[victim.userId, other.userId]],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.account, r.n]))).toEqual({ [victim.accountId]: 9, [other.accountId]: 9 });
     // The other user's right password lets them in, and leaves the nine guesses counted.
     expect((await api.http.post('/auth/login').send({ login: victim.email, password: other.password }).expect(200)).body.status).toBe('otp_required');
     await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 9' }).expect(401);
