@@ -166,6 +166,25 @@ describe('password login', () => {
     // Only one account matches the other password: no choice to make.
     const other = await api.http.post('/auth/login').send({ login: email, password: 'a different passphrase 42' }).expect(200);
     expect(other.body.status).toBe('otp_required');
+
+    // The device trusted by that login counts after the choice, however it was sent: with the
+    // login step only (body, header or cookie), or with the choice itself.
+    const choose = async (login: { body?: object; headers?: Record<string, string> }, select: object = {}) => {
+      const offered = await api.http.post('/auth/login').set(login.headers ?? {}).send({ login: email, password: GOOD_PASSWORD, ...login.body }).expect(200);
+      expect(offered.body.status).toBe('account_selection_required');
+      return (await api.http.post('/auth/sso/select-account').send({ selectionId: offered.body.selectionId, accountId: b.accountId, ...select }).expect(200)).body;
+    };
+    const { deviceToken } = done.body;
+    expect((await choose({ body: { deviceToken } })).status).toBe('authenticated');
+    expect((await choose({ headers: { 'X-Device-Token': deviceToken } })).status).toBe('authenticated');
+    expect((await choose({ headers: { Cookie: `lk_device=${deviceToken}` } })).status).toBe('authenticated');
+    expect((await choose({}, { deviceToken })).status).toBe('authenticated');
+    // Trusted by the user in B, not by the one in A.
+    const offered = await api.http.post('/auth/login').send({ login: email, password: GOOD_PASSWORD, deviceToken }).expect(200);
+    expect((await api.http.post('/auth/sso/select-account').send({ selectionId: offered.body.selectionId, accountId: a.accountId }).expect(200)).body.status).toBe('otp_required');
+    // The token is in the events only as a hash, and in no audit.
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE data::text LIKE $1`, [`%${deviceToken}%`]);
+    expect(rows[0].n).toBe(0);
   });
 
   it('never stores the password: events hold an argon2id hash only', async () => {

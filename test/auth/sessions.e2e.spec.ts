@@ -50,6 +50,8 @@ describe('sessions', () => {
     const refreshed = await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
     expect(refreshed.body).toMatchObject({ status: 'authenticated', tokenType: 'Bearer', user: { id: user.userId } });
     expect(refreshed.body.refreshToken).not.toBe(tokens.refreshToken);
+    // Tokens are never cached on the way (RFC 6749 §5.1).
+    expect(refreshed.headers['cache-control']).toBe('no-store');
     expect(decode(refreshed.body.accessToken).payload.sid).toBe(decode(tokens.accessToken).payload.sid);
     await api.http.get('/auth/me').set(bearer(refreshed.body.accessToken)).expect(200);
     const again = await api.http.post('/auth/token/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(200);

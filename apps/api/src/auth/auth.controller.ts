@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig } from '@latchkey/config';
@@ -90,7 +90,7 @@ export class AuthController {
   @ApiLoginResult()
   @ApiProblems(400, 403, 404, 429)
   async selectAccount(@Body() body: SelectAccountDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<LoginResult> {
-    const result = await this.commands.execute(new SelectAccountCommand(body.selectionId, body.accountId, clientContext(req)));
+    const result = await this.commands.execute(new SelectAccountCommand(body.selectionId, body.accountId, clientContext(req, body.deviceToken)));
     return this.answer(result, res);
   }
 
@@ -99,6 +99,7 @@ export class AuthController {
   @ApiOperation({ summary: 'New tokens for a refresh token; the old one is spent (presenting it again revokes the session)' })
   @ApiLoginResult()
   @ApiProblems(400, 401)
+  @Header('Cache-Control', 'no-store')
   refresh(@Body() body: RefreshTokenDto): Promise<LoginResult> {
     return this.commands.execute(new RefreshSessionCommand(body.refreshToken));
   }

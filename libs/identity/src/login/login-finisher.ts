@@ -86,9 +86,10 @@ export class LoginFinisher {
     const locale = requested && requested !== user.locale ? { userId: user.id, locale: requested } : undefined;
     if (locale) user = { ...user, locale: locale.locale };
 
+    const tokenHash = client.deviceToken ? sha256(client.deviceToken) : client.deviceTokenHash;
     const device = this.deviceTrust(
       user,
-      !client.deviceToken ? null : options.known ? options.known.device : ((await this.read.deviceByTokenHash(sha256(client.deviceToken), options.sql)) ?? null),
+      !tokenHash ? null : options.known ? options.known.device : ((await this.read.deviceByTokenHash(tokenHash, options.sql)) ?? null),
     );
     if (device.trusted || options.secondFactor === 'never') {
       record('authenticated', null);

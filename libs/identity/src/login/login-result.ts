@@ -37,6 +37,8 @@ export type LoginResult =
 /** Where the request came from: device token (body, header or cookie, in that order), IP, user agent. */
 export interface ClientContext {
   deviceToken?: string;
+  /** The SHA-256 of a device token an earlier step of the login was given, when this request has none. */
+  deviceTokenHash?: string;
   ip: string | null;
   userAgent: string | null;
 }

@@ -86,6 +86,8 @@ interface LoginState {
   /** The group change the user was asked to confirm (names as shown). */
   shownGroups: { added: string[]; removed: string[] } | null;
   external: ExternalFacts | null;
+  /** SHA-256 of the device token the login step was given, when it offered a choice of accounts. */
+  offeredDeviceTokenHash: string | null;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
@@ -109,7 +111,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, shownGroups: null, external: null };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, shownGroups: null, external: null, offeredDeviceTokenHash: null };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -136,6 +138,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
         candidates: d.candidates ?? [],
         selectionExpiresAt: d.selectionExpiresAt ? new Date(d.selectionExpiresAt) : null,
         locale: d.locale ?? null,
+        offeredDeviceTokenHash: d.deviceTokenHash ?? null,
       };
     }
     if (event instanceof SsoLoginSucceeded) {
@@ -207,6 +210,11 @@ export class Login extends EventSourcedAggregate<LoginState> {
     return this.state.method;
   }
 
+  /** The hash of the device token the login step was given, when it offered a choice of accounts. */
+  get offeredDeviceTokenHash(): string | null {
+    return this.state.offeredDeviceTokenHash;
+  }
+
   get requestedLocale(): string | null {
     return this.state.locale;
   }
@@ -238,7 +246,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   /** Several users matched (one email in several accounts): the caller picks one before `expiresAt`. */
-  offerAccounts(method: LoginMethod, login: string, candidates: Candidate[], expiresAt: Date, locale?: string): void {
+  offerAccounts(method: LoginMethod, login: string, candidates: Candidate[], expiresAt: Date, locale?: string, deviceTokenHash?: string): void {
     this.attempt({
       method,
       login,
@@ -249,6 +257,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
       candidates,
       selectionExpiresAt: expiresAt.toISOString(),
       ...(locale ? { locale } : {}),
+      ...(deviceTokenHash ? { deviceTokenHash } : {}),
     });
   }
 

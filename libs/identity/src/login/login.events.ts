@@ -26,7 +26,13 @@ export class LoginAttempted extends defineEvent(
     selectionExpiresAt: z.string().datetime().optional(),
     /** The interface language picked on the login page; becomes the user's preference once the user is known. */
     locale: z.string().max(35).optional(),
+    /**
+     * For account selection: the SHA-256 of the device token the login step was given (body,
+     * header or cookie), so that the step after the choice knows the device too.
+     */
+    deviceTokenHash: z.string().length(64).optional(),
   }),
+  { secretFields: ['deviceTokenHash'] },
 ) {}
 
 /** After an account was picked, or with a right code: that user may not log in (disabled, no web access, SSO only). */

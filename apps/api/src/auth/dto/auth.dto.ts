@@ -115,6 +115,14 @@ export class SelectAccountDto {
   @ApiProperty({ format: 'uuid' })
   @Uuid()
   accountId!: string;
+
+  @ApiPropertyOptional({
+    description: 'trusted-device token (also accepted as X-Device-Token header or lk_device cookie); without one, the device the login step was given counts',
+  })
+  @OptionalField()
+  @IsString()
+  @MaxUnits(512)
+  deviceToken?: string;
 }
 
 export class UpdateMeDto {

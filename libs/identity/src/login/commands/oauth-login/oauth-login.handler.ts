@@ -1,3 +1,4 @@
+import { sha256 } from '@latchkey/security';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, Clock, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { normalizeLogin } from '../../../shared/contact';
@@ -65,7 +66,7 @@ export class OAuthLoginHandler implements ICommandHandler<OAuthLoginCommand, Log
     if (candidates.length > 1) {
       const names = await this.read.accountNames(candidates.map((c) => c.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
-      login.offerAccounts(provider, normalizeLogin(identity.email), candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale);
+      login.offerAccounts(provider, normalizeLogin(identity.email), candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale, command.client.deviceToken ? sha256(command.client.deviceToken) : undefined);
       await this.repository.save(login);
       return accountChoice(login.id, candidates, names);
     }

@@ -77,15 +77,11 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
       throw new LoginThrottledError({ retryAfterSeconds: Math.max(byLogin.allowed ? 0 : byLogin.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds) });
     }
 
+    const deviceHash = command.client.deviceToken ? sha256(command.client.deviceToken) : undefined;
     let candidates: LoginCandidate[];
     let matches: LoginCandidate[];
     try {
-      candidates = await this.read.loginCandidates(
-        login.includes('@') ? 'email' : 'username',
-        login,
-        MAX_ACCOUNTS_PER_EMAIL,
-        command.client.deviceToken ? sha256(command.client.deviceToken) : null,
-      );
+      candidates = await this.read.loginCandidates(login.includes('@') ? 'email' : 'username', login, MAX_ACCOUNTS_PER_EMAIL, deviceHash ?? null);
       matches = await this.matching(candidates, command.password);
     } catch (error) {
       // Not checked (the bound on hashes at once, a failed read): not a failure either.
@@ -138,7 +134,7 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
       const users = matches.map((m) => m.user);
       const names = await this.read.accountNames(users.map((u) => u.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
-      attempt.offerAccounts('password', login, users.map((u) => ({ userId: u.id, accountId: u.accountId, userVersion: u.version })), expiresAt, command.locale);
+      attempt.offerAccounts('password', login, users.map((u) => ({ userId: u.id, accountId: u.accountId, userVersion: u.version })), expiresAt, command.locale, deviceHash);
       await this.repository.save(attempt);
       return accountChoice(attempt.id, users, names);
     }

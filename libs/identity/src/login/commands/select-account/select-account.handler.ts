@@ -29,6 +29,8 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       const login = await uow.load(Login, command.selectionId);
       if (!login.exists) throw new SelectionNotFoundError();
       const chosen = login.select(command.accountId, this.clock.now());
+      // The device is the one this request names, else the one the login step was given.
+      const client = command.client.deviceToken || !login.offeredDeviceTokenHash ? command.client : { ...command.client, deviceTokenHash: login.offeredDeviceTokenHash };
       const user = await this.read.userById(chosen.userId, uow.sql);
       if (!user) throw new SelectionNotFoundError();
       // A change that ended the user's sessions since the password (or IdP) check (a new password,
@@ -40,14 +42,14 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
         const connection = await this.connections.byId(login.sso.connectionId, uow.sql);
         // The account may have stopped using the connection since the choice was offered.
         if (!connection || !connection.servedAccountIds.includes(user.accountId)) throw new SelectionNotFoundError();
-        continuation = await this.ssoSteps.proceed(login, user, connection, command.client, {
+        continuation = await this.ssoSteps.proceed(login, user, connection, client, {
           afterSelection: true,
           locale: login.requestedLocale ?? undefined,
           sql: uow.sql,
           userVersion: chosen.userVersion,
         });
       } else {
-        continuation = await this.finisher.finish(login, user, command.client, {
+        continuation = await this.finisher.finish(login, user, client, {
           method: login.method ?? 'password',
           login: user.email,
           afterSelection: true,
