@@ -93,6 +93,24 @@ describe('errors are problem+json', () => {
     expect(res.body.errors).toEqual([{ field: '(body)', message: 'must be valid JSON' }]);
   });
 
+  it('says what is wrong with a body that is not UTF-8, or that carries prototype keys', async () => {
+    const bytes = Buffer.from('{"email":"\xff\xfe"}', 'latin1');
+    const latin1 = await request(app.getHttpServer()).post('/probe/echo').set('Content-Type', 'application/json').serialize(() => bytes as never).send({});
+    expectProblem(latin1, 400, '/problems/validation');
+    expect(latin1.body.errors).toEqual([{ field: '(body)', message: 'must be UTF-8 text' }]);
+    const poisoned = await request(app.getHttpServer()).post('/probe/echo').set('Content-Type', 'application/json').send('{"email":"a@b.c","__proto__":{"admin":true}}');
+    expectProblem(poisoned, 400, '/problems/validation');
+    expect(poisoned.body.errors).toEqual([{ field: '(body)', message: 'must not contain "__proto__" or "constructor.prototype" keys' }]);
+    // UTF-8 beyond ASCII is of course fine.
+    await request(app.getHttpServer()).post('/probe/echo').send({ email: 'ana@example.com', name: 'Ána 😀', count: 1 }).expect(201);
+  });
+
+  it('answers a body with a content coding (gzip) with 415, not as garbage JSON', async () => {
+    const res = await request(app.getHttpServer()).post('/probe/echo').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{"email":"a@b.c"}');
+    expectProblem(res, 415, '/problems/unsupported-media-type');
+    await request(app.getHttpServer()).post('/probe/echo').set('Content-Encoding', 'identity').send({ email: 'ana@example.com', name: 'Ana', count: 1 }).expect(201);
+  });
+
   it('answers a JSON array body with 400 /problems/validation', async () => {
     expectProblem(await request(app.getHttpServer()).post('/probe/echo').send([1, 2]), 400, '/problems/validation');
   });

@@ -51,6 +51,7 @@ describe('sign-up', () => {
     ['too short', 'short1!', 'too_short'],
     ['common', 'password123', 'common'],
     ['the username', 'USERNAME', 'same_as_username'],
+    ['far too long', 'x'.repeat(20_000), 'too_long'],
   ])('refuses a weak password (%s) with 422 and a reason', async (_case, password, reason) => {
     const username = unique('weak');
     const res = await api.http

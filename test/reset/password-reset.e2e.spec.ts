@@ -71,6 +71,15 @@ function tokenFrom(mail: { body: { text?: string } }, path: 'reset-password' | '
 }
 
 describe('forgot password', () => {
+  it("writes the email in the language of the page it was asked on, without changing the user's", async () => {
+    const user = await signUp(api.http, { locale: 'de' });
+    await api.http.post('/auth/password/forgot').send({ login: user.email, locale: 'hr-HR' }).expect(202);
+    const [mail] = await waitForMail(user.email);
+    expect(mail.subject).toBe('Ponovno postavljanje lozinke');
+    const tokens = await loginWithCode(api, user);
+    expect((await api.http.get('/auth/me').set('Authorization', `Bearer ${tokens.accessToken}`).expect(200)).body.locale).toBe('de');
+  });
+
   it('emails a link in the user language that sets a new password once, ends every session, and keeps the new-device code', async () => {
     const user = await signUp(api.http, { locale: 'de' });
     const tokens = await loginWithCode(api, user);
@@ -118,6 +127,8 @@ describe('forgot password', () => {
     const token = tokenFrom((await waitForMail(user.email))[0], 'reset-password');
     const weak = await api.http.post('/auth/password/reset').send({ token, newPassword: 'password123' }).expect(422);
     expect(weak.body.type).toBe('/problems/weak-password');
+    const long = await api.http.post('/auth/password/reset').send({ token, newPassword: 'long '.repeat(10_000) }).expect(422);
+    expect(long.body.reasons).toContain('too_long');
     await api.http.post('/auth/password/reset').send({ token, newPassword: 'a strong replacement 99' }).expect(204);
   });
 

@@ -120,7 +120,7 @@ export class AuthController {
   })
   @ApiProblems(400, 429)
   async forgotPassword(@Body() body: ForgotPasswordDto, @Req() req: FastifyRequest): Promise<void> {
-    await this.commands.execute(new RequestResetCommand(body.login, req.ip ?? null));
+    await this.commands.execute(new RequestResetCommand(body.login, req.ip ?? null, body.locale));
   }
 
   @Post('password/reset')

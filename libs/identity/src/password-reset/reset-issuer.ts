@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { Clock, IdGenerator } from '@latchkey/event-store';
 import { RateLimiter, SecretBox, randomToken, sha256 } from '@latchkey/security';
+import type { Locale } from '../shared/locale';
 import type { UserRow } from '../shared/read-models';
 import { PasswordReset } from './password-reset.aggregate';
 import type { RESET_INITIATORS } from './password-reset.events';
@@ -44,7 +45,8 @@ export class ResetIssuer {
     private readonly limiter: RateLimiter,
   ) {}
 
-  async issue(user: UserRow, initiatedBy: (typeof RESET_INITIATORS)[number], adminId: string | null = null): Promise<PasswordReset> {
+  /** `locale`: the language of the page the reset was asked on, for the email (the user's own by default). */
+  async issue(user: UserRow, initiatedBy: (typeof RESET_INITIATORS)[number], adminId: string | null = null, locale?: Locale): Promise<PasswordReset> {
     const reset = new PasswordReset(this.ids.next());
     if (initiatedBy === 'self') {
       const allowance = await this.limiter.hit(`reset-emails:user:${user.id}`, RESET_EMAILS_PER_USER_PER_HOUR, 3600);
@@ -55,7 +57,7 @@ export class ResetIssuer {
     }
     const token = randomToken();
     const ttl = initiatedBy === 'invitation' ? INVITATION_TTL_SECONDS : this.config.resetTokenTtlSeconds;
-    const sealed: SealedResetLink = { token, email: user.email, locale: user.locale, kind: initiatedBy === 'invitation' ? 'invitation' : 'reset' };
+    const sealed: SealedResetLink = { token, email: user.email, locale: locale ?? user.locale, kind: initiatedBy === 'invitation' ? 'invitation' : 'reset' };
     reset.request({
       userId: user.id,
       accountId: user.accountId,

@@ -97,28 +97,43 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
   // JSON only (and +json types); any other content type is 415. Our own parser so that a bad
   // body becomes a field error like any other validation failure.
   instance.removeAllContentTypeParsers();
+  // Bytes, decoded here: JSON is UTF-8 (RFC 8259), and a body that is not gets a field error
+  // (Fastify's string mode compared the decoded length with Content-Length and answered a bare 400).
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   const parseJson = (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
-    const text = String(body);
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : utf8.decode(body);
+    } catch {
+      return done(new RequestValidationError([{ field: '(body)', message: 'must be UTF-8 text' }]));
+    }
     if (text.trim() === '') return done(new RequestValidationError([{ field: '(body)', message: 'must not be empty' }]));
     let value: unknown;
     try {
       // Prototype-poisoning keys (__proto__, constructor.prototype) are refused, as Fastify's own parser does.
       value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
-    } catch {
-      return done(new RequestValidationError([{ field: '(body)', message: 'must be valid JSON' }]));
+    } catch (error) {
+      const poisoned = error instanceof SyntaxError && /forbidden (prototype|constructor) property/.test(error.message);
+      return done(new RequestValidationError([{ field: '(body)', message: poisoned ? 'must not contain "__proto__" or "constructor.prototype" keys' : 'must be valid JSON' }]));
     }
     // Only a \u escape can put NUL or a lone surrogate in parsed JSON (raw control characters
-    // are invalid JSON; invalid UTF-8 decodes to U+FFFD): most bodies skip the text check.
+    // are invalid JSON; invalid UTF-8 is refused above): most bodies skip the text check.
     const problem = bodyProblem(value, /\\u/i.test(text));
     if (problem) return done(new RequestValidationError([problem]));
     done(null, value);
   };
-  instance.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
-  instance.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, parseJson);
+  instance.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJson);
+  instance.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'buffer' }, parseJson);
 
   const handling = inFlight(instance);
   instance.addHook('onRequest', (request, reply, done) => {
     reply.header(CORRELATION_HEADER, request.id);
+    // No content coding is taken (RFC 9110 §8.4.1: 415): a gzipped body read as JSON would be garbage.
+    const coding = request.headers['content-encoding'];
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+      sendProblem(request, reply, { body: { ...PROBLEMS.unsupportedMediaType, detail: 'request bodies are taken without a content coding' }, headers: { 'Accept-Encoding': 'identity' } });
+      return;
+    }
     handling.add(request);
     done();
   });

@@ -22,9 +22,9 @@ export class SignUpDto {
   @Matches(USERNAME_PATTERN, { message: 'username must be 3-64 letters, digits, ".", "_" or "-", starting with a letter or digit' })
   username!: string;
 
+  // No length check here: any length past 256 is the password rule's 422 (too_long), as API.md says.
   @ApiProperty({ description: '10-256 characters, not a common password, not the email or username' })
   @IsString()
-  @MaxUnits(4096)
   password!: string;
 
   @ApiPropertyOptional({ example: '+385911234567', description: 'E.164; makes SMS the code channel' })
@@ -165,8 +165,8 @@ export class ResetPasswordDto {
   @MaxUnits(512)
   token!: string;
 
+  // No length check here: any length past 256 is the password rule's 422 (too_long), as API.md says.
   @ApiProperty({ description: '10-256 characters, not a common password, not the email or username' })
   @IsString()
-  @MaxUnits(4096)
   newPassword!: string;
 }

@@ -5,6 +5,8 @@ export class RequestResetCommand extends Command<void> {
   constructor(
     readonly login: string,
     readonly ip: string | null,
+    /** The language of the page the reset was asked on: the email's (not stored: anyone may ask). */
+    readonly locale?: string,
   ) {
     super();
   }

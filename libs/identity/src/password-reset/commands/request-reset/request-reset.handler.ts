@@ -2,6 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, BackgroundWork } from '@latchkey/event-store';
 import { RateLimiter, SecretBox } from '@latchkey/security';
 import { normalizeLogin } from '../../../shared/contact';
+import { closestLocale, type Locale } from '../../../shared/locale';
 import { NotFoundError, ResetThrottledError } from '../../../shared/errors';
 import { IdentityReadModels, type UserRow } from '../../../shared/read-models';
 import { ResetIssuer, resetsOfUser } from '../../reset-issuer';
@@ -30,16 +31,17 @@ export class RequestResetHandler implements ICommandHandler<RequestResetCommand,
   async execute(command: RequestResetCommand): Promise<void> {
     const byIp = await this.limiter.hit(`reset-requests:ip:${this.box.hmac('rate-limit', command.ip ?? 'unknown')}`, RESET_REQUESTS_PER_IP_PER_HOUR, 3600);
     if (!byIp.allowed) throw new ResetThrottledError({ retryAfterSeconds: byIp.retryAfterSeconds });
-    this.background.start('reset request', () => this.issueFor(normalizeLogin(command.login)));
+    const locale = command.locale ? closestLocale(command.locale) : undefined;
+    this.background.start('reset request', () => this.issueFor(normalizeLogin(command.login), locale));
   }
 
-  private async issueFor(login: string): Promise<void> {
+  private async issueFor(login: string, locale: Locale | undefined): Promise<void> {
     const users: UserRow[] = login.includes('@')
       ? await this.read.usersByEmail(login, ACCOUNTS_PER_EMAIL)
       : [await this.read.userByUsername(login)].filter((u): u is UserRow => u !== undefined);
     // An email in several accounts: each account's user gets the link to their own account.
     for (const user of users.filter((u) => u.enabled)) {
-      await this.repository.exclusive(resetsOfUser(user.id), async (uow) => void uow.add(await this.issuer.issue(user, 'self')));
+      await this.repository.exclusive(resetsOfUser(user.id), async (uow) => void uow.add(await this.issuer.issue(user, 'self', null, locale)));
     }
   }
 }
