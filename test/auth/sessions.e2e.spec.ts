@@ -126,4 +126,25 @@ describe('the signed-in user', () => {
     const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
     expect(login.body.channel).toBe('email');
   });
+
+  it('moves where the codes go (phone, channel) only in a session whose login is recent', async () => {
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    await api.http.patch('/auth/me').set(bearer(tokens.accessToken)).send({ phone: '+385911234567' }).expect(200);
+    // Sixteen minutes later, on a token the refresh token gave: the session still works…
+    api.clock.advance(16 * 60);
+    const refreshed = await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    const later = bearer(refreshed.body.accessToken);
+    await api.http.patch('/auth/me').set(later).send({ locale: 'es', phone: '+385911234567' }).expect(200);
+    // …but whoever holds it may not send the codes somewhere else.
+    for (const change of [{ phone: '+447911123456' }, { phone: null }, { twoFactorChannel: 'voice' }]) {
+      const refused = await api.http.patch('/auth/me').set(later).send(change).expect(403);
+      expect(refused.body.type).toBe('/problems/reauthentication-required');
+    }
+    const me = await api.http.get('/auth/me').set(later).expect(200);
+    expect(me.body).toMatchObject({ locale: 'es', phone: '+385*****67', twoFactorChannel: 'email' });
+    // A new login may.
+    const fresh = await loginWithCode(api, user);
+    await api.http.patch('/auth/me').set(bearer(fresh.accessToken)).send({ phone: '+447911123456', twoFactorChannel: 'voice' }).expect(200);
+  });
 });

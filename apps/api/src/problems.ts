@@ -20,6 +20,7 @@ export const domainProblems: DomainProblemMap = {
   channel_not_available: validation,
   invalid_credentials: problem('invalid-credentials', 'Wrong login or password', 401),
   web_access_denied: problem('web-access-denied', 'This user has no access to the web interface', 403),
+  reauthentication_required: problem('reauthentication-required', 'Log in again to change how you receive your codes', 403),
   account_disabled: problem('account-disabled', 'This user is disabled', 403),
   sso_required: problem('sso-required', 'This account logs in with single sign-on', 403),
   login_throttled: rateLimited,

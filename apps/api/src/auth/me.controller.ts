@@ -36,10 +36,15 @@ export class MeController {
   }
 
   @Patch()
-  @ApiOperation({ summary: 'Change language, preferred code channel or phone (E.164, null removes it)' })
-  @ApiProblems(400, 401)
+  @ApiOperation({
+    summary: 'Change language, preferred code channel or phone (E.164, null removes it)',
+    description: 'A change of phone or code channel needs a session whose login was at most 15 minutes ago (else 403 reauthentication-required: log in again).',
+  })
+  @ApiProblems(400, 401, 403)
   async update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateMeDto): Promise<MeView> {
-    await this.commands.execute(new ChangePreferencesCommand(principal.userId, { locale: body.locale, twoFactorChannel: body.twoFactorChannel, phone: body.phone }));
+    await this.commands.execute(
+      new ChangePreferencesCommand(principal.userId, { locale: body.locale, twoFactorChannel: body.twoFactorChannel, phone: body.phone }, principal.sessionId),
+    );
     return this.queries.execute(new GetMeQuery(principal.userId));
   }
 

@@ -56,3 +56,5 @@ export class InvalidCertificateError extends domainError('invalid_certificate', 
 export class ProviderNotConfiguredError extends domainError('provider_not_configured', 'this login provider is not configured') {}
 /** details.reason: why the provider's callback was refused (kept in the event, not shown). */
 export class InvalidOAuthCallbackError extends domainError('invalid_oauth_callback', 'the login callback is not valid') {}
+/** A change to how the user proves themselves (the code's phone or channel) needs a login of the last few minutes. */
+export class ReauthenticationRequiredError extends domainError('reauthentication_required', 'log in again to change this') {}

@@ -183,6 +183,12 @@ export class IdentityReadModels {
     );
   }
 
+  /** When a session's login happened (refreshes do not move it). */
+  async sessionStartedAt(id: string, sql: Sql = this.db): Promise<Date | undefined> {
+    const [row] = await sql.query<{ startedAt: Date }>(`SELECT started_at AS "startedAt" FROM read.sessions WHERE id = $1`, [id]);
+    return row?.startedAt;
+  }
+
   async sessionById(id: string, sql: Sql = this.db): Promise<SessionRow | undefined> {
     const [row] = await sql.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM read.sessions WHERE id = $1`, [id]);
     return row;
