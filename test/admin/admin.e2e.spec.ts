@@ -247,6 +247,8 @@ describe('audit', () => {
     const bad = await api.http.get('/admin/audit').query({ cursor: 'not-a-cursor' }).set(bearer(token)).expect(400);
     expect(bad.body).toMatchObject({ type: '/problems/validation', errors: [{ field: 'cursor', message: expect.any(String) }] });
     await api.http.get('/admin/audit').query({ userId: 'nope' }).set(bearer(token)).expect(400);
+    const backwards = await api.http.get('/admin/audit').query({ from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }).set(bearer(token)).expect(400);
+    expect(backwards.body.errors).toEqual([{ field: 'to', message: 'to must not be before from' }]);
   });
 });
 

@@ -47,13 +47,16 @@ export class AdminAuditController {
   @ApiProblems(400, 401, 403)
   async audit(@CurrentPrincipal() admin: Principal, @Query() query: AuditQuery): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
+    const [from, to] = [instant('from', query.from), instant('to', query.to)];
+    // A range that ends before it starts is a mistake in the request, not an empty page.
+    if (from && to && to < from) throw new RequestValidationError([{ field: 'to', message: 'to must not be before from' }]);
     const rows = await this.queries.audit(
       admin.accountId,
       {
         type: query.type,
         userId: query.userId,
-        from: instant('from', query.from),
-        to: instant('to', query.to),
+        from,
+        to,
         before: query.cursor ? decodeCursor(query.cursor) : undefined,
       },
       limit + 1,
