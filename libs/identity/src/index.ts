@@ -27,7 +27,7 @@ export { ChangePreferencesCommand } from './user/commands/change-preferences/cha
 export { GetMeQuery, type MeView } from './user/queries/get-me.query';
 export * from './user/user.events';
 export { Account } from './account/account.aggregate';
-export { DEVICE_TOKEN_SCOPE, Device } from './device/device.aggregate';
+export { Device } from './device/device.aggregate';
 export { Login } from './login/login.aggregate';
 export { Session } from './session/session.aggregate';
 export { USERNAME_SCOPE, User, emailScope } from './user/user.aggregate';
