@@ -91,21 +91,16 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     const attempt = new Login(this.ids.next());
 
     if (matches.length === 0) {
-      // A wrong password on an email of several accounts is an attempt on each of those users:
-      // each is recorded on its own (its own login stream), so each account's audit and each
-      // user's history show the guesses at them.
-      const failures = candidates.length === 0 ? [{ attempt, user: null }] : candidates.map((c, i) => ({ attempt: i === 0 ? attempt : new Login(this.ids.next()), user: c.user }));
-      for (const failure of failures) {
-        failure.attempt.attempt({
-          method: 'password',
-          login,
-          outcome: 'failed',
-          reason: failure.user ? 'wrong_password' : 'unknown_login',
-          userId: failure.user?.id ?? null,
-          accountId: failure.user?.accountId ?? null,
-        });
-      }
-      await this.repository.save(failures.map((f) => f.attempt));
+      const single = candidates.length === 1 ? candidates[0] : undefined;
+      attempt.attempt({
+        method: 'password',
+        login,
+        outcome: 'failed',
+        reason: candidates.length === 0 ? 'unknown_login' : 'wrong_password',
+        userId: single?.user.id ?? null,
+        accountId: single?.user.accountId ?? null,
+      });
+      await this.repository.save(attempt);
       // The failure that filled the window locks the login out; record it (once) on the users it names.
       if (byLogin.count === maxFailuresPerLogin) {
         try {
