@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { loginWithCode, signUp, startApi, type TestApi } from '@latchkey/testing';
+import { loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
 
 let api: TestApi;
 
@@ -141,6 +141,12 @@ describe('the signed-in user', () => {
       const refused = await api.http.patch('/auth/me').set(later).send(change).expect(403);
       expect(refused.body.type).toBe('/problems/reauthentication-required');
     }
+    // Nor through the admin API, for the admin's own codes (the sign-up made this user an admin)…
+    const own = await api.http.patch(`/admin/users/${user.userId}`).set(later).send({ phone: '+447911123456' }).expect(403);
+    expect(own.body.type).toBe('/problems/reauthentication-required');
+    // …while the admin's authority still covers the account's other users.
+    const member = await api.http.post('/admin/users').set(later).send({ email: `${unique('member')}@example.com`, username: unique('member') }).expect(201);
+    await api.http.patch(`/admin/users/${member.body.id}`).set(later).send({ phone: '+447911123456', twoFactorChannel: 'sms' }).expect(200);
     const me = await api.http.get('/auth/me').set(later).expect(200);
     expect(me.body).toMatchObject({ locale: 'es', phone: '+385*****67', twoFactorChannel: 'email' });
     // A new login may.

@@ -13,6 +13,7 @@ import { ResendOtpHandler } from './login/commands/resend-otp/resend-otp.handler
 import { SelectAccountHandler } from './login/commands/select-account/select-account.handler';
 import { VerifyOtpHandler } from './login/commands/verify-otp/verify-otp.handler';
 import { LoginFinisher } from './login/login-finisher';
+import { RecentLogin } from './shared/recent-login';
 import { OtpIssuer } from './login/otp-issuer';
 import { GetChallengeHandler } from './login/queries/get-challenge.query';
 import { LogoutHandler } from './session/commands/logout/logout.handler';
@@ -72,6 +73,7 @@ export class IdentityModelModule {}
   imports: [IdentityModelModule],
   providers: [
     LoginFinisher,
+    RecentLogin,
     OtpIssuer,
     SessionIssuer,
     SignUpHandler,

@@ -86,7 +86,7 @@ export class AdminUsersController {
   @ApiOkResponse({ type: AdminUserDoc })
   @ApiProblems(400, 401, 403, 404, 409)
   async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string, @Body() body: UpdateUserDto): Promise<AdminUserView> {
-    await this.commands.execute(new UpdateUserCommand(admin.accountId, id, body));
+    await this.commands.execute(new UpdateUserCommand(admin.accountId, id, body, { userId: admin.userId, sessionId: admin.sessionId }));
     return adminUserView(await this.user(admin, id));
   }
 

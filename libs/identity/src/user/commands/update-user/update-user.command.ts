@@ -17,6 +17,8 @@ export class UpdateUserCommand extends Command<void> {
     readonly accountId: string,
     readonly userId: string,
     readonly change: UserChange,
+    /** The admin and the session they act in: changing where their own codes go needs a recent login, as at /auth/me. */
+    readonly actor: { userId: string; sessionId: string },
   ) {
     super();
   }

@@ -5,6 +5,7 @@ import { toE164 } from '../../../shared/contact';
 import { InvalidPhoneError, LastAdminError, NotFoundError } from '../../../shared/errors';
 import { closestLocale } from '../../../shared/locale';
 import { IdentityReadModels } from '../../../shared/read-models';
+import { RecentLogin } from '../../../shared/recent-login';
 import { User } from '../../user.aggregate';
 import { UpdateUserCommand } from './update-user.command';
 
@@ -23,6 +24,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
   constructor(
     private readonly repository: AggregateRepository,
     private readonly read: IdentityReadModels,
+    private readonly recentLogin: RecentLogin,
   ) {}
 
   async execute(command: UpdateUserCommand): Promise<void> {
@@ -38,6 +40,11 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
       const user = await uow.load(User, command.userId);
       const state = user.snapshot;
       if (!user.exists || state.accountId !== command.accountId) throw new NotFoundError();
+
+      // An admin moving their own codes (phone, channel) through this endpoint is held to the rule
+      // of PATCH /auth/me; for other users of the account the admin's authority is the proof.
+      const movesCodes = (phone !== undefined && phone !== state.phone) || (change.twoFactorChannel !== undefined && change.twoFactorChannel !== state.twoFactorChannel);
+      if (movesCodes && command.actor.userId === command.userId) await this.recentLogin.require(command.actor.sessionId);
 
       const wasAdmin = canAdminister(state);
       const staysAdmin = canAdminister({ enabled: change.enabled ?? state.enabled, webAccess: change.webAccess ?? state.webAccess, roles: change.roles ?? state.roles });
