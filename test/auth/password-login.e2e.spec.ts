@@ -179,10 +179,14 @@ describe('password login', () => {
     expect((await choose({ headers: { 'X-Device-Token': deviceToken } })).status).toBe('authenticated');
     expect((await choose({ headers: { Cookie: `lk_device=${deviceToken}` } })).status).toBe('authenticated');
     expect((await choose({}, { deviceToken })).status).toBe('authenticated');
+    // The selection id alone, used from another client, does not bring the device's trust along.
+    const elsewhere = await api.http.post('/auth/login').set('User-Agent', 'the user browser').send({ login: email, password: GOOD_PASSWORD, deviceToken }).expect(200);
+    const copied = await api.http.post('/auth/sso/select-account').set('User-Agent', 'someone else').send({ selectionId: elsewhere.body.selectionId, accountId: b.accountId }).expect(200);
+    expect(copied.body.status).toBe('otp_required');
     // Trusted by the user in B, not by the one in A.
     const offered = await api.http.post('/auth/login').send({ login: email, password: GOOD_PASSWORD, deviceToken }).expect(200);
     expect((await api.http.post('/auth/sso/select-account').send({ selectionId: offered.body.selectionId, accountId: a.accountId }).expect(200)).body.status).toBe('otp_required');
-    // The token is in the events only as a hash, and in no audit.
+    // The token is in the events only as a hash (a secret field, never shown in an audit).
     const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE data::text LIKE $1`, [`%${deviceToken}%`]);
     expect(rows[0].n).toBe(0);
   });

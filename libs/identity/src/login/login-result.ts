@@ -1,3 +1,4 @@
+import { sha256 } from '@latchkey/security';
 import type { Locale } from '../shared/locale';
 import type { Channel, Role } from '../shared/roles';
 
@@ -46,4 +47,14 @@ export interface ClientContext {
 /** The answer that asks the caller to pick one of the accounts `users` belong to. */
 export function accountChoice(selectionId: string, users: { accountId: string }[], names: Map<string, { name: string }>): LoginResult {
   return { status: 'account_selection_required', selectionId, accounts: users.map((u) => ({ id: u.accountId, name: names.get(u.accountId)?.name ?? '' })) };
+}
+
+/** Who a request came from, as a hash: the IP and the user agent (to hold a later step to the same client). */
+export function clientHashOf(client: ClientContext): string {
+  return sha256(`${client.ip ?? ''}\n${client.userAgent ?? ''}`);
+}
+
+/** The device a step offering a choice of accounts was given, to remember with the offer. */
+export function offeredDevice(client: ClientContext): { tokenHash: string; clientHash: string } | undefined {
+  return client.deviceToken ? { tokenHash: sha256(client.deviceToken), clientHash: clientHashOf(client) } : undefined;
 }

@@ -66,6 +66,12 @@ export interface Candidate {
   userVersion?: number;
 }
 
+/** A device token given to the step that offered a choice of accounts, and the client it came from (both SHA-256). */
+export interface OfferedDevice {
+  tokenHash: string;
+  clientHash: string;
+}
+
 interface LoginState {
   status: LoginStatus;
   method: LoginMethod | null;
@@ -86,8 +92,8 @@ interface LoginState {
   /** The group change the user was asked to confirm (names as shown). */
   shownGroups: { added: string[]; removed: string[] } | null;
   external: ExternalFacts | null;
-  /** SHA-256 of the device token the login step was given, when it offered a choice of accounts. */
-  offeredDeviceTokenHash: string | null;
+  /** The device the login step was given, when it offered a choice of accounts. */
+  offeredDevice: OfferedDevice | null;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
@@ -111,7 +117,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, shownGroups: null, external: null, offeredDeviceTokenHash: null };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, shownGroups: null, external: null, offeredDevice: null };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -138,7 +144,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
         candidates: d.candidates ?? [],
         selectionExpiresAt: d.selectionExpiresAt ? new Date(d.selectionExpiresAt) : null,
         locale: d.locale ?? null,
-        offeredDeviceTokenHash: d.deviceTokenHash ?? null,
+        offeredDevice: d.deviceTokenHash && d.deviceClientHash ? { tokenHash: d.deviceTokenHash, clientHash: d.deviceClientHash } : null,
       };
     }
     if (event instanceof SsoLoginSucceeded) {
@@ -210,9 +216,9 @@ export class Login extends EventSourcedAggregate<LoginState> {
     return this.state.method;
   }
 
-  /** The hash of the device token the login step was given, when it offered a choice of accounts. */
-  get offeredDeviceTokenHash(): string | null {
-    return this.state.offeredDeviceTokenHash;
+  /** The device the login step was given, when it offered a choice of accounts. */
+  get offeredDevice(): OfferedDevice | null {
+    return this.state.offeredDevice;
   }
 
   get requestedLocale(): string | null {
@@ -246,7 +252,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   /** Several users matched (one email in several accounts): the caller picks one before `expiresAt`. */
-  offerAccounts(method: LoginMethod, login: string, candidates: Candidate[], expiresAt: Date, locale?: string, deviceTokenHash?: string): void {
+  offerAccounts(method: LoginMethod, login: string, candidates: Candidate[], expiresAt: Date, locale?: string, device?: OfferedDevice): void {
     this.attempt({
       method,
       login,
@@ -257,7 +263,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
       candidates,
       selectionExpiresAt: expiresAt.toISOString(),
       ...(locale ? { locale } : {}),
-      ...(deviceTokenHash ? { deviceTokenHash } : {}),
+      ...(device ? { deviceTokenHash: device.tokenHash, deviceClientHash: device.clientHash } : {}),
     });
   }
 

@@ -31,8 +31,10 @@ export class LoginAttempted extends defineEvent(
      * header or cookie), so that the step after the choice knows the device too.
      */
     deviceTokenHash: z.string().length(64).optional(),
+    /** SHA-256 of the IP and user agent of that step: the device counts only for a choice made from the same client. */
+    deviceClientHash: z.string().length(64).optional(),
   }),
-  { secretFields: ['deviceTokenHash'] },
+  { secretFields: ['deviceTokenHash', 'deviceClientHash'] },
 ) {}
 
 /** After an account was picked, or with a right code: that user may not log in (disabled, no web access, SSO only). */

@@ -1,4 +1,3 @@
-import { sha256 } from '@latchkey/security';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, Clock, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { normalizeLogin } from '../../../shared/contact';
@@ -10,7 +9,7 @@ import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { IdentityLinker } from '../../identity-linker';
 import { LoginFinisher } from '../../login-finisher';
-import { accountChoice, type LoginResult } from '../../login-result';
+import { accountChoice, offeredDevice, type LoginResult } from '../../login-result';
 import { MAX_ACCOUNTS_PER_EMAIL, SELECTION_TTL_SECONDS } from '../password-login/password-login.handler';
 import { OAuthLoginCommand, RejectOAuthLoginCommand } from './oauth-login.command';
 
@@ -66,7 +65,7 @@ export class OAuthLoginHandler implements ICommandHandler<OAuthLoginCommand, Log
     if (candidates.length > 1) {
       const names = await this.read.accountNames(candidates.map((c) => c.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
-      login.offerAccounts(provider, normalizeLogin(identity.email), candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale, command.client.deviceToken ? sha256(command.client.deviceToken) : undefined);
+      login.offerAccounts(provider, normalizeLogin(identity.email), candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale, offeredDevice(command.client));
       await this.repository.save(login);
       return accountChoice(login.id, candidates, names);
     }

@@ -9,7 +9,7 @@ import { IdentityReadModels, type LoginCandidate } from '../../../shared/read-mo
 import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
-import { accountChoice, type LoginResult } from '../../login-result';
+import { accountChoice, offeredDevice, type LoginResult } from '../../login-result';
 import { PasswordLoginCommand } from './password-login.command';
 
 /** An email can belong to users in several accounts; at most this many passwords are checked per attempt. */
@@ -129,7 +129,7 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
       const users = matches.map((m) => m.user);
       const names = await this.read.accountNames(users.map((u) => u.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SELECTION_TTL_SECONDS * 1000);
-      attempt.offerAccounts('password', login, users.map((u) => ({ userId: u.id, accountId: u.accountId, userVersion: u.version })), expiresAt, command.locale, deviceHash);
+      attempt.offerAccounts('password', login, users.map((u) => ({ userId: u.id, accountId: u.accountId, userVersion: u.version })), expiresAt, command.locale, offeredDevice(command.client));
       await this.repository.save(attempt);
       return accountChoice(attempt.id, users, names);
     }

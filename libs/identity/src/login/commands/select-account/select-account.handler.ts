@@ -8,7 +8,7 @@ import { IdentityLinker } from '../../identity-linker';
 import { User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
-import type { LoginResult } from '../../login-result';
+import { clientHashOf, type LoginResult } from '../../login-result';
 import { SelectAccountCommand } from './select-account.command';
 
 /** The user picked one of the accounts their email and password matched; the login goes on for that one. */
@@ -29,8 +29,12 @@ export class SelectAccountHandler implements ICommandHandler<SelectAccountComman
       const login = await uow.load(Login, command.selectionId);
       if (!login.exists) throw new SelectionNotFoundError();
       const chosen = login.select(command.accountId, this.clock.now());
-      // The device is the one this request names, else the one the login step was given.
-      const client = command.client.deviceToken || !login.offeredDeviceTokenHash ? command.client : { ...command.client, deviceTokenHash: login.offeredDeviceTokenHash };
+      // The device is the one this request names, else the one the login step was given — when
+      // the choice comes from the same client (IP and user agent): a selection id alone, copied
+      // elsewhere, does not bring the device's trust with it.
+      const offered = login.offeredDevice;
+      const client =
+        command.client.deviceToken || !offered || offered.clientHash !== clientHashOf(command.client) ? command.client : { ...command.client, deviceTokenHash: offered.tokenHash };
       const user = await this.read.userById(chosen.userId, uow.sql);
       if (!user) throw new SelectionNotFoundError();
       // A change that ended the user's sessions since the password (or IdP) check (a new password,

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { sha256 } from '@latchkey/security';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, Clock, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { normalizeLogin, USERNAME_PATTERN } from '../../../shared/contact';
@@ -10,7 +9,7 @@ import { SsoConnectionQueries, type SsoConnectionRow } from '../../../sso-connec
 import { USERNAME_SCOPE, User } from '../../../user/user.aggregate';
 import { Login } from '../../login.aggregate';
 import { LoginFinisher } from '../../login-finisher';
-import { accountChoice, type LoginResult } from '../../login-result';
+import { accountChoice, offeredDevice, type LoginResult } from '../../login-result';
 import { SSO_STEP_TTL_SECONDS, SsoSteps } from '../../sso-steps';
 import { RejectSsoLoginCommand, SsoLoginCommand } from './sso-login.command';
 
@@ -49,7 +48,7 @@ export class SsoLoginHandler implements ICommandHandler<SsoLoginCommand, LoginRe
     if (candidates.length > 1) {
       const names = await this.read.accountNames(candidates.map((c) => c.accountId));
       const expiresAt = new Date(this.clock.now().getTime() + SSO_STEP_TTL_SECONDS * 1000);
-      login.offerAccounts('sso', email, candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale, command.client.deviceToken ? sha256(command.client.deviceToken) : undefined);
+      login.offerAccounts('sso', email, candidates.map((c) => ({ userId: c.id, accountId: c.accountId, userVersion: c.version })), expiresAt, command.locale, offeredDevice(command.client));
       await this.repository.save(login);
       return accountChoice(login.id, candidates, names);
     }
