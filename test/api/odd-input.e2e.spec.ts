@@ -152,7 +152,7 @@ describe('text the product cannot keep is refused up front', () => {
   });
 
   it('refuses idpCertificate and idpCertificates that disagree, and takes them when they agree (a connection sent back as read)', async () => {
-    const [one, two] = await Promise.all([selfSignedCertificate('idp one', new Date(), 30), selfSignedCertificate('idp two', new Date(), 30)]);
+    const [one, two, three] = await Promise.all(['one', 'two', 'three'].map((n) => selfSignedCertificate(`idp ${n}`, new Date(), 30)));
     const body = { identifier: unique('certs'), idpEntityId: 'https://idp.example.test', idpSsoUrl: 'https://idp.example.test/sso' };
     const before = await eventCount();
     const mixed = await api.http.post('/admin/sso-connections').set(bearer()).send({ ...body, idpCertificate: one.certificate, idpCertificates: [two.certificate] });
@@ -160,9 +160,12 @@ describe('text the product cannot keep is refused up front', () => {
     expect(await eventCount()).toBe(before);
     const created = await api.http.post('/admin/sso-connections').set(bearer()).send({ ...body, idpCertificate: one.certificate, idpCertificates: [one.certificate, two.certificate] }).expect(201);
     const { id, ...read } = created.body;
-    // Read, the new certificate put into idpCertificate only, sent back: refused, not half-applied.
-    await expectValidation(await api.http.patch(`/admin/sso-connections/${id}`).set(bearer()).send({ idpCertificate: two.certificate, idpCertificates: read.idpCertificates }), 'idpCertificate');
+    // Read, a new certificate put into idpCertificate only, sent back: refused, not half-applied.
+    await expectValidation(await api.http.patch(`/admin/sso-connections/${id}`).set(bearer()).send({ idpCertificate: three.certificate, idpCertificates: read.idpCertificates }), 'idpCertificate');
     await api.http.patch(`/admin/sso-connections/${id}`).set(bearer()).send({ idpCertificate: read.idpCertificate, idpCertificates: read.idpCertificates }).expect(200);
+    // A rotation sent with the old certificate still in idpCertificate: it is in the list, the list counts.
+    const rotated = await api.http.patch(`/admin/sso-connections/${id}`).set(bearer()).send({ idpCertificate: read.idpCertificate, idpCertificates: [...read.idpCertificates].reverse() }).expect(200);
+    expect(rotated.body.idpCertificates).toEqual([...read.idpCertificates].reverse());
   });
 
   it('refuses blank SAML attribute names (the IdP would never send an attribute named "")', async () => {

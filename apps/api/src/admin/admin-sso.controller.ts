@@ -182,13 +182,13 @@ const pemBody = (pem: string) => pem.replace(/-----[A-Z0-9 ]+-----/g, '').replac
 
 /**
  * The certificates a request sets: `idpCertificates`, or the one `idpCertificate`. Both may come
- * (a connection read back and sent again has both) only when they agree: a changed
- * `idpCertificate` beside the old list must not be dropped without a word.
+ * (a connection read back and sent again has both) when `idpCertificate` is one of the list; a
+ * changed `idpCertificate` beside a list without it must not be dropped without a word.
  */
 function certificatesOf(body: { idpCertificate?: string; idpCertificates?: string[] }): string[] | undefined {
   const { idpCertificate, idpCertificates } = body;
-  if (idpCertificate && idpCertificates && pemBody(idpCertificate) !== pemBody(idpCertificates[0] ?? '')) {
-    throw new InvalidCertificateError({ errors: [{ field: 'idpCertificate', message: 'idpCertificate must be the first of idpCertificates when both are sent' }] });
+  if (idpCertificate && idpCertificates && !idpCertificates.some((pem) => pemBody(pem) === pemBody(idpCertificate))) {
+    throw new InvalidCertificateError({ errors: [{ field: 'idpCertificate', message: 'idpCertificate must be one of idpCertificates when both are sent' }] });
   }
   return idpCertificates ?? (idpCertificate ? [idpCertificate] : undefined);
 }

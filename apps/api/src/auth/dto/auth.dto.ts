@@ -151,7 +151,7 @@ export class ForgotPasswordDto {
   @MaxUnits(320)
   login!: string;
 
-  @ApiPropertyOptional({ description: 'interface language; the email is written in the user preferred language' })
+  @ApiPropertyOptional({ description: "the page's language: the email is written in it (the user's preferred language when absent); not stored" })
   @OptionalField()
   @IsString()
   @MaxUnits(35)
