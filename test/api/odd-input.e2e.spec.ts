@@ -142,6 +142,13 @@ describe('text the product cannot keep is refused up front', () => {
     expect(huge).toEqual({ status: 431, contentType: 'application/problem+json; charset=utf-8', body: { type: '/problems/headers-too-large', title: expect.any(String), status: 431 } });
   });
 
+  it('says one thing about a missing field, not also its length', async () => {
+    const res = await api.http.post('/auth/sso/discover').send({}).expect(400);
+    expect(res.body.errors).toEqual([{ field: 'email', message: expect.stringMatching(/email/) }]);
+    const login = await api.http.post('/auth/login').send({ login: 'someone' }).expect(400);
+    expect(login.body.errors).toEqual([{ field: 'password', message: 'password must be a string' }]);
+  });
+
   it('says only what is wrong with a value of the wrong type (not also its range)', async () => {
     const res = await api.http.get('/admin/users?page=abc&pageSize=1.5').set(bearer());
     expect(res.status).toBe(400);

@@ -223,6 +223,40 @@ describe('faults: no code lost, none sent twice', () => {
     expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toEqual([]);
   });
 
+  it('sends a new code on the next channel even when the failed one was the last of the hour', async () => {
+    const phone = '+385981110016';
+    const user = await signUp(api.http, { phone });
+    const sent = () => infobip.messages('sms').filter((m) => m.to === digits(phone)).length;
+    for (let i = 0; i < 4; i++) await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    await until(() => sent() === 4, 'four codes by SMS');
+    // The fifth code of the hour (the cap) is refused by the provider: the voice call still comes.
+    infobip.failNext(1, 'bad-request');
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const call = await until(() => infobip.messages('voice').find((m) => m.to === digits(phone)), 'the fallback voice call');
+    const code = await codeOf(api, login.body.challengeId);
+    expect(call.text).toContain(code.split('').join(', '));
+    await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(200);
+    // The cap itself still holds for codes the user asks for.
+    await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(429);
+  });
+
+  it('sends nothing for a code a resend made void before it went out', async () => {
+    const phone = '+385981110017';
+    const user = await signUp(api.http, { phone });
+    await worker!.stop();
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    expect(login.body.channel).toBe('sms');
+    api.clock.advance(31);
+    await api.http.post('/auth/otp/resend').send({ challengeId: login.body.challengeId, channel: 'email' }).expect(202);
+    worker = await startWorker();
+    const mail = await until(async () => (await ses.emails()).find((m) => m.destination.to.includes(user.email)), 'the email code');
+    const code = await codeOf(api, login.body.challengeId);
+    expect(JSON.stringify(mail)).toContain(code);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toEqual([]);
+    await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(200);
+  });
+
   it('delivers a code committed while Redis is away once Redis is back (10 s later)', async () => {
     const phone = '+385981110004';
     const user = await signUp(api.http, { phone });

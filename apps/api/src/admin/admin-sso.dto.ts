@@ -24,7 +24,7 @@ class SsoConnectionSettingsDto {
   @MaxUnits(16_384)
   idpCertificate?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'during a certificate rotation: both certificates (then idpCertificate is ignored)' })
+  @ApiPropertyOptional({ type: [String], description: 'during a certificate rotation: both certificates (idpCertificate, when sent too, must be one of them)' })
   @OptionalField()
   @IsArray()
   @ArrayMinSize(1)

@@ -97,6 +97,9 @@ export class OtpDelivery {
       const { aggregate: login, history } = await this.loads.submit(loginId);
       if (login.deliveryOf(job.eventId) !== 'pending') return 'already_sent';
       if (login.status !== 'awaiting_otp') return 'stale'; // verified or abandoned meanwhile: nothing to send
+      // A resend made this code void before it went out (jobs backed up, the worker down): sending
+      // it would cost a message and, typed in, one of the user's attempts.
+      if (!login.isCurrentCode(job.eventId)) return 'stale';
       const event = history.find((e) => e.id === job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
       const data = event.data as OtpResent['data'];

@@ -342,6 +342,11 @@ export class Login extends EventSourcedAggregate<LoginState> {
     return (id && this.state.deliveries[id]) || 'pending';
   }
 
+  /** Whether `sourceEventId` carries the challenge's current code (a resend makes the earlier one void). */
+  isCurrentCode(sourceEventId: string): boolean {
+    return this.state.currentCodeEventId === sourceEventId;
+  }
+
   deliveryOf(sourceEventId: string): DeliveryState {
     return this.state.deliveries[sourceEventId] ?? 'pending';
   }

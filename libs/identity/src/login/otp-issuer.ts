@@ -47,9 +47,15 @@ export class OtpIssuer {
    * reported (`blocked`, for a DeliveryBlocked event), dropped from the challenge's channels,
    * and the code goes by email instead.
    */
-  async issue(loginId: string, user: UserRow, requested: Channel, available: Channel[]): Promise<Issued> {
-    const allowance = await this.limiter.hit(`otp-sends:user:${user.id}`, this.config.throttle.maxOtpSendsPerUserPerHour, 3600);
-    if (!allowance.allowed) throw new OtpSendLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
+  async issue(loginId: string, user: UserRow, requested: Channel, available: Channel[], options: { replacesUndelivered?: boolean } = {}): Promise<Issued> {
+    // A code replacing one a provider could not deliver is not counted: the user never got the
+    // first, and counting it left a user at the cap with no code at all for an hour (a probe
+    // found it). The fallback chain is short (SMS → voice → email), so this adds at most two
+    // codes to each counted one; the per-number daily cap below still counts phone sends.
+    if (!options.replacesUndelivered) {
+      const allowance = await this.limiter.hit(`otp-sends:user:${user.id}`, this.config.throttle.maxOtpSendsPerUserPerHour, 3600);
+      if (!allowance.allowed) throw new OtpSendLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
+    }
     const blocked: Issued['blocked'] = [];
     let channels = available.filter((c) => c === 'email' || user.phone);
     let channel: Channel = channels.includes(requested) ? requested : (channels[0] ?? 'email');

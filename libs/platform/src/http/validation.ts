@@ -58,7 +58,9 @@ export function MaxUnits(max: number, options?: ValidationOptions): PropertyDeco
       name: 'maxUnits',
       constraints: [max],
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && value.length <= max,
+        // Only strings have a length: any other value is for the field's type check to name
+        // (every field with MaxUnits has one), so a missing field gets one message, not two.
+        validate: (value: unknown) => typeof value !== 'string' || value.length <= max,
         defaultMessage: (args) => `${args?.property ?? 'value'} must be at most ${max} characters long`,
       },
     },

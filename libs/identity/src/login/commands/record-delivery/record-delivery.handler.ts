@@ -45,11 +45,11 @@ export class RecordOtpFailedHandler implements ICommandHandler<RecordOtpFailedCo
       const user = await this.read.userById(login.userId, uow.sql);
       if (!user) return {};
       try {
-        const issued = await this.otp.issue(login.id, user, next, login.challenge.availableChannels);
+        const issued = await this.otp.issue(login.id, user, next, login.challenge.availableChannels, { replacesUndelivered: true });
         login.resend(issued);
         return { fallback: issued.code.channel };
       } catch (error) {
-        // The user's hourly allowance is spent: the failure stays recorded, no new code.
+        // No code can be made (a domain refusal): the failure stays recorded, no new code.
         if (error instanceof DomainError) {
           this.logger.warn(`no fallback code for challenge ${login.id}: ${error.code}`);
           return {};
