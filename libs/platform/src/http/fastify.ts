@@ -130,7 +130,8 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
     reply.header(CORRELATION_HEADER, request.id);
     // No content coding is taken (RFC 9110 §8.4.1: 415): a gzipped body read as JSON would be garbage.
     const coding = request.headers['content-encoding'];
-    if (coding !== undefined && coding.trim() !== '' && coding.trim().toLowerCase() !== 'identity') {
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    if (hasBody && coding !== undefined && coding.trim() !== '' && coding.trim().toLowerCase() !== 'identity') {
       sendProblem(request, reply, { body: { ...PROBLEMS.unsupportedMediaType, detail: 'request bodies are taken without a content coding' }, headers: { 'Accept-Encoding': 'identity' } });
       return;
     }
