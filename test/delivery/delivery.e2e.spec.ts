@@ -151,6 +151,26 @@ describe('codes reach the providers', () => {
   });
 });
 
+describe('security notices', () => {
+  it('tells the user by email, once, when where their codes go changes', async () => {
+    const phone = '+385981110018';
+    const user = await signUp(api.http, { phone, locale: 'de' });
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const verified = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: await codeOf(api, login.body.challengeId) }).expect(200);
+    const bearer = { Authorization: `Bearer ${verified.body.accessToken}` };
+    // The language alone is no such change; the channel is.
+    await api.http.patch('/auth/me').set(bearer).send({ locale: 'en' }).expect(200);
+    await api.http.patch('/auth/me').set(bearer).send({ twoFactorChannel: 'voice' }).expect(200);
+    const notices = async () => (await ses.emails()).filter((m) => m.destination.to.includes(user.email) && /sign-in codes/.test(m.subject));
+    const [notice] = await until(async () => ((await notices()).length > 0 ? notices() : undefined), 'the notice');
+    expect(notice.subject).toBe('Your sign-in codes go somewhere new');
+    expect(notice.body.text).toContain('by voice call to +385*****18');
+    expect(notice.body.text).toContain('If you did not make this change');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await notices()).toHaveLength(1);
+  });
+});
+
 describe('codes under load', () => {
   it('share provider requests, each sent once and recorded with its own job', async () => {
     const phones = Array.from({ length: 6 }, (_, i) => `+38598111020${i}`);

@@ -71,6 +71,21 @@ function tokenFrom(mail: { body: { text?: string } }, path: 'reset-password' | '
 }
 
 describe('forgot password', () => {
+  it('tells the user by email that their password was changed', async () => {
+    const user = await signUp(api.http, { locale: 'hr' });
+    await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
+    const token = tokenFrom((await waitForMail(user.email))[0], 'reset-password');
+    await api.http.post('/auth/password/reset').send({ token, newPassword: 'a brand new passphrase 77' }).expect(204);
+    const deadline = Date.now() + 20_000;
+    let notices: { subject: string; body: { text?: string } }[] = [];
+    while (notices.length === 0 && Date.now() < deadline) {
+      notices = (await ses.emails()).filter((m) => m.destination.to.includes(user.email) && !/(reset|set)-password\?token=/.test(m.body.text ?? ''));
+      if (notices.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(notices.map((n) => n.subject)).toEqual(['Vaša lozinka je promijenjena']);
+    expect(notices[0].body.text).not.toContain('brand new');
+  });
+
   it("writes the email in the language of the page it was asked on, without changing the user's", async () => {
     const user = await signUp(api.http, { locale: 'de' });
     await api.http.post('/auth/password/forgot').send({ login: user.email, locale: 'hr-HR' }).expect(202);

@@ -10,6 +10,7 @@ import { AcceptanceRecords } from './delivery/acceptance-records';
 import { OtpDelivery } from './delivery/otp-delivery.service';
 import { DELIVERY_QUEUES, processorFor } from './delivery/delivery.processors';
 import { ResetEmailDelivery } from './delivery/reset-email-delivery.service';
+import { SecurityNoticeDelivery } from './delivery/security-notice-delivery.service';
 import { OutboxRelay } from './relay/outbox-relay.service';
 import { SERVED_QUEUES, WorkerLifecycle } from './worker-lifecycle.service';
 
@@ -47,6 +48,7 @@ export class WorkerModule {
         AcceptanceRecords,
         OtpDelivery,
         ResetEmailDelivery,
+        SecurityNoticeDelivery,
         ...processors,
         { provide: SERVED_QUEUES, useValue: { served, registrations: processors.map((p) => p.registration) } },
         WorkerLifecycle,

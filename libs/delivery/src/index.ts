@@ -8,5 +8,6 @@ export { SesEmail, type SesEmailOptions } from './channels/ses/ses-email.adapter
 export { sesDeliveryError } from './channels/ses/ses-errors';
 export { escapeHtml, type EmailContent } from './templates/email-layout';
 export { formatDuration } from './templates/durations';
+export type { SecurityNotice } from './templates/security-notice.templates';
 export { TEMPLATE_KINDS, render, type TemplateKind, type TemplateOutput, type TemplateParams, type TextContent } from './templates/render';
 export { JOB_ROUTES, missingJobHandlers, type JobHandlerRegistration } from './jobs';

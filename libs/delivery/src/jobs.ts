@@ -4,6 +4,7 @@ import { QueueName } from './queues';
 export const JOB_ROUTES: Record<string, readonly QueueName[]> = {
   'deliver-otp': [QueueName.OtpSms, QueueName.OtpVoice, QueueName.OtpEmail],
   'send-email': [QueueName.Email],
+  'send-notice': [QueueName.Email],
 };
 
 export interface JobHandlerRegistration {

@@ -21,6 +21,8 @@ export interface DeliverOtpJob {
 
 export const JOB_DELIVER_OTP = 'deliver-otp';
 export const JOB_SEND_EMAIL = 'send-email';
+/** A notice to the user that how they sign in changed (password, where the codes go). */
+export const JOB_SEND_NOTICE = 'send-notice';
 
 /** Every delivery job points at the event that asked for it. */
 export type EventJob = DeliverOtpJob;

@@ -1,11 +1,12 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type Type } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
-import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_ROUTES, QUEUE_SETTINGS, QueueName, type EventJob, type JobHandlerRegistration } from '@latchkey/delivery';
+import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_SEND_NOTICE, JOB_ROUTES, QUEUE_SETTINGS, QueueName, type EventJob, type JobHandlerRegistration } from '@latchkey/delivery';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DeliveryAttempt, DeliveryOutcome } from './acceptance-records';
 import { OtpDelivery } from './otp-delivery.service';
 import { ResetEmailDelivery } from './reset-email-delivery.service';
+import { SecurityNoticeDelivery } from './security-notice-delivery.service';
 
 /** What a job type needs: sending, and recording that it will not be sent. */
 interface JobHandler {
@@ -22,11 +23,12 @@ abstract class DeliveryProcessor extends WorkerHost {
   private readonly logger = new Logger('DeliveryProcessor');
   private readonly handlers: Record<string, JobHandler>;
 
-  constructor(otp: OtpDelivery, email: ResetEmailDelivery) {
+  constructor(otp: OtpDelivery, email: ResetEmailDelivery, notice: SecurityNoticeDelivery) {
     super();
     this.handlers = {
       [JOB_DELIVER_OTP]: { deliver: (job, attempt) => otp.deliver(job, attempt), fail: async (job, reason) => otp.fail(job, await otp.channelOf(job), reason) },
       [JOB_SEND_EMAIL]: { deliver: (job, attempt) => email.deliver(job, attempt), fail: (job, reason) => email.fail(job, reason) },
+      [JOB_SEND_NOTICE]: { deliver: (job, attempt) => notice.deliver(job, attempt), fail: (job, reason) => notice.fail(job, reason) },
     };
   }
 
@@ -74,8 +76,8 @@ export function processorFor(queue: QueueName, config: AppConfig): DeliveryProce
         .filter(([, queues]) => queues.includes(queue))
         .map(([jobType]) => jobType),
     };
-    constructor(otp: OtpDelivery, email: ResetEmailDelivery) {
-      super(otp, email);
+    constructor(otp: OtpDelivery, email: ResetEmailDelivery, notice: SecurityNoticeDelivery) {
+      super(otp, email, notice);
     }
   }
   Object.defineProperty(QueueProcessor, 'name', { value: `DeliveryProcessor[${queue}]` });

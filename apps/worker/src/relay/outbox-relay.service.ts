@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { EventStore, Subscription, type StoredEvent } from '@latchkey/event-store';
-import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, QueueName, jobOptions, otpQueueFor, type DeliverOtpJob } from '@latchkey/delivery';
-import { OtpChallengeIssued, OtpResent, ResetRequested } from '@latchkey/identity';
+import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_SEND_NOTICE, QueueName, jobOptions, otpQueueFor, type DeliverOtpJob } from '@latchkey/delivery';
+import { OtpChallengeIssued, OtpResent, PasswordChanged, ResetRequested, UserPreferencesChanged } from '@latchkey/identity';
 import type { Queue } from 'bullmq';
 
 export const RELAY_SUBSCRIPTION = 'relay';
@@ -55,6 +55,9 @@ export class OutboxRelay {
       } else if (event.type === ResetRequested.type) {
         queueName = QueueName.Email;
         jobName = JOB_SEND_EMAIL;
+      } else if (asksForNotice(event)) {
+        queueName = QueueName.Email;
+        jobName = JOB_SEND_NOTICE;
       } else continue;
       const queue = this.queue(queueName);
       const jobs = byQueue.get(queue) ?? [];
@@ -89,4 +92,20 @@ export class OutboxRelay {
         return this.email;
     }
   }
+}
+
+/**
+ * Changes the user is told about by email: a new password (not the first one, set at sign-up or
+ * with an invitation) and a change of where their codes go (phone, channel).
+ */
+function asksForNotice(event: StoredEvent): boolean {
+  if (event.type === PasswordChanged.type) {
+    const via = (event.data as PasswordChanged['data']).via;
+    return via === 'reset' || via === 'change';
+  }
+  if (event.type === UserPreferencesChanged.type) {
+    const data = event.data as UserPreferencesChanged['data'];
+    return data.phone !== undefined || data.twoFactorChannel !== undefined;
+  }
+  return false;
 }

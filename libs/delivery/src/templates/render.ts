@@ -3,6 +3,7 @@ import type { EmailContent } from './email-layout';
 import { invitationEmail } from './invitation.templates';
 import { otpEmail, otpSms, otpVoice } from './otp.templates';
 import { passwordResetEmail } from './password-reset.templates';
+import { securityNoticeEmail, type SecurityNotice } from './security-notice.templates';
 
 /** What each message needs. Expiries are in seconds, like the TTLs in the configuration. */
 export interface TemplateParams {
@@ -13,6 +14,8 @@ export interface TemplateParams {
   'password-reset-email': { link: string; expiresInSeconds: number };
   /** `link`: `${PUBLIC_WEB_URL}/set-password?token=…`; `accountName`, when given, names who invites. */
   'invitation-email': { link: string; expiresInSeconds: number; accountName?: string };
+  /** The password changed, or where the codes go (destination masked). */
+  'security-notice-email': SecurityNotice;
 }
 
 export interface TextContent {
@@ -25,11 +28,12 @@ export interface TemplateOutput {
   'otp-email': EmailContent;
   'password-reset-email': EmailContent;
   'invitation-email': EmailContent;
+  'security-notice-email': EmailContent;
 }
 
 export type TemplateKind = keyof TemplateParams;
 
-export const TEMPLATE_KINDS: readonly TemplateKind[] = ['otp-sms', 'otp-voice', 'otp-email', 'password-reset-email', 'invitation-email'];
+export const TEMPLATE_KINDS: readonly TemplateKind[] = ['otp-sms', 'otp-voice', 'otp-email', 'password-reset-email', 'invitation-email', 'security-notice-email'];
 
 const TEMPLATES: { [K in TemplateKind]: (locale: Locale, params: TemplateParams[K]) => TemplateOutput[K] } = {
   'otp-sms': otpSms,
@@ -37,6 +41,7 @@ const TEMPLATES: { [K in TemplateKind]: (locale: Locale, params: TemplateParams[
   'otp-email': otpEmail,
   'password-reset-email': passwordResetEmail,
   'invitation-email': invitationEmail,
+  'security-notice-email': securityNoticeEmail,
 };
 
 /**

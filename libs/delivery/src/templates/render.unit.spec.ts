@@ -7,6 +7,7 @@ const SAMPLE: TemplateParams = {
   'otp-email': { code: '402913', expiresInSeconds: 300 },
   'password-reset-email': { link: 'https://app.example.com/reset-password?token=tok_reset_1', expiresInSeconds: 3600 },
   'invitation-email': { link: 'https://app.example.com/set-password?token=tok_invite_1', expiresInSeconds: 72 * 3600, accountName: 'Acme' },
+  'security-notice-email': { change: 'codes', channel: 'voice', destination: '+385*****67' },
 };
 
 /** GSM 03.38: the default alphabet (one septet each) and its extension table (two each). */
@@ -43,7 +44,7 @@ describe('message templates', () => {
   });
 
   it('are actually translated: no two languages share an email subject or an SMS text', () => {
-    for (const kind of ['otp-email', 'password-reset-email', 'invitation-email'] as const) {
+    for (const kind of ['otp-email', 'password-reset-email', 'invitation-email', 'security-notice-email'] as const) {
       const subjects = SUPPORTED_LOCALES.map((l) => render(kind, l, SAMPLE[kind] as never).subject);
       expect(new Set(subjects).size).toBe(SUPPORTED_LOCALES.length);
     }

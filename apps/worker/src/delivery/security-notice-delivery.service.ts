@@ -1,0 +1,53 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventStore, MetadataContext } from '@latchkey/event-store';
+import { EmailChannel, render, type EventJob, type SecurityNotice } from '@latchkey/delivery';
+import { IdentityReadModels, PasswordChanged, maskEmail, maskPhone, type UserPreferencesChanged, type UserRow } from '@latchkey/identity';
+import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
+
+/**
+ * Tells a user by email that how they sign in changed — their password, or where their codes go
+ * (phone, channel) — so that a change they did not make (a stolen session, an admin's mistake)
+ * does not go unnoticed. At most once per change (the provider's acceptance is remembered before
+ * anything else, as for codes); the result is logged, not recorded as an event.
+ */
+@Injectable()
+export class SecurityNoticeDelivery {
+  private readonly logger = new Logger(SecurityNoticeDelivery.name);
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly read: IdentityReadModels,
+    private readonly context: MetadataContext,
+    private readonly acceptances: AcceptanceRecords,
+    private readonly email: EmailChannel,
+  ) {}
+
+  async deliver(job: EventJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
+    return this.context.run(workerMetadata(job), async () => {
+      if (await this.acceptances.earlier(job.eventId, attempt)) return 'already_sent';
+      const event = (await this.store.readStream(job.streamId)).find((e) => e.id === job.eventId);
+      if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
+      const user = await this.read.userById(job.streamId.replace(/^user-/, ''));
+      // A user who is gone, or disabled (their sessions ended with it), needs no notice.
+      if (!user || !user.enabled) return 'stale';
+      const notice = event.type === PasswordChanged.type ? ({ change: 'password' } as const) : codesNotice(user, event.data as UserPreferencesChanged['data']);
+      const accepted = await this.email.send({ to: user.email, ...render('security-notice-email', user.locale, notice), idempotencyKey: job.eventId });
+      await this.acceptances.remember(job.eventId, accepted);
+      this.logger.log(`security notice (${notice.change}) for user ${user.id} accepted by ${accepted.provider}`);
+      return 'sent';
+    });
+  }
+
+  async fail(job: EventJob, reason: string): Promise<void> {
+    this.logger.warn(`security notice ${job.eventId} not delivered (${reason})`);
+  }
+}
+
+/** Where the user's codes go after the change: its phone and channel, or else what the user has now. */
+function codesNotice(user: UserRow, change: UserPreferencesChanged['data']): SecurityNotice {
+  const phone = change.phone !== undefined ? change.phone : user.phone;
+  const wanted = change.twoFactorChannel ?? user.twoFactorChannel;
+  // SMS and voice need a phone; without one the codes go by email (as `availableChannels` says).
+  const channel = wanted !== 'email' && phone ? wanted : 'email';
+  return { change: 'codes', channel, destination: channel === 'email' ? maskEmail(user.email) : maskPhone(phone!) };
+}
