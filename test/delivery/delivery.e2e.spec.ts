@@ -169,6 +169,16 @@ describe('security notices', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await notices()).toHaveLength(1);
   });
+
+  it('names a phone added to a user whose codes go by email (it can receive codes all the same)', async () => {
+    const user = await signUp(api.http);
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const verified = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: await codeOf(api, login.body.challengeId) }).expect(200);
+    await api.http.patch('/auth/me').set({ Authorization: `Bearer ${verified.body.accessToken}` }).send({ phone: '+447911123456' }).expect(200);
+    const notice = await until(async () => (await ses.emails()).find((m) => m.destination.to.includes(user.email) && /sign-in codes/.test(m.subject)), 'the notice');
+    expect(notice.body.text).toContain('can now be sent to the phone number +44*****56');
+    expect(notice.body.text).toContain('sent by email to');
+  });
 });
 
 describe('codes under load', () => {

@@ -22,11 +22,15 @@ export class SecurityNoticeDelivery {
     private readonly email: EmailChannel,
   ) {}
 
-  async deliver(job: EventJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
+  async deliver(job: EventJob, _attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
     return this.context.run(workerMetadata(job), async () => {
-      if (await this.acceptances.earlier(job.eventId, attempt)) return 'already_sent';
-      const event = (await this.store.readStream(job.streamId)).find((e) => e.id === job.eventId);
+      // Looked up on every run, the first too: a notice leaves no record in its stream, so a
+      // relay replay after its job was trimmed would find nothing else to say it went out.
+      if (await this.acceptances.earlier(job.eventId, { first: false })) return 'already_sent';
+      const event = await this.store.readEvent(job.globalPosition, job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
+      // News that old is no longer news (a replay, a worker down for a day): not sent.
+      if (Date.now() - event.occurredAt.getTime() > NOTICE_MAX_AGE_MS) return 'stale';
       const user = await this.read.userById(job.streamId.replace(/^user-/, ''));
       // A user who is gone, or disabled (their sessions ended with it), needs no notice.
       if (!user || !user.enabled) return 'stale';
@@ -43,11 +47,23 @@ export class SecurityNoticeDelivery {
   }
 }
 
-/** Where the user's codes go after the change: its phone and channel, or else what the user has now. */
+/** A notice is sent within a day of its change, or not at all. */
+const NOTICE_MAX_AGE_MS = 24 * 3600_000;
+
+/**
+ * What the change did: the phone it set or removed (a phone can receive codes whatever the
+ * preferred channel: the user may pick it, and a failed email falls back to it), and where the
+ * codes go first now.
+ */
 function codesNotice(user: UserRow, change: UserPreferencesChanged['data']): SecurityNotice {
   const phone = change.phone !== undefined ? change.phone : user.phone;
   const wanted = change.twoFactorChannel ?? user.twoFactorChannel;
   // SMS and voice need a phone; without one the codes go by email (as `availableChannels` says).
   const channel = wanted !== 'email' && phone ? wanted : 'email';
-  return { change: 'codes', channel, destination: channel === 'email' ? maskEmail(user.email) : maskPhone(phone!) };
+  return {
+    change: 'codes',
+    ...(change.phone === null ? { phone: 'removed' as const } : change.phone ? { phone: { set: maskPhone(change.phone) } } : {}),
+    channel,
+    destination: channel === 'email' ? maskEmail(user.email) : maskPhone(phone!),
+  };
 }

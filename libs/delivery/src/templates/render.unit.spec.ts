@@ -7,7 +7,7 @@ const SAMPLE: TemplateParams = {
   'otp-email': { code: '402913', expiresInSeconds: 300 },
   'password-reset-email': { link: 'https://app.example.com/reset-password?token=tok_reset_1', expiresInSeconds: 3600 },
   'invitation-email': { link: 'https://app.example.com/set-password?token=tok_invite_1', expiresInSeconds: 72 * 3600, accountName: 'Acme' },
-  'security-notice-email': { change: 'codes', channel: 'voice', destination: '+385*****67' },
+  'security-notice-email': { change: 'codes', phone: { set: '+385*****67' }, channel: 'voice', destination: '+385*****67' },
 };
 
 /** GSM 03.38: the default alphabet (one septet each) and its extension table (two each). */
