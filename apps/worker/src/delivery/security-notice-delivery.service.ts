@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventStore, MetadataContext } from '@latchkey/event-store';
 import { EmailChannel, render, type EventJob, type SecurityNotice } from '@latchkey/delivery';
-import { IdentityReadModels, PasswordChanged, maskEmail, maskPhone, type UserPreferencesChanged, type UserRow } from '@latchkey/identity';
+import { IdentityReadModels, PasswordChanged, availableChannels, maskEmail, maskPhone, type UserPreferencesChanged, type UserRow } from '@latchkey/identity';
 import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
 
 /**
@@ -57,9 +57,7 @@ const NOTICE_MAX_AGE_MS = 24 * 3600_000;
  */
 function codesNotice(user: UserRow, change: UserPreferencesChanged['data']): SecurityNotice {
   const phone = change.phone !== undefined ? change.phone : user.phone;
-  const wanted = change.twoFactorChannel ?? user.twoFactorChannel;
-  // SMS and voice need a phone; without one the codes go by email (as `availableChannels` says).
-  const channel = wanted !== 'email' && phone ? wanted : 'email';
+  const [channel] = availableChannels(change.twoFactorChannel ?? user.twoFactorChannel, phone);
   return {
     change: 'codes',
     ...(change.phone === null ? { phone: 'removed' as const } : change.phone ? { phone: { set: maskPhone(change.phone) } } : {}),

@@ -101,7 +101,7 @@ export class OutboxRelay {
 function asksForNotice(event: StoredEvent): boolean {
   if (event.type === PasswordChanged.type) {
     const via = (event.data as PasswordChanged['data']).via;
-    return via === 'reset' || via === 'change';
+    return via !== 'signup' && via !== 'invitation';
   }
   if (event.type === UserPreferencesChanged.type) {
     const data = event.data as UserPreferencesChanged['data'];

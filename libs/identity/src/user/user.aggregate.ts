@@ -125,6 +125,11 @@ export class User extends EventSourcedAggregate<UserState> {
   }
 
   /** Records only what actually changes; returns whether anything did. */
+  /** Whether this change would send the user's codes somewhere else (a new or removed phone, another channel). */
+  movesCodes(change: { twoFactorChannel?: Channel; phone?: string | null }): boolean {
+    return (change.phone !== undefined && change.phone !== this.state.phone) || (change.twoFactorChannel !== undefined && change.twoFactorChannel !== this.state.twoFactorChannel);
+  }
+
   changePreferences(change: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null; name?: string | null }): boolean {
     const diff: { locale?: Locale; twoFactorChannel?: Channel; phone?: string | null; name?: string | null } = {};
     if (change.locale !== undefined && change.locale !== this.state.locale) diff.locale = change.locale;

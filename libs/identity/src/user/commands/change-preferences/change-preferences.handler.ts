@@ -25,9 +25,7 @@ export class ChangePreferencesHandler implements ICommandHandler<ChangePreferenc
     }
     await this.repository.update(User, command.userId, async (user) => {
       if (!user.exists) throw new NotFoundError();
-      const { phone: currentPhone, twoFactorChannel: currentChannel } = user.snapshot;
-      const movesCodes = (normalizedPhone !== undefined && normalizedPhone !== currentPhone) || (twoFactorChannel !== undefined && twoFactorChannel !== currentChannel);
-      if (movesCodes) await this.recentLogin.require(command.sessionId);
+      if (user.movesCodes({ phone: normalizedPhone, twoFactorChannel })) await this.recentLogin.require(command.sessionId);
       user.changePreferences({
         ...(locale !== undefined ? { locale: closestLocale(locale) } : {}),
         ...(twoFactorChannel !== undefined ? { twoFactorChannel } : {}),

@@ -43,8 +43,9 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
 
       // An admin moving their own codes (phone, channel) through this endpoint is held to the rule
       // of PATCH /auth/me; for other users of the account the admin's authority is the proof.
-      const movesCodes = (phone !== undefined && phone !== state.phone) || (change.twoFactorChannel !== undefined && change.twoFactorChannel !== state.twoFactorChannel);
-      if (movesCodes && command.actor.userId === command.userId) await this.recentLogin.require(command.actor.sessionId);
+      if (command.actor.userId === command.userId && user.movesCodes({ phone, twoFactorChannel: change.twoFactorChannel })) {
+        await this.recentLogin.require(command.actor.sessionId);
+      }
 
       const wasAdmin = canAdminister(state);
       const staysAdmin = canAdminister({ enabled: change.enabled ?? state.enabled, webAccess: change.webAccess ?? state.webAccess, roles: change.roles ?? state.roles });
