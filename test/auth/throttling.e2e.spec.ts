@@ -42,21 +42,44 @@ describe('login throttling', () => {
     await api.http.post('/auth/login').send({ login: user.email, password: 'typo once more' }).expect(429);
   });
 
-  it("an email in two accounts: one account's user can neither clear nor unlock the guesses at the other's", async () => {
+  it("an email in two accounts: each user's failures are their own; one account's right password or unlock does not lift the other's, its own does", async () => {
     const victim = await signUp(api.http);
     // Anyone can sign up an account of their own with someone else's email.
     const other = await signUp(api.http, { email: victim.email, password: 'an other password entirely' });
+    const victimToken = (await loginWithCode(api, { email: victim.email, password: victim.password })).accessToken;
     const otherToken = (await loginWithCode(api, { email: other.email, password: other.password })).accessToken;
     for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: victim.email, password: `guess ${i}` }).expect(401);
-    // The other user's right password lets them in, and leaves the nine guesses counted.
+    // The other user's right password lets them in and clears their own failures only.
     expect((await api.http.post('/auth/login').send({ login: victim.email, password: other.password }).expect(200)).body.status).toBe('otp_required');
     await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 9' }).expect(401);
-    await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 10' }).expect(429);
-    // The other account's admin unlocking their own user does not lift the shared email's window…
+    // The victim's window is full: their password is no longer checked, whoever sends it.
+    const refused = await api.http.post('/auth/login').send({ login: victim.email, password: victim.password }).expect(429);
+    expect(refused.body.type).toBe('/problems/rate-limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(800);
+    // The other account's admin unlocking their own user does not lift it…
     await api.http.post(`/admin/users/${other.userId}/unlock`).set({ Authorization: `Bearer ${otherToken}` }).expect(204);
-    await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 11' }).expect(429);
-    // …and the victim still gets in by username.
-    expect((await api.http.post('/auth/login').send({ login: victim.username, password: victim.password }).expect(200)).body.status).toBe('otp_required');
+    await api.http.post('/auth/login').send({ login: victim.email, password: victim.password }).expect(429);
+    // …though the other user, whose window has room, still gets in.
+    expect((await api.http.post('/auth/login').send({ login: other.email, password: other.password }).expect(200)).body.status).toBe('otp_required');
+    // The victim's own admin (here: themselves, through a session they already had) lifts it.
+    await api.http.post(`/admin/users/${victim.userId}/unlock`).set({ Authorization: `Bearer ${victimToken}` }).expect(204);
+    expect((await api.http.post('/auth/login').send({ login: victim.email, password: victim.password }).expect(200)).body.status).toBe('otp_required');
+    // The lock-out is in the victim's history, not in the other user's (they never had ten failures).
+    const lockouts = await api.pg.query(`SELECT data->>'userId' AS "userId" FROM events WHERE type = 'user.locked_out' AND data->>'userId' = ANY($1)`, [[victim.userId, other.userId]]);
+    expect(lockouts.rows).toEqual([{ userId: victim.userId }]);
+  });
+
+  it('an email in two accounts: a right password clears only its own user\'s failures', async () => {
+    const first = await signUp(api.http);
+    const second = await signUp(api.http, { email: first.email, password: 'a second password entirely' });
+    for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: first.email, password: `typo ${i}` }).expect(401);
+    // The first user's right password clears their window (nine failures gone)…
+    expect((await api.http.post('/auth/login').send({ login: first.email, password: first.password }).expect(200)).body.status).toBe('otp_required');
+    // …the second's still holds nine: one more failure fills it, and their right password is refused.
+    await api.http.post('/auth/login').send({ login: first.email, password: 'typo again' }).expect(401);
+    await api.http.post('/auth/login').send({ login: second.email, password: second.password }).expect(429);
+    // The first user's window had room for all of that.
+    expect((await api.http.post('/auth/login').send({ login: first.email, password: first.password }).expect(200)).body.status).toBe('otp_required');
   });
 
   it('checks at most 10 passwords of one login even when the attempts arrive at once', async () => {

@@ -17,15 +17,19 @@ export const MAX_ACCOUNTS_PER_EMAIL = 10;
 /** How long an account choice stays open. */
 export const SELECTION_TTL_SECONDS = 600;
 
-/** Throttle keys hold no personal data in clear: a keyed hash of the login, of the IP. */
-export function loginThrottleKey(box: SecretBox, normalizedLogin: string): string {
-  return `login-failures:login:${box.hmac('rate-limit', normalizedLogin)}`;
+/**
+ * A login's failure window: one per user the login names (the login as typed, in that user's
+ * account), or one for the login alone when it names nobody. Keys hold no personal data in
+ * clear: a keyed hash.
+ */
+export function loginThrottleKey(box: SecretBox, normalizedLogin: string, accountId?: string): string {
+  return `login-failures:login:${box.hmac('rate-limit', accountId ? `${accountId}/${normalizedLogin}` : normalizedLogin)}`;
 }
 
 /**
- * Set once a login's lock-out is recorded, for as long as it holds: several failures can each
+ * Set once a window's lock-out is recorded, for as long as it holds: several failures can each
  * see the window full (places given back by attempts that were never checked are taken again),
- * and the lock-out is one event. Cleared with the login's failures (a right password, an unlock).
+ * and the lock-out is one event. Cleared with the window's failures (a right password, an unlock).
  */
 export function lockoutRecordedKey(loginKey: string): string {
   return `${loginKey}:locked-out`;
@@ -54,37 +58,42 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
   async execute(command: PasswordLoginCommand): Promise<LoginResult> {
     const login = normalizeLogin(command.login);
     const { maxFailuresPerLogin, maxFailuresPerIp, failureWindowSeconds } = this.config.throttle;
-    const loginKey = loginThrottleKey(this.box, login);
-    const ipKey = ipThrottleKey(this.box, command.client.ip);
+    const deviceHash = command.client.deviceToken ? sha256(command.client.deviceToken) : undefined;
+    const candidates = await this.read.loginCandidates(login.includes('@') ? 'email' : 'username', login, MAX_ACCOUNTS_PER_EMAIL, deviceHash ?? null);
 
     // Throttled callers are refused before any password is hashed. Every attempt counts as a
     // failure from here until its password proves right: attempts sent at once each take a place
-    // in the window, so no more than the limit are ever checked.
+    // in the windows, so no more than the limit are ever checked. A login has a window per user
+    // it names: an email can be a user's in several accounts (anyone can sign up an account with
+    // someone's email), and guesses at one of them, a right password or an admin's unlock in one
+    // account, must not open or close the other's.
+    const windows = candidates.length === 0 ? [{ key: loginThrottleKey(this.box, login), candidate: undefined }] : candidates.map((candidate) => ({ key: loginThrottleKey(this.box, login, candidate.user.accountId), candidate }));
     const reservations = await Promise.allSettled([
-      this.limiter.reserve(loginKey, maxFailuresPerLogin, failureWindowSeconds),
-      this.limiter.reserve(ipKey, maxFailuresPerIp, failureWindowSeconds),
+      this.limiter.reserve(ipThrottleKey(this.box, command.client.ip), maxFailuresPerIp, failureWindowSeconds),
+      ...windows.map((w) => this.limiter.reserve(w.key, maxFailuresPerLogin, failureWindowSeconds)),
     ]);
     const releaseAll = () => Promise.allSettled(reservations.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
     const failed = reservations.find((r) => r.status === 'rejected');
     if (failed) {
-      // One reservation failed (Redis): the other gives its place back.
+      // A reservation failed (Redis): the others give their places back.
       await releaseAll();
       throw failed.reason;
     }
-    const [byLogin, byIp] = reservations.map((r) => (r as PromiseFulfilledResult<Reservation>).value);
-    if (!byLogin.allowed || !byIp.allowed) {
+    const [byIp, ...byLogin] = reservations.map((r) => (r as PromiseFulfilledResult<Reservation>).value);
+    const full = byLogin.filter((r) => !r.allowed);
+    const loginRetryAfter = Math.max(0, ...full.map((r) => r.retryAfterSeconds));
+    if (!byIp.allowed || full.length === byLogin.length) {
       await releaseAll();
-      throw new LoginThrottledError({ retryAfterSeconds: Math.max(byLogin.allowed ? 0 : byLogin.retryAfterSeconds, byIp.allowed ? 0 : byIp.retryAfterSeconds) });
+      throw new LoginThrottledError({ retryAfterSeconds: Math.max(byIp.allowed ? 0 : byIp.retryAfterSeconds, loginRetryAfter) });
     }
 
-    const deviceHash = command.client.deviceToken ? sha256(command.client.deviceToken) : undefined;
-    let candidates: LoginCandidate[];
+    // Only the users whose windows have room are checked.
+    const open = windows.filter((_, i) => byLogin[i]!.allowed).flatMap((w) => (w.candidate ? [w.candidate] : []));
     let matches: LoginCandidate[];
     try {
-      candidates = await this.read.loginCandidates(login.includes('@') ? 'email' : 'username', login, MAX_ACCOUNTS_PER_EMAIL, deviceHash ?? null);
-      matches = await this.matching(candidates, command.password);
+      matches = await this.matching(open, command.password);
     } catch (error) {
-      // Not checked (the bound on hashes at once, a failed read): not a failure either.
+      // Not checked (the bound on hashes at once): not a failure either.
       await releaseAll();
       throw error;
     }
@@ -101,28 +110,22 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
         accountId: single?.user.accountId ?? null,
       });
       await this.repository.save(attempt);
-      // The failure that filled the window locks the login out; record it (once) on the users it names.
-      if (byLogin.count === maxFailuresPerLogin) {
-        try {
-          const first = await this.limiter.hit(lockoutRecordedKey(loginKey), 1, byLogin.retryAfterSeconds);
-          if (first.allowed) await this.lockOut(candidates, byLogin.count, byLogin.retryAfterSeconds);
-        } catch (error) {
-          // The failure is counted; only its record in the users' history is missing.
-          this.logger.warn(`could not record a lock-out: ${(error as Error).message}`);
-        }
+      // The failure that filled a user's window locks them out; record it (once).
+      for (const [i, window] of windows.entries()) {
+        if (byLogin[i]!.allowed && byLogin[i]!.count === maxFailuresPerLogin) await this.lockOut(window.key, window.candidate, byLogin[i]!);
       }
+      // A user of this email whose window is full was not checked: the truthful answer is the
+      // throttle's, not "wrong password" (also for an attempt that the others' windows let through).
+      if (full.length > 0) throw new LoginThrottledError({ retryAfterSeconds: loginRetryAfter });
       throw new InvalidCredentialsError();
     }
 
-    // A right password clears the login's failures (this attempt's place with them) and gives
-    // back its place in the IP's window. When the login names users in several accounts (an
-    // email), a right password for one says nothing of the guesses at the others: anyone can
-    // make a user with someone's email in an account of their own, and clearing the window on
-    // their own password would let them guess at the other account's user without end. Then
-    // only this attempt's place is given back; the failures run out with their window.
+    // A right password clears its user's failures (this attempt's place with them); the places it
+    // took in the other users' windows and in the IP's are given back. A right password for one
+    // user says nothing of the guesses at another's (their failures stay).
     await Promise.all([
-      candidates.length === 1 ? this.limiter.reset(loginKey, lockoutRecordedKey(loginKey)) : byLogin.release(),
       byIp.release(),
+      ...windows.map((w, i) => (w.candidate && matches.includes(w.candidate) ? this.limiter.reset(w.key, lockoutRecordedKey(w.key)) : byLogin[i]!.release())),
     ]);
 
     if (matches.length > 1) {
@@ -160,12 +163,16 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     return matches;
   }
 
-  private async lockOut(candidates: LoginCandidate[], failures: number, retryAfterSeconds: number): Promise<void> {
-    const until = new Date(this.clock.now().getTime() + retryAfterSeconds * 1000);
-    for (const { user: candidate } of candidates) {
-      await this.repository
-        .update(User, candidate.id, (user) => user.lockOut(failures, until))
-        .catch((error: Error) => this.logger.warn(`could not record lock-out of ${candidate.id}: ${error.message}`));
+  /** Records a filled window's lock-out on its user, once however many failures see it full. */
+  private async lockOut(key: string, candidate: LoginCandidate | undefined, window: Reservation): Promise<void> {
+    try {
+      const first = await this.limiter.hit(lockoutRecordedKey(key), 1, window.retryAfterSeconds);
+      if (!first.allowed || !candidate) return;
+      const until = new Date(this.clock.now().getTime() + window.retryAfterSeconds * 1000);
+      await this.repository.update(User, candidate.user.id, (user) => user.lockOut(window.count, until));
+    } catch (error) {
+      // The failure is counted; only its record in the user's history is missing.
+      this.logger.warn(`could not record a lock-out: ${(error as Error).message}`);
     }
   }
 }
