@@ -2,7 +2,7 @@ import { AsyncProjectionRunner } from '@latchkey/event-store';
 import { SecretBox } from '@latchkey/security';
 import { AuditUserAccounts1764806400000 } from '../../libs/event-store/src/migrations/1764806400000-audit-user-accounts';
 import type { QueryRunner } from 'typeorm';
-import { GOOD_PASSWORD, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from '@latchkey/testing';
+import { GOOD_PASSWORD, auditCaughtUp, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from '@latchkey/testing';
 
 let api: TestApi;
 
@@ -35,17 +35,6 @@ async function createMember(token: string, extra: Record<string, unknown> = {}) 
   const res = await api.http.post('/admin/users').set(bearer(token)).send({ email: `${username}@example.com`, username, ...extra }).expect(201);
   await api.http.post('/auth/password/reset').send({ token: await invitationToken(res.body.id), newPassword: GOOD_PASSWORD }).expect(204);
   return { ...res.body, password: GOOD_PASSWORD } as { id: string; email: string; username: string; accountId: string; password: string };
-}
-
-async function auditCaughtUp(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await api.pg.query(
-      `SELECT (SELECT max(global_position) FROM events) AS last, (SELECT last_position FROM subscriptions WHERE name = 'projection:audit-log') AS seen`,
-    );
-    if (rows[0].seen !== null && Number(rows[0].seen) >= Number(rows[0].last)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('audit projection did not catch up');
 }
 
 describe('an admin session, with every effect visible to the user', () => {
@@ -128,7 +117,7 @@ describe('an admin session, with every effect visible to the user', () => {
     expect((await api.http.post('/auth/login').send({ login: member.email, password: member.password }).expect(403)).body.type).toBe('/problems/account-disabled');
 
     // History: every action above, with the admin as actor, and no secrets.
-    await auditCaughtUp();
+    await auditCaughtUp(api);
     const history = await api.http.get(`/admin/users/${member.id}/events`).set(bearer(token)).expect(200);
     const types = history.body.map((e: { type: string }) => e.type);
     expect(types).toEqual(expect.arrayContaining(['user.registered', 'reset.requested', 'user.password_changed', 'user.access_changed', 'device.revoked', 'user.unlocked', 'user.locked_out', 'session.revoked']));
@@ -181,7 +170,7 @@ describe('tenant isolation and roles', () => {
     // Nothing of the victim shows in the other account's lists.
     const list = await api.http.get('/admin/users').query({ query: victim.username }).set(bearer(foreignToken)).expect(200);
     expect(list.body.total).toBe(0);
-    await auditCaughtUp();
+    await auditCaughtUp(api);
     const audit = await api.http.get('/admin/audit').query({ userId: victim.id }).set(bearer(foreignToken)).expect(200);
     expect(audit.body.items).toEqual([]);
     // The victim is untouched.
@@ -218,7 +207,7 @@ describe('audit', () => {
     const { admin, token } = await adminSession();
     const member = await createMember(token);
     for (let i = 0; i < 3; i++) await api.http.post('/auth/login').send({ login: member.email, password: `wrong ${i}` }).expect(401);
-    await auditCaughtUp();
+    await auditCaughtUp(api);
 
     const all = (await api.http.get('/admin/audit').query({ limit: 200 }).set(bearer(token)).expect(200)).body.items as { id: string; type: string; occurredAt: string }[];
     expect(all.length).toBeGreaterThan(8);
@@ -228,7 +217,7 @@ describe('audit', () => {
     const first = await api.http.get('/admin/audit').query({ limit: 4 }).set(bearer(token)).expect(200);
     // New events arrive between pages.
     await api.http.post('/auth/login').send({ login: admin.email, password: admin.password }).expect(200);
-    await auditCaughtUp();
+    await auditCaughtUp(api);
     const pages = [...first.body.items];
     let cursor = first.body.nextCursor as string | null;
     while (cursor) {
@@ -256,7 +245,7 @@ describe('audit after an upgrade', () => {
   it('still puts the later events of a user registered before it into the account\'s audit', async () => {
     const { token } = await adminSession();
     const member = await createMember(token);
-    await auditCaughtUp();
+    await auditCaughtUp(api);
     // The audit keeps which account a user is in from `user.registered`; a database upgraded to
     // that table has it filled from the users already there, so a user's later events, which
     // name only the user, still reach the account's audit.
@@ -268,7 +257,7 @@ describe('audit after an upgrade', () => {
     await migration.up(db);
     runner.start({ idleDelayMs: 20 });
     await api.http.post(`/admin/users/${member.id}/unlock`).set(bearer(token)).expect(204);
-    await auditCaughtUp();
+    await auditCaughtUp(api);
     const unlocked = await api.http.get('/admin/audit').query({ type: 'user.unlocked', userId: member.id }).set(bearer(token)).expect(200);
     expect(unlocked.body.items).toHaveLength(1);
   });

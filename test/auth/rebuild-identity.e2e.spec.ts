@@ -1,5 +1,5 @@
 import { AsyncProjectionRunner } from '@latchkey/event-store';
-import { builtEntry, codeOf, loginWithCode, runNode, signUp, startApi, testEnvironment, unique, type TestApi } from '@latchkey/testing';
+import { auditCaughtUp, builtEntry, codeOf, loginWithCode, runNode, signUp, startApi, testEnvironment, unique, type TestApi } from '@latchkey/testing';
 import { SamlIdpPeer } from '../peers/saml-idp.peer';
 
 /** The identity read models, rebuilt from the events of real sign-ups, logins, devices and sessions, equal the ones kept inline. */
@@ -95,13 +95,7 @@ describe('projections:rebuild on the identity read models', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     // The audit log is async: let it catch up with the last event first.
-    for (let i = 0; i < 200; i++) {
-      const { rows } = await api.pg.query(
-        `SELECT (SELECT max(global_position) FROM events) AS last, (SELECT last_position FROM subscriptions WHERE name = 'projection:audit-log') AS seen`,
-      );
-      if (rows[0].seen !== null && Number(rows[0].seen) >= Number(rows[0].last)) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await auditCaughtUp(api);
     const before = await snapshot();
     expect(before.audit_log.length).toBeGreaterThan(40);
     expect(before.users).toHaveLength(7);

@@ -153,4 +153,55 @@ describe('the signed-in user', () => {
     const fresh = await loginWithCode(api, user);
     await api.http.patch('/auth/me').set(bearer(fresh.accessToken)).send({ phone: '+447911123456', twoFactorChannel: 'voice' }).expect(200);
   });
+
+  it('takes the password again instead of a new login: the session counts as a recent login for 15 minutes', async () => {
+    const user = await signUp(api.http);
+    const tokens = await loginWithCode(api, user);
+    api.clock.advance(16 * 60);
+    const refreshed = await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    const later = bearer(refreshed.body.accessToken);
+    await api.http.patch('/auth/me').set(later).send({ phone: '+447911123456' }).expect(403);
+    // A wrong password: 400, not 401 (the session is fine; a client must not take it for an expired token).
+    const wrong = await api.http.post('/auth/me/reauthenticate').set(later).send({ password: 'not my password at all' }).expect(400);
+    expect(wrong.body.type).toBe('/problems/invalid-credentials');
+    await api.http.patch('/auth/me').set(later).send({ phone: '+447911123456' }).expect(403);
+    await api.http.post('/auth/me/reauthenticate').set(later).send({ password: user.password }).expect(204);
+    await api.http.patch('/auth/me').set(later).send({ phone: '+447911123456' }).expect(200);
+    // Another session of the same user is not vouched for by it.
+    const other = await api.http.post('/auth/login').send({ login: user.username, password: user.password, deviceToken: tokens.deviceToken }).expect(200);
+    // Sixteen minutes on, the reauthentication is old too.
+    api.clock.advance(16 * 60);
+    const again = await api.http.post('/auth/token/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(200);
+    await api.http.patch('/auth/me').set(bearer(again.body.accessToken)).send({ twoFactorChannel: 'sms' }).expect(403);
+    const otherAgain = await api.http.post('/auth/token/refresh').send({ refreshToken: other.body.refreshToken }).expect(200);
+    await api.http.patch('/auth/me').set(bearer(otherAgain.body.accessToken)).send({ twoFactorChannel: 'sms' }).expect(403);
+    // Both attempts are in the user's history (the audit shows every identity event); the password is in neither.
+    const { rows } = await api.pg.query(`SELECT type, data::text AS data FROM events WHERE type LIKE 'session.reauthenticat%' AND data->>'userId' = $1 ORDER BY global_position`, [user.userId]);
+    expect(rows.map((r) => r.type)).toEqual(['session.reauthentication_failed', 'session.reauthenticated']);
+    for (const row of rows) expect(row.data).not.toContain(user.password);
+  });
+
+  it("counts a wrong password entered again as a login failure of the user's email: when the window is full, 429 without hashing", async () => {
+    const user = await signUp(api.http);
+    const { accessToken } = await loginWithCode(api, user);
+    for (let i = 0; i < 9; i++) await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: `guess ${i}` }).expect(400);
+    await api.http.post('/auth/login').send({ login: user.email, password: 'guess 9' }).expect(401);
+    const refused = await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: user.password }).expect(429);
+    expect(refused.body.type).toBe('/problems/rate-limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(429);
+    const { rows } = await api.pg.query(`SELECT 1 FROM events WHERE type = 'user.locked_out' AND data->>'userId' = $1`, [user.userId]);
+    expect(rows).toHaveLength(1);
+    // The admin's unlock (the sign-up made this user one) clears it.
+    await api.http.post(`/admin/users/${user.userId}/unlock`).set(bearer(accessToken)).expect(204);
+    await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: user.password }).expect(204);
+  });
+
+  it('refuses a reauthentication without a valid token, and validates the body', async () => {
+    await api.http.post('/auth/me/reauthenticate').send({ password: 'whatever it is' }).expect(401);
+    const user = await signUp(api.http);
+    const { accessToken } = await loginWithCode(api, user);
+    const bad = await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({}).expect(400);
+    expect(bad.body).toMatchObject({ type: '/problems/validation', errors: [{ field: 'password', message: expect.any(String) }] });
+  });
 });

@@ -225,6 +225,9 @@ describe('logging in through the IdP', () => {
     expect(registered).toMatchObject({ source: 'sso', name: 'Stranger Danger' });
     const again = await ssoLogin(strict.identifier, { email: stranger });
     expect(again.body.user.id).toBe(created.body.user.id);
+    // Such a user has no password: they prove themselves again by logging in again.
+    const noPassword = await api.http.post('/auth/me/reauthenticate').set(bearer(created.body.accessToken)).send({ password: GOOD_PASSWORD }).expect(409);
+    expect(noPassword.body.type).toBe('/problems/no-password');
   });
 
   it('enforces SSO: password logins of the account answer 403 sso-required, also one waiting for its code', async () => {

@@ -54,6 +54,18 @@ export async function startApi(label: string, env: Record<string, string> = {}):
   };
 }
 
+/** Waits until the audit log (an async projection: a test that reads it runs `AsyncProjectionRunner`) has seen every event. */
+export async function auditCaughtUp(api: TestApi): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await api.pg.query(
+      `SELECT (SELECT max(global_position) FROM events) AS last, (SELECT last_position FROM subscriptions WHERE name = 'projection:audit-log') AS seen`,
+    );
+    if (rows[0].seen !== null && Number(rows[0].seen) >= Number(rows[0].last)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('audit projection did not catch up');
+}
+
 let sequence = 0;
 
 /** A unique name for this process, so tests never collide on usernames. */

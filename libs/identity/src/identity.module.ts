@@ -13,10 +13,12 @@ import { ResendOtpHandler } from './login/commands/resend-otp/resend-otp.handler
 import { SelectAccountHandler } from './login/commands/select-account/select-account.handler';
 import { VerifyOtpHandler } from './login/commands/verify-otp/verify-otp.handler';
 import { LoginFinisher } from './login/login-finisher';
+import { LoginThrottle } from './login/login-throttle';
 import { RecentLogin } from './shared/recent-login';
 import { OtpIssuer } from './login/otp-issuer';
 import { GetChallengeHandler } from './login/queries/get-challenge.query';
 import { LogoutHandler } from './session/commands/logout/logout.handler';
+import { ReauthenticateHandler } from './session/commands/reauthenticate/reauthenticate.handler';
 import { RefreshSessionHandler } from './session/commands/refresh-session/refresh-session.handler';
 import { SessionIssuer } from './session/session-issuer';
 import { SessionsProjector } from './session/sessions.projector';
@@ -74,6 +76,7 @@ export class IdentityModelModule {}
   providers: [
     LoginFinisher,
     RecentLogin,
+    LoginThrottle,
     OtpIssuer,
     SessionIssuer,
     SignUpHandler,
@@ -82,6 +85,7 @@ export class IdentityModelModule {}
     VerifyOtpHandler,
     ResendOtpHandler,
     RefreshSessionHandler,
+    ReauthenticateHandler,
     LogoutHandler,
     ChangePreferencesHandler,
     RevokeDeviceHandler,

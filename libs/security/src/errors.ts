@@ -38,7 +38,9 @@ export type InvalidAccessTokenReason =
   | 'expired'
   | 'not_yet_valid'
   | 'wrong_issuer'
-  | 'missing_claims';
+  | 'missing_claims'
+  /** The session ended (or its user changed) after the token's guard let the request through. */
+  | 'session_ended';
 
 /**
  * A missing, malformed, forged or expired access token. Every reason answers the same 401;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -6,6 +6,7 @@ import {
   ExternalIdentityQueries,
   GetMeQuery,
   ListDevicesQuery,
+  ReauthenticateCommand,
   RevokeDeviceCommand,
   UnlinkIdentityCommand,
   type DeviceView,
@@ -13,7 +14,8 @@ import {
 } from '@latchkey/identity';
 import { AccessTokenGuard } from './access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from './access-token/principal';
-import { UpdateMeDto } from './dto/auth.dto';
+import type { FastifyRequest } from 'fastify';
+import { ReauthenticateDto, UpdateMeDto } from './dto/auth.dto';
 import { ApiProblems } from './openapi';
 import { uuidParam } from './uuid-param';
 
@@ -38,7 +40,8 @@ export class MeController {
   @Patch()
   @ApiOperation({
     summary: 'Change language, preferred code channel or phone (E.164, null removes it)',
-    description: 'A change of phone or code channel needs a session whose login was at most 15 minutes ago (else 403 reauthentication-required: log in again).',
+    description:
+      'A change of phone or code channel needs a session whose login (or reauthentication) was at most 15 minutes ago (else 403 reauthentication-required: POST /auth/me/reauthenticate, or log in again).',
   })
   @ApiProblems(400, 401, 403)
   async update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateMeDto): Promise<MeView> {
@@ -46,6 +49,18 @@ export class MeController {
       new ChangePreferencesCommand(principal.userId, { locale: body.locale, twoFactorChannel: body.twoFactorChannel, phone: body.phone }, principal.sessionId),
     );
     return this.queries.execute(new GetMeQuery(principal.userId));
+  }
+
+  @Post('reauthenticate')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Enter the password again: for 15 minutes the session counts as a recent login',
+    description:
+      'Wrong password: 400 invalid-credentials (the session stays good); it counts as a login failure of the user\'s email and of the IP, and a full window answers 429 rate-limited. A user without a password (single sign-on, Google, GitHub): 409 no-password — log in again instead.',
+  })
+  @ApiProblems(400, 401, 409, 429, 503)
+  async reauthenticate(@CurrentPrincipal() principal: Principal, @Body() body: ReauthenticateDto, @Req() req: FastifyRequest): Promise<void> {
+    await this.commands.execute(new ReauthenticateCommand(principal.userId, principal.sessionId, body.password, req.ip ?? null));
   }
 
   @Get('devices')

@@ -1,5 +1,5 @@
 import { EventSourcedAggregate, type DomainEvent } from '@latchkey/event-store';
-import { SessionRefreshed, SessionRevoked, SessionStarted } from './session.events';
+import { SessionReauthenticated, SessionReauthenticationFailed, SessionRefreshed, SessionRevoked, SessionStarted } from './session.events';
 
 interface SessionState {
   started: boolean;
@@ -93,6 +93,14 @@ export class Session extends EventSourcedAggregate<SessionState> {
       return 'reused';
     }
     return 'unknown';
+  }
+
+  /** The user's password, entered again in this session, was right (or not); nothing for an ended session. */
+  reauthenticate(succeeded: boolean): boolean {
+    if (!this.active) return false;
+    const data = { sessionId: this.id, userId: this.state.userId! };
+    this.apply(succeeded ? new SessionReauthenticated(data) : new SessionReauthenticationFailed(data));
+    return true;
   }
 
   revoke(reason: SessionRevoked['data']['reason']): boolean {

@@ -44,4 +44,22 @@ export class SessionRevoked extends defineEvent(
   }),
 ) {}
 
-export const SESSION_EVENTS = [SessionStarted, SessionRefreshed, SessionRevoked];
+/** The user entered their password again in this session: it counts as a recent login (`RecentLogin`). */
+export class SessionReauthenticated extends defineEvent(
+  'session.reauthenticated',
+  z.object({
+    sessionId: z.string().uuid(),
+    userId: z.string().uuid(),
+  }),
+) {}
+
+/** A wrong password entered to reauthenticate in this session (it counts as a login failure of the user's email). */
+export class SessionReauthenticationFailed extends defineEvent(
+  'session.reauthentication_failed',
+  z.object({
+    sessionId: z.string().uuid(),
+    userId: z.string().uuid(),
+  }),
+) {}
+
+export const SESSION_EVENTS = [SessionStarted, SessionRefreshed, SessionRevoked, SessionReauthenticated, SessionReauthenticationFailed];

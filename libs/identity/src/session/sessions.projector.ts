@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { Projection, Sql, StoredEvent } from '@latchkey/event-store';
-import { SessionRefreshed, SessionRevoked, SessionStarted } from './session.events';
+import { SessionReauthenticated, SessionReauthenticationFailed, SessionRefreshed, SessionRevoked, SessionStarted } from './session.events';
 
 /** read.sessions and read.refresh_tokens: what refresh, logout and the access-token guard check. */
 @Injectable()
 export class SessionsProjector implements Projection {
   readonly name = 'sessions';
-  readonly handles = [SessionStarted.type, SessionRefreshed.type, SessionRevoked.type];
+  readonly handles = [SessionStarted.type, SessionRefreshed.type, SessionRevoked.type, SessionReauthenticated.type, SessionReauthenticationFailed.type];
   readonly tables = ['read.sessions', 'read.refresh_tokens'];
 
   async apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
@@ -38,6 +38,12 @@ export class SessionsProjector implements Projection {
           );
           break;
         }
+        case SessionReauthenticated.type:
+          await sql.query(`UPDATE read.sessions SET reauthenticated_at = $2, version = $3 WHERE id = $1`, [(event.data as SessionReauthenticated['data']).sessionId, event.occurredAt, event.version]);
+          break;
+        case SessionReauthenticationFailed.type:
+          await sql.query(`UPDATE read.sessions SET version = $2 WHERE id = $1`, [(event.data as SessionReauthenticationFailed['data']).sessionId, event.version]);
+          break;
         case SessionRevoked.type: {
           const d = event.data as SessionRevoked['data'];
           await sql.query(`UPDATE read.sessions SET revoked_at = $2, revoke_reason = $3, version = $4 WHERE id = $1`, [

@@ -58,3 +58,7 @@ export class ProviderNotConfiguredError extends domainError('provider_not_config
 export class InvalidOAuthCallbackError extends domainError('invalid_oauth_callback', 'the login callback is not valid') {}
 /** A change to how the user proves themselves (the code's phone or channel) needs a login of the last few minutes. */
 export class ReauthenticationRequiredError extends domainError('reauthentication_required', 'log in again to change this') {}
+/** The password entered again in a session (`POST /auth/me/reauthenticate`) is wrong. */
+export class ReauthenticationFailedError extends domainError('reauthentication_failed', 'wrong password') {}
+/** A user without a password (single sign-on, Google, GitHub) proves themselves by logging in again. */
+export class NoPasswordError extends domainError('no_password', 'this user has no password') {}

@@ -184,9 +184,10 @@ export class IdentityReadModels {
   }
 
   /** When a session's login happened (refreshes do not move it). */
-  async sessionStartedAt(id: string, sql: Sql = this.db): Promise<Date | undefined> {
-    const [row] = await sql.query<{ startedAt: Date }>(`SELECT started_at AS "startedAt" FROM read.sessions WHERE id = $1`, [id]);
-    return row?.startedAt;
+  /** When the session's user last proved themselves in it: its login, or a later reauthentication. */
+  async sessionAuthenticatedAt(id: string, sql: Sql = this.db): Promise<Date | undefined> {
+    const [row] = await sql.query<{ at: Date }>(`SELECT greatest(started_at, reauthenticated_at) AS at FROM read.sessions WHERE id = $1`, [id]);
+    return row?.at;
   }
 
   async sessionById(id: string, sql: Sql = this.db): Promise<SessionRow | undefined> {

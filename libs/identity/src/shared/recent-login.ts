@@ -5,8 +5,9 @@ import { IdentityReadModels } from './read-models';
 
 /**
  * How long after a login its session may change where the user's own codes go (phone, channel).
- * Past it, the user logs in again first: whoever holds a session's tokens (a stolen refresh
- * token, an unlocked laptop) could otherwise move the second factor to a phone of their own.
+ * Past it, the user logs in again or enters their password again in the session (`POST
+ * /auth/me/reauthenticate`) first: whoever holds a session's tokens (a stolen refresh token, an
+ * unlocked laptop) could otherwise move the second factor to a phone of their own.
  */
 export const RECENT_LOGIN_SECONDS = 15 * 60;
 
@@ -17,9 +18,9 @@ export class RecentLogin {
     private readonly clock: Clock,
   ) {}
 
-  /** Throws `ReauthenticationRequiredError` unless the session's login was at most `RECENT_LOGIN_SECONDS` ago. */
+  /** Throws `ReauthenticationRequiredError` unless the session's login or reauthentication was at most `RECENT_LOGIN_SECONDS` ago. */
   async require(sessionId: string): Promise<void> {
-    const startedAt = await this.read.sessionStartedAt(sessionId);
-    if (!startedAt || this.clock.now().getTime() - startedAt.getTime() > RECENT_LOGIN_SECONDS * 1000) throw new ReauthenticationRequiredError();
+    const at = await this.read.sessionAuthenticatedAt(sessionId);
+    if (!at || this.clock.now().getTime() - at.getTime() > RECENT_LOGIN_SECONDS * 1000) throw new ReauthenticationRequiredError();
   }
 }

@@ -99,6 +99,14 @@ export class ResendOtpDto {
   channel?: Channel;
 }
 
+export class ReauthenticateDto {
+  @ApiProperty({ description: "the signed-in user's password" })
+  @IsString()
+  @Length(1, 4096)
+  @MaxUnits(4096)
+  password!: string;
+}
+
 export class RefreshTokenDto {
   @ApiProperty()
   @IsString()

@@ -1,7 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@latchkey/event-store';
-import { RateLimiter, SecretBox } from '@latchkey/security';
-import { lockoutRecordedKey, loginThrottleKey } from '../../../login/commands/password-login/password-login.handler';
+import { LoginThrottle } from '../../../login/login-throttle';
 import { normalizeLogin } from '../../../shared/contact';
 import { NotFoundError } from '../../../shared/errors';
 import { User } from '../../user.aggregate';
@@ -16,16 +15,14 @@ import { UnlockUserCommand } from './unlock-user.command';
 export class UnlockUserHandler implements ICommandHandler<UnlockUserCommand, void> {
   constructor(
     private readonly repository: AggregateRepository,
-    private readonly limiter: RateLimiter,
-    private readonly box: SecretBox,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async execute(command: UnlockUserCommand): Promise<void> {
     await this.repository.update(User, command.userId, async (user) => {
       const { accountId, email, username } = user.snapshot;
       if (!user.exists || accountId !== command.accountId) throw new NotFoundError();
-      const keys = [email, username].map((login) => loginThrottleKey(this.box, normalizeLogin(login!), accountId));
-      await this.limiter.reset(...keys, ...keys.map(lockoutRecordedKey));
+      await this.throttle.clear(...[email, username].map((login) => this.throttle.key(normalizeLogin(login!), accountId!)));
       user.unlock();
     });
   }
