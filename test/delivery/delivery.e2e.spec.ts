@@ -3,6 +3,7 @@ import { SesPeer } from '../peers/ses.peer';
 import { escapeLiteral } from 'pg';
 import {
   TcpProxy,
+  auditCaughtUp,
   builtEntry,
   codeOf,
   freePort,
@@ -132,8 +133,20 @@ describe('codes reach the providers', () => {
     const call = await until(() => infobip.messages('voice').find((m) => m.to === digits('+385981110001')), 'the voice call');
     expect(call.language).toBe('hr');
     expect(call.text).toContain(voiceCode.split('').join(', '));
-    await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: voiceCode }).expect(200);
+    const verified = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: voiceCode }).expect(200);
     expect(infobip.messages().filter((m) => m.to === digits('+385981110001'))).toHaveLength(2);
+    // Each delivery names the user, so support finds it in the user's history (the worker's audit projection).
+    const delivered = await until(async () => {
+      const found = await events(login.body.challengeId, 'login.otp_delivered');
+      return found.length === 2 ? found : undefined;
+    }, 'both deliveries recorded');
+    expect(delivered.map((d) => [d.channel, d.userId])).toEqual([
+      ['sms', user.userId],
+      ['voice', user.userId],
+    ]);
+    await auditCaughtUp(api);
+    const history = await api.http.get(`/admin/users/${user.userId}/events`).set({ Authorization: `Bearer ${verified.body.accessToken}` }).expect(200);
+    expect(history.body.filter((e: { type: string }) => e.type === 'login.otp_delivered').map((e: { data: { channel: string } }) => e.data.channel).sort()).toEqual(['sms', 'voice']);
   });
 
   it('by email through SES, with a text and an HTML body in the user language', async () => {
@@ -243,7 +256,7 @@ describe('faults: no code lost, none sent twice', () => {
       const found = await events(login.body.challengeId, 'login.delivery_failed');
       return found.length > 0 ? found : undefined;
     }, 'DeliveryFailed');
-    expect(failed).toMatchObject({ channel: 'sms', reason: expect.stringContaining('rejected') });
+    expect(failed).toMatchObject({ channel: 'sms', userId: user.userId, reason: expect.stringContaining('rejected') });
     const call = await until(() => infobip.messages('voice').find((m) => m.to === digits(phone)), 'the fallback voice call');
     const code = await codeOf(api, login.body.challengeId);
     expect(call.text).toContain(code.split('').join(', '));
@@ -346,10 +359,10 @@ describe('faults: no code lost, none sent twice', () => {
       await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
       const sent = await until(async () => {
         const { rows } = await api.pg.query(`SELECT data FROM events WHERE type = 'reset.email_sent' AND stream_id IN (SELECT stream_id FROM events WHERE type = 'reset.requested' AND data->>'userId' = $1)`, [user.userId]);
-        return rows[0]?.data as { provider: string } | undefined;
+        return rows[0]?.data as { provider: string; userId?: string } | undefined;
       }, 'the email to be recorded on the retry');
       expect(await injected.tries()).toBeGreaterThanOrEqual(2);
-      expect(sent.provider).toBe('ses');
+      expect(sent).toMatchObject({ provider: 'ses', userId: user.userId });
       await new Promise((r) => setTimeout(r, 1000));
       const mails = (await ses.emails()).filter((m) => m.destination.to.includes(user.email));
       expect(mails).toHaveLength(1);

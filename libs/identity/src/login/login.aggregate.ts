@@ -351,10 +351,15 @@ export class Login extends EventSourcedAggregate<LoginState> {
     return this.state.deliveries[sourceEventId] ?? 'pending';
   }
 
+  /** The user whose code a delivery event is about, so that it shows in their history. */
+  private get owner(): { userId?: string } {
+    return this.state.userId ? { userId: this.state.userId } : {};
+  }
+
   /** A provider accepted the code of `sourceEventId`; recorded once. */
   recordDelivered(sourceEventId: string, channel: Channel, provider: string, providerMessageId: string): boolean {
     if (this.deliveryOf(sourceEventId) !== 'pending') return false;
-    this.apply(new OtpDelivered({ loginId: this.id, channel, provider, providerMessageId, sourceEventId }));
+    this.apply(new OtpDelivered({ loginId: this.id, ...this.owner, channel, provider, providerMessageId, sourceEventId }));
     return true;
   }
 
@@ -364,7 +369,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
    */
   recordFailed(sourceEventId: string, channel: Channel, reason: string, maxAttempts: number): Channel | undefined {
     if (this.deliveryOf(sourceEventId) !== 'pending') return undefined;
-    this.apply(new DeliveryFailed({ loginId: this.id, channel, reason: storableText(reason, 200), sourceEventId }));
+    this.apply(new DeliveryFailed({ loginId: this.id, ...this.owner, channel, reason: storableText(reason, 200), sourceEventId }));
     const open = this.state.status === 'awaiting_otp' && this.state.failures < maxAttempts && this.state.currentCodeEventId === sourceEventId;
     return open ? this.state.challenge?.availableChannels[0] : undefined;
   }

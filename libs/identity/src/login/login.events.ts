@@ -107,6 +107,8 @@ export class OtpDelivered extends defineEvent(
   'login.otp_delivered',
   z.object({
     loginId: z.string().uuid(),
+    /** Whose code it was: the delivery shows in that user's history (absent in events from before the eleventh session). */
+    userId: z.string().uuid().optional(),
     channel,
     provider: z.string(),
     providerMessageId: z.string(),
@@ -118,7 +120,7 @@ export class OtpDelivered extends defineEvent(
 /** A code could not be delivered (refused by the provider, or retries exhausted). */
 export class DeliveryFailed extends defineEvent(
   'login.delivery_failed',
-  z.object({ loginId: z.string().uuid(), channel, reason: z.string().max(200), sourceEventId: z.string().uuid() }),
+  z.object({ loginId: z.string().uuid(), userId: z.string().uuid().optional(), channel, reason: z.string().max(200), sourceEventId: z.string().uuid() }),
 ) {}
 
 /** A send was not attempted: SMS-pumping caps or the country allow-list. */

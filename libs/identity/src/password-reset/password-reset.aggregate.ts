@@ -50,15 +50,20 @@ export class PasswordReset extends EventSourcedAggregate<ResetState> {
     return true;
   }
 
+  /** The user whose link a delivery event is about, so that it shows in their history. */
+  private get owner(): { userId?: string } {
+    return this.state.userId ? { userId: this.state.userId } : {};
+  }
+
   recordSent(sourceEventId: string, provider: string, providerMessageId: string): boolean {
     if (this.state.email !== 'pending') return false;
-    this.apply(new ResetEmailSent({ resetId: this.id, provider, providerMessageId, sourceEventId }));
+    this.apply(new ResetEmailSent({ resetId: this.id, ...this.owner, provider, providerMessageId, sourceEventId }));
     return true;
   }
 
   recordFailed(sourceEventId: string, reason: string): boolean {
     if (this.state.email !== 'pending') return false;
-    this.apply(new ResetEmailFailed({ resetId: this.id, reason: storableText(reason, 200), sourceEventId }));
+    this.apply(new ResetEmailFailed({ resetId: this.id, ...this.owner, reason: storableText(reason, 200), sourceEventId }));
     return true;
   }
 }

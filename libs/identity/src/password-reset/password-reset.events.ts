@@ -38,12 +38,13 @@ export class ResetDeliveryBlocked extends defineEvent(
 /** The email provider accepted the reset or invitation email. */
 export class ResetEmailSent extends defineEvent(
   'reset.email_sent',
-  z.object({ resetId: z.string().uuid(), provider: z.string(), providerMessageId: z.string(), sourceEventId: z.string().uuid() }),
+  // userId: whose link it was, for their history (absent in events from before the eleventh session).
+  z.object({ resetId: z.string().uuid(), userId: z.string().uuid().optional(), provider: z.string(), providerMessageId: z.string(), sourceEventId: z.string().uuid() }),
 ) {}
 
 export class ResetEmailFailed extends defineEvent(
   'reset.email_failed',
-  z.object({ resetId: z.string().uuid(), reason: z.string().max(200), sourceEventId: z.string().uuid() }),
+  z.object({ resetId: z.string().uuid(), userId: z.string().uuid().optional(), reason: z.string().max(200), sourceEventId: z.string().uuid() }),
 ) {}
 
 export const RESET_EVENTS = [ResetRequested, ResetCompleted, ResetDeliveryBlocked, ResetEmailSent, ResetEmailFailed];
