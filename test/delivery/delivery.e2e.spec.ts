@@ -330,6 +330,33 @@ describe('faults: no code lost, none sent twice', () => {
     expect(await events(login.body.challengeId, 'login.otp_delivered')).toHaveLength(1);
   });
 
+  it('records the failure and sends a new code on the next channel when the worker keeps dying during a send', async () => {
+    // A chaos probe's case: runs of the same job that die with their worker (here: killed while
+    // the provider holds the request). BullMQ alone would fail such a job without running it,
+    // and nobody would learn that the code is not coming.
+    const phone = '+385981110008';
+    const user = await signUp(api.http, { phone });
+    infobip.failNext(3, 'hang');
+    let calls = infobip.callCount();
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    for (let run = 1; run <= 3; run++) {
+      await until(() => infobip.callCount() > calls, `run ${run} of the send to reach the provider`, 40_000);
+      calls = infobip.callCount();
+      await worker!.stop('SIGKILL');
+      worker = await startWorker();
+    }
+    const [failed] = await until(async () => {
+      const found = await events(login.body.challengeId, 'login.delivery_failed');
+      return found.length > 0 ? found : undefined;
+    }, 'DeliveryFailed after the third stall', 40_000);
+    expect(failed).toMatchObject({ channel: 'sms', userId: user.userId, reason: 'stalled_too_often' });
+    const call = await until(() => infobip.messages('voice').find((m) => m.to === digits(phone)), 'the fallback voice call');
+    expect(call.text).toContain((await codeOf(api, login.body.challengeId)).split('').join(', '));
+    // Nothing reached the user by SMS (every run hung), and the code that failed was not sent once more.
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(0);
+    expect(infobip.callCount()).toBe(calls + 1);
+  }, 120_000);
+
   it('does not send again when the provider accepted but recording the delivery failed', async () => {
     // The first OtpDelivered append fails: the SMS went out and its acceptance was remembered,
     // then the job failed and is retried.

@@ -16,6 +16,26 @@ export type DeliveryOutcome = 'sent' | 'already_sent' | 'stale';
  */
 export interface DeliveryAttempt {
   first: boolean;
+  /**
+   * False for a run of a job whose earlier runs died with their worker too often (see
+   * `MAX_STALLS`): it records an earlier run's acceptance if there is one, and otherwise sends
+   * nothing and gives up (`StalledTooOftenError`), so that the failure is recorded.
+   */
+  maySend?: boolean;
+}
+
+/** A job taken up again after more than `MAX_STALLS` of its runs died with their worker. */
+export class StalledTooOftenError extends UndeliverableError {
+  readonly reason = 'stalled_too_often';
+
+  constructor() {
+    super('the worker died during this job too often');
+  }
+}
+
+/** Gives up a job whose runs keep dying with their worker, unless an earlier run's acceptance settled it. */
+export function giveUpIfStalledTooOften(attempt: DeliveryAttempt): void {
+  if (attempt.maySend === false) throw new StalledTooOftenError();
 }
 
 /** How long a provider's acceptance is remembered (longer than any retry schedule). */

@@ -15,6 +15,17 @@ interface JobHandler {
 }
 
 /**
+ * How many times a job may be taken up again after its run died with its worker (a crash loop,
+ * a kill while a provider was slow to answer) before it gives up: the next run sends nothing,
+ * records an earlier run's acceptance if there is one, and otherwise records the failure (a
+ * code: DeliveryFailed, and a new code on the next channel). BullMQ's own limit
+ * (`maxStalledCount`) would instead fail the job without running it, and nothing would record
+ * that the message is not coming (a chaos probe lost codes that way), so it is set out of reach.
+ */
+export const MAX_STALLS = 2;
+const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
+
+/**
  * One queue's worker. Transient provider errors go back to BullMQ (exponential back-off); a
  * permanent refusal, or the last attempt failing, is recorded (for codes: DeliveryFailed, which
  * sends a new code on the next channel) and ends the job as failed (kept for inspection).
@@ -38,7 +49,7 @@ abstract class DeliveryProcessor extends WorkerHost {
     try {
       // BullMQ counts every time a job becomes active (a retry, a stalled job taken up again):
       // on the first, no earlier run of this job can have reached a provider.
-      return await handler.deliver(job.data, { first: job.attemptsStarted <= 1 });
+      return await handler.deliver(job.data, { first: job.attemptsStarted <= 1, maySend: (job.stalledCounter ?? 0) <= MAX_STALLS });
     } catch (error) {
       const permanent = OtpDelivery.isPermanent(error);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -67,6 +78,7 @@ export function processorFor(queue: QueueName, config: AppConfig): DeliveryProce
     // A crashed worker's job comes back once its lock lapses; look for such jobs at a quarter of it.
     lockDuration: config.delivery.jobLockMs,
     stalledInterval: Math.max(1000, Math.floor(config.delivery.jobLockMs / 4)),
+    maxStalledCount: BULLMQ_STALL_LIMIT_OUT_OF_REACH,
   })
   @Injectable()
   class QueueProcessor extends DeliveryProcessor {

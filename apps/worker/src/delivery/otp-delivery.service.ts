@@ -19,7 +19,7 @@ import { Login, RecordOtpDeliveredCommand, RecordOtpFailedCommand, closestLocale
 import { MetricsService } from '@latchkey/platform';
 import { SecretBox } from '@latchkey/security';
 import { Counter, Histogram } from 'prom-client';
-import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
+import { AcceptanceRecords, UndeliverableError, giveUpIfStalledTooOften, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
 import { Batcher } from './batcher';
 
 /** How many jobs may share one read, provider request or append. */
@@ -93,6 +93,7 @@ export class OtpDelivery {
         this.sent.inc({ channel: earlier.channel, provider: earlier.provider, outcome: 'already_sent' });
         return 'already_sent';
       }
+      giveUpIfStalledTooOften(attempt);
       // One read gives both the challenge's state and the event to send.
       const { aggregate: login, history } = await this.loads.submit(loginId);
       if (login.deliveryOf(job.eventId) !== 'pending') return 'already_sent';

@@ -12,7 +12,7 @@ import {
   type SealedResetLink,
 } from '@latchkey/identity';
 import { SecretBox } from '@latchkey/security';
-import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
+import { AcceptanceRecords, UndeliverableError, giveUpIfStalledTooOften, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
 
 /**
  * Sends one reset or invitation email, at most once (same scheme as codes: the provider's
@@ -42,6 +42,7 @@ export class ResetEmailDelivery {
         await this.commands.execute(new RecordResetEmailSentCommand(resetId, job.eventId, earlier.provider, earlier.providerMessageId));
         return 'already_sent';
       }
+      giveUpIfStalledTooOften(attempt);
       const { aggregate: reset, history } = await this.repository.loadWithHistory(PasswordReset, resetId);
       if (reset.emailState !== 'pending') return 'already_sent';
       const event = history.find((e) => e.id === job.eventId);

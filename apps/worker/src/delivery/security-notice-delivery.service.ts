@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventStore, MetadataContext } from '@latchkey/event-store';
 import { EmailChannel, render, type EventJob, type SecurityNotice } from '@latchkey/delivery';
 import { IdentityReadModels, PasswordChanged, availableChannels, maskEmail, maskPhone, type UserPreferencesChanged, type UserRow } from '@latchkey/identity';
-import { AcceptanceRecords, UndeliverableError, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
+import { AcceptanceRecords, UndeliverableError, giveUpIfStalledTooOften, workerMetadata, type DeliveryAttempt, type DeliveryOutcome } from './acceptance-records';
 
 /**
  * Tells a user by email that how they sign in changed — their password, or where their codes go
@@ -22,11 +22,12 @@ export class SecurityNoticeDelivery {
     private readonly email: EmailChannel,
   ) {}
 
-  async deliver(job: EventJob, _attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
+  async deliver(job: EventJob, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
     return this.context.run(workerMetadata(job), async () => {
       // Looked up on every run, the first too: a notice leaves no record in its stream, so a
       // relay replay after its job was trimmed would find nothing else to say it went out.
       if (await this.acceptances.earlier(job.eventId, { first: false })) return 'already_sent';
+      giveUpIfStalledTooOften(attempt);
       const event = await this.store.readEvent(job.globalPosition, job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
       // News that old is no longer news (a replay, a worker down for a day): not sent.
