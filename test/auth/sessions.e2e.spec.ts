@@ -197,6 +197,44 @@ describe('the signed-in user', () => {
     await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: user.password }).expect(204);
   });
 
+  it('changes the password: every session ends, this one goes on with new tokens, and only the new password works', async () => {
+    const user = await signUp(api.http);
+    const first = await loginWithCode(api, user);
+    const second = await loginWithCode(api, user);
+    const newPassword = 'an entirely new passphrase';
+    const wrong = await api.http.post('/auth/me/password').set(bearer(first.accessToken)).send({ currentPassword: 'not my password at all', newPassword }).expect(400);
+    expect(wrong.body.type).toBe('/problems/invalid-credentials');
+    const weak = await api.http.post('/auth/me/password').set(bearer(first.accessToken)).send({ currentPassword: user.password, newPassword: 'password1' }).expect(422);
+    expect(weak.body.type).toBe('/problems/weak-password');
+    await api.http.get('/auth/me').set(bearer(first.accessToken)).expect(200);
+
+    const changed = await api.http.post('/auth/me/password').set(bearer(first.accessToken)).send({ currentPassword: user.password, newPassword }).expect(200);
+    expect(changed.body).toMatchObject({ status: 'authenticated', accessToken: expect.any(String), refreshToken: expect.any(String), user: { id: user.userId } });
+    // Every session of the old password is over, the caller's old tokens included…
+    for (const tokens of [first, second]) {
+      await api.http.get('/auth/me').set(bearer(tokens.accessToken)).expect(401);
+      await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
+    }
+    // …and the caller goes on in the new one, which counts as a fresh login (the password was just proved).
+    const refreshed = await api.http.post('/auth/token/refresh').send({ refreshToken: changed.body.refreshToken }).expect(200);
+    await api.http.patch('/auth/me').set(bearer(refreshed.body.accessToken)).send({ phone: '+385911234567' }).expect(200);
+    // The old password no longer logs in; the new one does, and the device stays trusted.
+    await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(401);
+    const again = await api.http.post('/auth/login').send({ login: user.email, password: newPassword, deviceToken: first.deviceToken }).expect(200);
+    expect(again.body.status).toBe('authenticated');
+
+    const { rows } = await api.pg.query(
+      `SELECT type, data FROM events WHERE type IN ('user.password_changed', 'session.revoked', 'session.started') AND data->>'userId' = $1 ORDER BY global_position`,
+      [user.userId],
+    );
+    expect(rows.filter((r) => r.type === 'user.password_changed').map((r) => r.data.via)).toEqual(['signup', 'change']);
+    expect(rows.filter((r) => r.type === 'session.revoked').map((r) => r.data.reason)).toEqual(['password_changed', 'password_changed']);
+    const continued = rows.find((r) => r.type === 'session.started' && r.data.replaces);
+    expect(continued.data).toMatchObject({ method: 'password' });
+    expect(continued.data).not.toHaveProperty('loginId');
+    expect(JSON.stringify(rows)).not.toContain(newPassword);
+  });
+
   it('refuses a reauthentication without a valid token, and validates the body', async () => {
     await api.http.post('/auth/me/reauthenticate').send({ password: 'whatever it is' }).expect(401);
     const user = await signUp(api.http);

@@ -194,6 +194,25 @@ describe('security notices', () => {
   });
 });
 
+describe('security notices, password', () => {
+  it('tells the user by email, once, when they change their password', async () => {
+    const user = await signUp(api.http);
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    const verified = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: await codeOf(api, login.body.challengeId) }).expect(200);
+    await api.http
+      .post('/auth/me/password')
+      .set({ Authorization: `Bearer ${verified.body.accessToken}` })
+      .send({ currentPassword: user.password, newPassword: 'a changed passphrase here' })
+      .expect(200);
+    const notices = async () => (await ses.emails()).filter((m) => m.destination.to.includes(user.email) && /password/i.test(m.subject));
+    const [notice] = await until(async () => ((await notices()).length > 0 ? notices() : undefined), 'the notice');
+    expect(notice.subject).toBe('Your password was changed');
+    expect(notice.body.text).not.toContain('a changed passphrase here');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await notices()).toHaveLength(1);
+  });
+});
+
 describe('codes under load', () => {
   it('share provider requests, each sent once and recorded with its own job', async () => {
     const phones = Array.from({ length: 6 }, (_, i) => `+38598111020${i}`);

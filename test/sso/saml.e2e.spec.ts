@@ -228,6 +228,8 @@ describe('logging in through the IdP', () => {
     // Such a user has no password: they prove themselves again by logging in again.
     const noPassword = await api.http.post('/auth/me/reauthenticate').set(bearer(created.body.accessToken)).send({ password: GOOD_PASSWORD }).expect(409);
     expect(noPassword.body.type).toBe('/problems/no-password');
+    const noChange = await api.http.post('/auth/me/password').set(bearer(created.body.accessToken)).send({ currentPassword: GOOD_PASSWORD, newPassword: 'a password of their own now' }).expect(409);
+    expect(noChange.body.type).toBe('/problems/no-password');
   });
 
   it('enforces SSO: password logins of the account answer 403 sso-required, also one waiting for its code', async () => {

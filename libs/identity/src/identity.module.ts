@@ -21,6 +21,7 @@ import { LogoutHandler } from './session/commands/logout/logout.handler';
 import { ReauthenticateHandler } from './session/commands/reauthenticate/reauthenticate.handler';
 import { RefreshSessionHandler } from './session/commands/refresh-session/refresh-session.handler';
 import { SessionIssuer } from './session/session-issuer';
+import { SessionPassword } from './session/session-password';
 import { SessionsProjector } from './session/sessions.projector';
 import { IdentityReadModels } from './shared/read-models';
 import { CompleteResetHandler } from './password-reset/commands/complete-reset/complete-reset.handler';
@@ -32,6 +33,7 @@ import { CreateUserHandler } from './user/commands/create-user/create-user.handl
 import { UnlockUserHandler } from './user/commands/unlock-user/unlock-user.handler';
 import { UpdateUserHandler } from './user/commands/update-user/update-user.handler';
 import { AdminQueries } from './user/queries/admin-users.query';
+import { ChangePasswordHandler } from './user/commands/change-password/change-password.handler';
 import { ChangePreferencesHandler } from './user/commands/change-preferences/change-preferences.handler';
 import { GetMeHandler } from './user/queries/get-me.query';
 import { UsersProjector } from './user/users.projector';
@@ -79,6 +81,7 @@ export class IdentityModelModule {}
     LoginThrottle,
     OtpIssuer,
     SessionIssuer,
+    SessionPassword,
     SignUpHandler,
     PasswordLoginHandler,
     SelectAccountHandler,
@@ -88,6 +91,7 @@ export class IdentityModelModule {}
     ReauthenticateHandler,
     LogoutHandler,
     ChangePreferencesHandler,
+    ChangePasswordHandler,
     RevokeDeviceHandler,
     GetMeHandler,
     ListDevicesHandler,

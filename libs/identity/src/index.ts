@@ -25,6 +25,7 @@ export { SUPPORTED_LOCALES, closestLocale, type Locale } from './shared/locale';
 export { IdentityReadModels, type SessionRow, type UserRow } from './shared/read-models';
 export { CHANNELS, ROLES, availableChannels, type Channel, type Role } from './shared/roles';
 export { ChangePreferencesCommand } from './user/commands/change-preferences/change-preferences.command';
+export { ChangePasswordCommand } from './user/commands/change-password/change-password.command';
 export { GetMeQuery, type MeView } from './user/queries/get-me.query';
 export * from './user/user.events';
 export { Account } from './account/account.aggregate';

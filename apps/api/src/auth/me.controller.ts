@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, UseGu
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  ChangePasswordCommand,
   ChangePreferencesCommand,
   ExternalIdentityQueries,
   GetMeQuery,
@@ -10,13 +11,14 @@ import {
   RevokeDeviceCommand,
   UnlinkIdentityCommand,
   type DeviceView,
+  type LoginResult,
   type MeView,
 } from '@latchkey/identity';
 import { AccessTokenGuard } from './access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from './access-token/principal';
 import type { FastifyRequest } from 'fastify';
-import { ReauthenticateDto, UpdateMeDto } from './dto/auth.dto';
-import { ApiProblems } from './openapi';
+import { ChangePasswordDto, ReauthenticateDto, UpdateMeDto } from './dto/auth.dto';
+import { ApiLoginResult, ApiProblems } from './openapi';
 import { uuidParam } from './uuid-param';
 
 @ApiTags('me')
@@ -61,6 +63,19 @@ export class MeController {
   @ApiProblems(400, 401, 409, 429, 503)
   async reauthenticate(@CurrentPrincipal() principal: Principal, @Body() body: ReauthenticateDto, @Req() req: FastifyRequest): Promise<void> {
     await this.commands.execute(new ReauthenticateCommand(principal.userId, principal.sessionId, body.password, req.ip ?? null));
+  }
+
+  @Post('password')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Change the password (the current one proves it is the user); every session ends, this one goes on in a new session',
+    description:
+      "Answers `authenticated` with the new session's tokens: the caller's old access and refresh tokens, and every other session of the user, stop working. The user is told by email. Wrong current password: 400 invalid-credentials (counts as a login failure of the user's email and of the IP; a full window: 429 rate-limited). Weak new password: 422 weak-password. A user without a password: 409 no-password (use the reset link instead).",
+  })
+  @ApiLoginResult()
+  @ApiProblems(400, 401, 403, 409, 422, 429, 503)
+  changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Req() req: FastifyRequest): Promise<LoginResult> {
+    return this.commands.execute(new ChangePasswordCommand(principal.userId, principal.sessionId, body.currentPassword, body.newPassword, req.ip ?? null));
   }
 
   @Get('devices')

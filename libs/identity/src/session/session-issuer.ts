@@ -30,11 +30,12 @@ export class SessionIssuer {
   ) {}
 
   /**
-   * A new session aggregate (to be saved with the login's events) and the `authenticated` result.
+   * A new session aggregate (to be saved with the login's events, or with the change that
+   * continues an ended session in it) and the `authenticated` result.
    * `userVersion`: the user's version the login's proof was checked against, when that was an
    * earlier read than `user` (a code verified after the password); by default `user.version`.
    */
-  start(input: { user: UserRow; loginId: string; deviceId: string | null; method: LoginMethod; deviceToken?: string; userVersion?: number }): {
+  start(input: { user: UserRow; loginId?: string; replaces?: string; deviceId: string | null; method: LoginMethod; deviceToken?: string; userVersion?: number }): {
     session: Session;
     result: Extract<LoginResult, { status: 'authenticated' }>;
   } {
@@ -43,7 +44,8 @@ export class SessionIssuer {
     session.start({
       userId: input.user.id,
       accountId: input.user.accountId,
-      loginId: input.loginId,
+      ...(input.loginId ? { loginId: input.loginId } : {}),
+      ...(input.replaces ? { replaces: input.replaces } : {}),
       deviceId: input.deviceId,
       method: input.method,
       refreshTokenHash: sha256(refreshToken),

@@ -7,7 +7,10 @@ export class SessionStarted extends defineEvent(
     sessionId: z.string().uuid(),
     userId: z.string().uuid(),
     accountId: z.string().uuid(),
-    loginId: z.string().uuid(),
+    /** The login that started it; absent for a session that continues another (`replaces`). */
+    loginId: z.string().uuid().optional(),
+    /** The session this one continues: a password change ends every session and continues the caller's in a new one. */
+    replaces: z.string().uuid().optional(),
     deviceId: z.string().uuid().nullable(),
     method: z.enum(['password', 'sso', 'google', 'github']),
     refreshTokenHash: z.string().length(64),
@@ -40,7 +43,7 @@ export class SessionRevoked extends defineEvent(
   z.object({
     sessionId: z.string().uuid(),
     userId: z.string().uuid(),
-    reason: z.enum(['logout', 'refresh_token_reuse', 'password_reset', 'user_disabled', 'web_access_removed', 'admin']),
+    reason: z.enum(['logout', 'refresh_token_reuse', 'password_reset', 'password_changed', 'user_disabled', 'web_access_removed', 'admin']),
   }),
 ) {}
 

@@ -53,6 +53,7 @@ export interface SessionRow {
   id: string;
   userId: string;
   accountId: string;
+  deviceId: string | null;
   refreshTokenHash: string;
   expiresAt: Date;
   revoked: boolean;
@@ -68,7 +69,7 @@ const USER_COLUMNS = `id, account_id AS "accountId", email, username, name, phon
   sessions_ended_version AS "sessionsEndedVersion"`;
 const DEVICE_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", name, user_agent AS "userAgent", ip,
   authorized_at AS "authorizedAt", last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
-const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", refresh_token_hash AS "refreshTokenHash",
+const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", device_id AS "deviceId", refresh_token_hash AS "refreshTokenHash",
   expires_at AS "expiresAt", revoked_at IS NOT NULL AS revoked, version`;
 
 /**
@@ -223,7 +224,7 @@ export class IdentityReadModels {
    */
   async refreshContext(tokenHash: string): Promise<{ session: SessionRow; user: UserRow; current: boolean } | undefined> {
     const [row] = await this.db.query<{ session: SessionRow & { expiresAt: string }; user: UserRow & { createdAt: string }; current: boolean }>(
-      `SELECT json_build_object('id', s.id, 'userId', s.user_id, 'accountId', s.account_id, 'refreshTokenHash', s.refresh_token_hash,
+      `SELECT json_build_object('id', s.id, 'userId', s.user_id, 'accountId', s.account_id, 'deviceId', s.device_id, 'refreshTokenHash', s.refresh_token_hash,
                                 'expiresAt', s.expires_at, 'revoked', s.revoked_at IS NOT NULL, 'version', s.version) AS session,
               json_build_object('id', u.id, 'accountId', u.account_id, 'email', u.email, 'username', u.username, 'phone', u.phone,
                                 'locale', u.locale, 'roles', u.roles, 'webAccess', u.web_access, 'twoFactorChannel', u.two_factor_channel,

@@ -107,6 +107,19 @@ export class ReauthenticateDto {
   password!: string;
 }
 
+export class ChangePasswordDto {
+  @ApiProperty({ description: "the user's password now" })
+  @IsString()
+  @Length(1, 4096)
+  @MaxUnits(4096)
+  currentPassword!: string;
+
+  // No length check here: any length past 256 is the password rule's 422 (too_long), as for a reset.
+  @ApiProperty({ description: '10-256 characters, not a common password, not the email or username' })
+  @IsString()
+  newPassword!: string;
+}
+
 export class RefreshTokenDto {
   @ApiProperty()
   @IsString()

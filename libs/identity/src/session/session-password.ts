@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { AggregateRepository } from '@latchkey/event-store';
+import { InvalidAccessTokenError, PasswordHasher } from '@latchkey/security';
+import { LoginThrottle } from '../login/login-throttle';
+import { normalizeLogin } from '../shared/contact';
+import { NoPasswordError, ReauthenticationFailedError } from '../shared/errors';
+import { IdentityReadModels, type UserRow } from '../shared/read-models';
+import { Session } from './session.aggregate';
+
+/**
+ * The password of a session's user, entered again in that session (to reauthenticate, to
+ * change it). Checked through the login's throttles: the attempt takes a place in the user's
+ * email window (in their account) and the caller's IP window before the hash, a full window is
+ * 429 unhashed, a wrong password stays counted (the one that fills the window locks the user
+ * out) and a right one clears the user's window — so a stolen session is no faster way to guess
+ * the password than the login page.
+ */
+@Injectable()
+export class SessionPassword {
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly read: IdentityReadModels,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  /**
+   * The session's user when `password` is theirs. A wrong one is recorded on the session
+   * (`SessionReauthenticationFailed`) and thrown: 400 `invalid-credentials`, or 429 when it
+   * filled the window. A user without a password (SSO, Google, GitHub): `NoPasswordError`.
+   */
+  async check(input: { userId: string; sessionId: string; password: string; ip: string | null }): Promise<UserRow> {
+    const user = await this.read.userById(input.userId);
+    if (!user) throw new InvalidAccessTokenError('session_ended');
+    if (!user.passwordHash) throw new NoPasswordError();
+    const places = await this.throttle.reserve(input.ip, [{ key: this.throttle.key(normalizeLogin(user.email), user.accountId), userId: user.id }]);
+    let right: boolean;
+    try {
+      right = await this.hasher.verify(user.passwordHash, input.password);
+    } catch (error) {
+      await places.notChecked();
+      throw error;
+    }
+    if (!right) {
+      await this.record(input.sessionId, user.id, false);
+      return places.failed(new ReauthenticationFailedError());
+    }
+    await places.succeeded(() => true);
+    return user;
+  }
+
+  /** Appends the check's outcome to the session; false when the session is gone or ended. */
+  record(sessionId: string, userId: string, succeeded: boolean): Promise<boolean> {
+    return this.repository.retrying(async () => {
+      const row = await this.read.sessionById(sessionId);
+      if (!row || row.userId !== userId) return false;
+      const session = Session.fromRow(row);
+      if (!session.reauthenticate(succeeded)) return false;
+      await this.repository.save(session);
+      return true;
+    });
+  }
+}
