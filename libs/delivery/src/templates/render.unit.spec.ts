@@ -147,4 +147,17 @@ describe('message templates', () => {
     expect(expiry('hr', 15 * 60)).toContain('istječe za 15 minuta.');
   });
 
+  it('never promise more time than there is: a short period that is not whole minutes is said in seconds', () => {
+    const otp = (locale: string, seconds: number) => render('otp-email', locale, { code: '402913', expiresInSeconds: seconds }).text;
+    expect(otp('en', 90)).toContain('It expires in 90 seconds.');
+    expect(otp('en', 30)).toContain('It expires in 30 seconds.');
+    expect(otp('en', 1)).toContain('It expires in 1 second.');
+    expect(otp('en', 300)).toContain('It expires in 5 minutes.');
+    // Long and not whole minutes: the whole minutes it lasts at least.
+    expect(otp('en', 20 * 60 + 50)).toContain('It expires in 20 minutes.');
+    expect(otp('hr', 90)).toContain('90 sekundi');
+    expect(otp('hr', 22)).toContain('22 sekunde');
+    expect(otp('de', 45)).toContain('45 Sekunden');
+  });
+
 });
