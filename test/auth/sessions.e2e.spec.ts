@@ -235,6 +235,37 @@ describe('the signed-in user', () => {
     expect(JSON.stringify(rows)).not.toContain(newPassword);
   });
 
+  it('lists where the user is signed in, and ends a session they do not know', async () => {
+    const user = await signUp(api.http);
+    const laptop = await loginWithCode(api, user);
+    const phone = await loginWithCode(api, user, { trustDevice: false });
+    await api.http.post('/auth/logout').send({ refreshToken: (await loginWithCode(api, user, { trustDevice: false })).refreshToken }).expect(204);
+    const listed = await api.http.get('/auth/me/sessions').set(bearer(laptop.accessToken)).expect(200);
+    // The logged-out session is not there; the laptop's is the current one and names its trusted device.
+    expect(listed.body).toHaveLength(2);
+    const mine = listed.body.find((s: { current: boolean }) => s.current);
+    const other = listed.body.find((s: { current: boolean }) => !s.current);
+    expect(mine).toMatchObject({ method: 'password', device: { id: expect.any(String) }, startedAt: expect.any(String), lastActiveAt: expect.any(String), expiresAt: expect.any(String) });
+    expect(other.device).toBeNull();
+    // Ending the phone's session: its tokens stop working at once; the laptop's go on.
+    await api.http.delete(`/auth/me/sessions/${other.id}`).set(bearer(laptop.accessToken)).expect(204);
+    await api.http.get('/auth/me').set(bearer(phone.accessToken)).expect(401);
+    await api.http.post('/auth/token/refresh').send({ refreshToken: phone.refreshToken }).expect(401);
+    await api.http.get('/auth/me').set(bearer(laptop.accessToken)).expect(200);
+    expect((await api.http.get('/auth/me/sessions').set(bearer(laptop.accessToken)).expect(200)).body.map((s: { id: string }) => s.id)).toEqual([mine.id]);
+    // Ended already, someone else's, or no session at all: 404.
+    await api.http.delete(`/auth/me/sessions/${other.id}`).set(bearer(laptop.accessToken)).expect(404);
+    const stranger = await signUp(api.http);
+    const strangers = await loginWithCode(api, stranger);
+    await api.http.delete(`/auth/me/sessions/${mine.id}`).set(bearer(strangers.accessToken)).expect(404);
+    await api.http.get('/auth/me').set(bearer(laptop.accessToken)).expect(200);
+    // Its own session, like a logout.
+    await api.http.delete(`/auth/me/sessions/${mine.id}`).set(bearer(laptop.accessToken)).expect(204);
+    await api.http.get('/auth/me').set(bearer(laptop.accessToken)).expect(401);
+    const { rows } = await api.pg.query(`SELECT data->>'reason' AS reason FROM events WHERE type = 'session.revoked' AND data->>'userId' = $1 ORDER BY global_position`, [user.userId]);
+    expect(rows.map((r) => r.reason)).toEqual(['logout', 'user', 'user']);
+  });
+
   it('refuses a reauthentication without a valid token, and validates the body', async () => {
     await api.http.post('/auth/me/reauthenticate').send({ password: 'whatever it is' }).expect(401);
     const user = await signUp(api.http);

@@ -20,6 +20,8 @@ import { GetChallengeHandler } from './login/queries/get-challenge.query';
 import { LogoutHandler } from './session/commands/logout/logout.handler';
 import { ReauthenticateHandler } from './session/commands/reauthenticate/reauthenticate.handler';
 import { RefreshSessionHandler } from './session/commands/refresh-session/refresh-session.handler';
+import { RevokeSessionHandler } from './session/commands/revoke-session/revoke-session.handler';
+import { ListSessionsHandler } from './session/queries/list-sessions.query';
 import { SessionIssuer } from './session/session-issuer';
 import { SessionPassword } from './session/session-password';
 import { SessionsProjector } from './session/sessions.projector';
@@ -89,6 +91,8 @@ export class IdentityModelModule {}
     ResendOtpHandler,
     RefreshSessionHandler,
     ReauthenticateHandler,
+    RevokeSessionHandler,
+    ListSessionsHandler,
     LogoutHandler,
     ChangePreferencesHandler,
     ChangePasswordHandler,

@@ -17,6 +17,8 @@ export { OTP_HMAC_PURPOSE, type SealedCode } from './login/otp-issuer';
 export { LogoutCommand } from './session/commands/logout/logout.command';
 export { RefreshSessionCommand } from './session/commands/refresh-session/refresh-session.command';
 export { ReauthenticateCommand } from './session/commands/reauthenticate/reauthenticate.command';
+export { RevokeSessionCommand } from './session/commands/revoke-session/revoke-session.command';
+export { ListSessionsQuery, type SessionView } from './session/queries/list-sessions.query';
 export * from './session/session.events';
 export * from './shared/contact';
 export { storableText } from './shared/text';

@@ -7,12 +7,15 @@ import {
   ExternalIdentityQueries,
   GetMeQuery,
   ListDevicesQuery,
+  ListSessionsQuery,
   ReauthenticateCommand,
   RevokeDeviceCommand,
+  RevokeSessionCommand,
   UnlinkIdentityCommand,
   type DeviceView,
   type LoginResult,
   type MeView,
+  type SessionView,
 } from '@latchkey/identity';
 import { AccessTokenGuard } from './access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from './access-token/principal';
@@ -91,6 +94,24 @@ export class MeController {
   @ApiProblems(401, 404)
   async revokeDevice(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new RevokeDeviceCommand(principal.userId, id, 'user'));
+  }
+
+  @Get('sessions')
+  @ApiOperation({
+    summary: 'Where the user is signed in: the sessions that still work, most recently used first',
+    description: '[{id, method, startedAt, lastActiveAt, expiresAt, device: {id, name, userAgent} | null, current}]; `current` marks the session of the token that asks.',
+  })
+  @ApiProblems(401)
+  sessions(@CurrentPrincipal() principal: Principal): Promise<SessionView[]> {
+    return this.queries.execute(new ListSessionsQuery(principal.userId, principal.sessionId));
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End a session (its tokens stop working at once); the current one too, like a logout' })
+  @ApiProblems(401, 404)
+  async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
+    await this.commands.execute(new RevokeSessionCommand(principal.userId, id));
   }
 
   @Get('identities')

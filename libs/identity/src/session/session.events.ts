@@ -43,7 +43,7 @@ export class SessionRevoked extends defineEvent(
   z.object({
     sessionId: z.string().uuid(),
     userId: z.string().uuid(),
-    reason: z.enum(['logout', 'refresh_token_reuse', 'password_reset', 'password_changed', 'user_disabled', 'web_access_removed', 'admin']),
+    reason: z.enum(['logout', 'user', 'refresh_token_reuse', 'password_reset', 'password_changed', 'user_disabled', 'web_access_removed', 'admin']),
   }),
 ) {}
 

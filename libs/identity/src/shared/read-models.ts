@@ -49,6 +49,17 @@ export interface LoginCandidate {
   device: DeviceTrust | null;
 }
 
+export interface ActiveSessionRow {
+  id: string;
+  method: string;
+  startedAt: Date;
+  refreshedAt: Date | null;
+  expiresAt: Date;
+  deviceId: string | null;
+  deviceName: string | null;
+  deviceUserAgent: string | null;
+}
+
 export interface SessionRow {
   id: string;
   userId: string;
@@ -184,8 +195,25 @@ export class IdentityReadModels {
     );
   }
 
-  /** When a session's login happened (refreshes do not move it). */
-  /** When the session's user last proved themselves in it: its login, or a later reauthentication. */
+  /**
+   * The user's sessions that still work: not revoked, not expired, not ended by a later change
+   * of the user (`SESSION_CURRENT`), most recently used first, with the trusted device each
+   * started on (if it still exists as a row: revoked devices are listed too).
+   */
+  async activeSessions(userId: string, now: Date): Promise<ActiveSessionRow[]> {
+    return this.db.query<ActiveSessionRow>(
+      `SELECT s.id, s.method, s.started_at AS "startedAt", s.refreshed_at AS "refreshedAt", s.expires_at AS "expiresAt",
+              d.id AS "deviceId", d.name AS "deviceName", d.user_agent AS "deviceUserAgent"
+         FROM read.sessions s
+         JOIN read.users u ON u.id = s.user_id
+         LEFT JOIN read.devices d ON d.id = s.device_id
+        WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND ${SESSION_CURRENT}
+        ORDER BY coalesce(s.refreshed_at, s.started_at) DESC`,
+      [userId, now],
+    );
+  }
+
+  /** When the session's user last proved themselves in it: its login, or a later reauthentication (refreshes do not count). */
   async sessionAuthenticatedAt(id: string, sql: Sql = this.db): Promise<Date | undefined> {
     const [row] = await sql.query<{ at: Date }>(`SELECT greatest(started_at, reauthenticated_at) AS at FROM read.sessions WHERE id = $1`, [id]);
     return row?.at;
