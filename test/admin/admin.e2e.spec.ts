@@ -143,6 +143,26 @@ describe('an admin session, with every effect visible to the user', () => {
   });
 });
 
+describe("a user's sessions", () => {
+  it('lists where a member is signed in and ends a session, which stops working at once', async () => {
+    const { token } = await adminSession();
+    const member = await createMember(token);
+    const first = await loginWithCode(api, member);
+    const second = await loginWithCode(api, member, { trustDevice: false });
+    const listed = await api.http.get(`/admin/users/${member.id}/sessions`).set(bearer(token)).expect(200);
+    expect(listed.body).toHaveLength(2);
+    // The admin's own session is not among the member's: none is "current".
+    expect(listed.body.every((s: { current: boolean }) => !s.current)).toBe(true);
+    const target = listed.body.find((s: { device: unknown }) => s.device === null);
+    await api.http.delete(`/admin/users/${member.id}/sessions/${target.id}`).set(bearer(token)).expect(204);
+    await api.http.get('/auth/me').set(bearer(second.accessToken)).expect(401);
+    await api.http.get('/auth/me').set(bearer(first.accessToken)).expect(200);
+    await api.http.delete(`/admin/users/${member.id}/sessions/${target.id}`).set(bearer(token)).expect(404);
+    const { rows } = await api.pg.query(`SELECT data->>'reason' AS reason, metadata->'actor' AS actor FROM events WHERE type = 'session.revoked' AND data->>'sessionId' = $1`, [target.id]);
+    expect(rows).toEqual([{ reason: 'admin', actor: expect.objectContaining({ type: 'admin' }) }]);
+  });
+});
+
 describe('tenant isolation and roles', () => {
   it('answers 404 for every endpoint with another account user, and 403 to a member', async () => {
     const { token: foreignToken } = await adminSession();
@@ -150,8 +170,11 @@ describe('tenant isolation and roles', () => {
     const victim = await createMember(token);
     const victimTokens = await loginWithCode(api, victim);
     const [device] = (await api.http.get(`/admin/users/${victim.id}/devices`).set(bearer(token)).expect(200)).body;
+    const [session] = (await api.http.get(`/admin/users/${victim.id}/sessions`).set(bearer(token)).expect(200)).body;
     const probes: [string, string, object?][] = [
       ['get', `/admin/users/${victim.id}`],
+      ['get', `/admin/users/${victim.id}/sessions`],
+      ['delete', `/admin/users/${victim.id}/sessions/${session.id}`],
       ['patch', `/admin/users/${victim.id}`, { webAccess: false }],
       ['post', `/admin/users/${victim.id}/password-reset`],
       ['get', `/admin/users/${victim.id}/devices`],

@@ -7,11 +7,14 @@ import {
   CreateUserCommand,
   IdentityReadModels,
   ListDevicesQuery,
+  ListSessionsQuery,
   NotFoundError,
   RevokeDeviceCommand,
+  RevokeSessionCommand,
   UnlockUserCommand,
   UpdateUserCommand,
   type DeviceView,
+  type SessionView,
   type UserRow,
 } from '@latchkey/identity';
 import { AccessTokenGuard } from '../auth/access-token/access-token.guard';
@@ -21,7 +24,7 @@ import { uuidParam } from '../auth/uuid-param';
 import { AdminGuard } from './admin.guard';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './admin.dto';
 import { adminUserView, type AdminUserView } from './admin-user.view';
-import { AdminUserDoc, DeviceDoc, HistoryItemDoc, UserPageDoc } from './admin.docs';
+import { AdminUserDoc, DeviceDoc, HistoryItemDoc, SessionDoc, UserPageDoc } from './admin.docs';
 
 export interface HistoryItem {
   type: string;
@@ -118,6 +121,28 @@ export class AdminUsersController {
   ): Promise<void> {
     await this.user(admin, id);
     await this.commands.execute(new RevokeDeviceCommand(id, deviceId, 'admin'));
+  }
+
+  @Get(':id/sessions')
+  @ApiOperation({ summary: 'Where the user is signed in: their sessions that still work, most recently used first' })
+  @ApiOkResponse({ type: [SessionDoc] })
+  @ApiProblems(401, 403, 404)
+  async sessions(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<SessionView[]> {
+    await this.user(admin, id);
+    return this.queryBus.execute(new ListSessionsQuery(id, admin.sessionId));
+  }
+
+  @Delete(':id/sessions/:sessionId')
+  @HttpCode(204)
+  @ApiOperation({ summary: "End one of the user's sessions: its tokens stop working at once" })
+  @ApiProblems(401, 403, 404)
+  async revokeSession(
+    @CurrentPrincipal() admin: Principal,
+    @Param('id', uuidParam()) id: string,
+    @Param('sessionId', uuidParam()) sessionId: string,
+  ): Promise<void> {
+    await this.user(admin, id);
+    await this.commands.execute(new RevokeSessionCommand(id, sessionId, 'admin'));
   }
 
   @Post(':id/unlock')

@@ -34,6 +34,22 @@ export class DeviceDoc {
   @ApiProperty({ format: 'date-time' }) expiresAt!: string;
 }
 
+export class SessionDeviceDoc {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ nullable: true }) name!: string | null;
+  @ApiProperty({ nullable: true }) userAgent!: string | null;
+}
+
+export class SessionDoc {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['password', 'sso', 'google', 'github'] }) method!: string;
+  @ApiProperty({ format: 'date-time' }) startedAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'the last refresh, or the start' }) lastActiveAt!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+  @ApiProperty({ type: SessionDeviceDoc, nullable: true, description: 'the trusted device it started on' }) device!: SessionDeviceDoc | null;
+  @ApiProperty({ description: 'the session of the token that asks' }) current!: boolean;
+}
+
 export class ActorDoc {
   @ApiProperty({ enum: ['user', 'admin', 'system', 'anonymous'] }) type!: string;
   @ApiProperty({ nullable: true }) id!: string | null;

@@ -111,7 +111,7 @@ export class MeController {
   @ApiOperation({ summary: 'End a session (its tokens stop working at once); the current one too, like a logout' })
   @ApiProblems(401, 404)
   async revokeSession(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
-    await this.commands.execute(new RevokeSessionCommand(principal.userId, id));
+    await this.commands.execute(new RevokeSessionCommand(principal.userId, id, 'user'));
   }
 
   @Get('identities')

@@ -1,10 +1,11 @@
 import { Command } from '@nestjs/cqrs';
 
-/** The user ends one of their sessions (another device's, or this one). */
+/** One of a user's sessions ends: the user's own choice (another device's, or this one), or their admin's. */
 export class RevokeSessionCommand extends Command<void> {
   constructor(
     readonly userId: string,
     readonly sessionId: string,
+    readonly by: 'user' | 'admin',
   ) {
     super();
   }

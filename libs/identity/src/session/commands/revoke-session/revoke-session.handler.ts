@@ -16,7 +16,7 @@ export class RevokeSessionHandler implements ICommandHandler<RevokeSessionComman
   async execute(command: RevokeSessionCommand): Promise<void> {
     await this.repository.exclusive(`session-${command.sessionId}`, async (uow) => {
       const row = await this.read.sessionById(command.sessionId, uow.sql);
-      if (!row || row.userId !== command.userId || !uow.add(Session.fromRow(row)).revoke('user')) throw new NotFoundError();
+      if (!row || row.userId !== command.userId || !uow.add(Session.fromRow(row)).revoke(command.by)) throw new NotFoundError();
     });
   }
 }
