@@ -289,7 +289,7 @@ describe('audit after an upgrade', () => {
 describe('OpenAPI', () => {
   it('documents every admin endpoint', async () => {
     const doc = (await api.http.get('/docs-json').expect(200)).body;
-    for (const path of ['/admin/users', '/admin/users/{id}', '/admin/users/{id}/password-reset', '/admin/users/{id}/devices', '/admin/users/{id}/devices/{deviceId}', '/admin/users/{id}/unlock', '/admin/users/{id}/events', '/admin/audit', '/admin/sso-connections', '/admin/sso-connections/{id}', '/admin/sso-connections/{id}/join', '/admin/groups']) {
+    for (const path of ['/admin/users', '/admin/users/{id}', '/admin/users/{id}/password-reset', '/admin/users/{id}/devices', '/admin/users/{id}/devices/{deviceId}', '/admin/users/{id}/sessions', '/admin/users/{id}/sessions/{sessionId}', '/admin/users/{id}/unlock', '/admin/users/{id}/events', '/admin/audit', '/admin/sso-connections', '/admin/sso-connections/{id}', '/admin/sso-connections/{id}/join', '/admin/groups']) {
       expect(doc.paths[path]).toBeDefined();
     }
     expect(doc.paths['/admin/users/{id}'].patch.responses['409']).toBeDefined();
