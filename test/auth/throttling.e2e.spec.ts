@@ -42,17 +42,17 @@ describe('login throttling', () => {
     await api.http.post('/auth/login').send({ login: user.email, password: 'typo once more' }).expect(429);
   });
 
-  it("an email in two accounts: each user's failures are their own; one account's right password or unlock does not lift the other's, its own does", async () => {
+  it("an email in two accounts: each user's window counts every password checked against them; only their own unlock lifts it", async () => {
     const victim = await signUp(api.http);
     // Anyone can sign up an account of their own with someone else's email.
     const other = await signUp(api.http, { email: victim.email, password: 'an other password entirely' });
     const victimToken = (await loginWithCode(api, { email: victim.email, password: victim.password })).accessToken;
     const otherToken = (await loginWithCode(api, { email: other.email, password: other.password })).accessToken;
     for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: victim.email, password: `guess ${i}` }).expect(401);
-    // The other user's right password lets them in and clears their own failures only.
+    // The other user's right password lets them in, clears their own failures, and is one more
+    // wrong password for the victim: the tenth, which fills the victim's window.
     expect((await api.http.post('/auth/login').send({ login: victim.email, password: other.password }).expect(200)).body.status).toBe('otp_required');
-    await api.http.post('/auth/login').send({ login: victim.email, password: 'guess 9' }).expect(401);
-    // The victim's window is full: their password is no longer checked, whoever sends it.
+    // The victim's password is no longer checked, whoever sends it: 429, not "wrong password".
     const refused = await api.http.post('/auth/login').send({ login: victim.email, password: victim.password }).expect(429);
     expect(refused.body.type).toBe('/problems/rate-limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(800);
@@ -64,19 +64,40 @@ describe('login throttling', () => {
     // The victim's own admin (here: themselves, through a session they already had) lifts it.
     await api.http.post(`/admin/users/${victim.userId}/unlock`).set({ Authorization: `Bearer ${victimToken}` }).expect(204);
     expect((await api.http.post('/auth/login').send({ login: victim.email, password: victim.password }).expect(200)).body.status).toBe('otp_required');
-    // The lock-out is in the victim's history, not in the other user's (they never had ten failures).
-    const lockouts = await api.pg.query(`SELECT data->>'userId' AS "userId" FROM events WHERE type = 'user.locked_out' AND data->>'userId' = ANY($1)`, [[victim.userId, other.userId]]);
-    expect(lockouts.rows).toEqual([{ userId: victim.userId }]);
+    // The lock-out is in the victim's history only, and without the address of whoever filled the window:
+    // it came from a login that named users of two accounts.
+    const lockouts = await api.pg.query(
+      `SELECT data->>'userId' AS "userId", metadata->>'ip' AS ip FROM events WHERE type = 'user.locked_out' AND data->>'userId' = ANY($1)`,
+      [[victim.userId, other.userId]],
+    );
+    expect(lockouts.rows).toEqual([{ userId: victim.userId, ip: null }]);
+  });
+
+  it('an email in two accounts: ten right passwords for one user are ten wrong ones for the other (no free guesses)', async () => {
+    const victim = await signUp(api.http);
+    const attacker = await signUp(api.http, { email: victim.email, password: 'the attackers own password' });
+    // From a device the attacker trusts, so that no code is sent (the hourly cap on codes would answer 429 first).
+    const { deviceToken } = await loginWithCode(api, { email: victim.email, password: attacker.password });
+    const hashesBefore = await hashesStarted(api);
+    for (let i = 0; i < 9; i++) {
+      expect((await api.http.post('/auth/login').send({ login: victim.email, password: attacker.password, deviceToken }).expect(200)).body.status).toBe('authenticated');
+    }
+    // Each login checked both users' passwords; with the one before, ten wrong ones for the victim.
+    expect((await hashesStarted(api)) - hashesBefore).toBe(18);
+    // From now on the victim's password is not checked, only the attacker's (one hash each).
+    await api.http.post('/auth/login').send({ login: victim.email, password: victim.password }).expect(429);
+    expect((await api.http.post('/auth/login').send({ login: victim.email, password: attacker.password, deviceToken }).expect(200)).body.status).toBe('authenticated');
+    expect((await hashesStarted(api)) - hashesBefore).toBe(20);
   });
 
   it('an email in two accounts: a right password clears only its own user\'s failures', async () => {
     const first = await signUp(api.http);
     const second = await signUp(api.http, { email: first.email, password: 'a second password entirely' });
-    for (let i = 0; i < 9; i++) await api.http.post('/auth/login').send({ login: first.email, password: `typo ${i}` }).expect(401);
-    // The first user's right password clears their window (nine failures gone)…
+    for (let i = 0; i < 8; i++) await api.http.post('/auth/login').send({ login: first.email, password: `typo ${i}` }).expect(401);
+    // The first user's right password clears their window (eight failures gone); the second's has nine now.
     expect((await api.http.post('/auth/login').send({ login: first.email, password: first.password }).expect(200)).body.status).toBe('otp_required');
-    // …the second's still holds nine: one more failure fills it, and their right password is refused.
     await api.http.post('/auth/login').send({ login: first.email, password: 'typo again' }).expect(401);
+    // The second's window is full: their right password is refused.
     await api.http.post('/auth/login').send({ login: second.email, password: second.password }).expect(429);
     // The first user's window had room for all of that.
     expect((await api.http.post('/auth/login').send({ login: first.email, password: first.password }).expect(200)).body.status).toBe('otp_required');

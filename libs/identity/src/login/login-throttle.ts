@@ -61,29 +61,41 @@ export class PasswordAttempt {
   }
 
   /**
-   * The password was wrong: the places stay counted, and the failure that filled a user's window
-   * locks them out (recorded once). Throws the answer: 429 when a user was not checked because
-   * their window is full ("wrong password" would be untrue for them), else `wrongPassword`.
+   * The password was wrong for every user checked: the places stay counted, and the failure
+   * that filled a user's window locks them out (recorded once). Throws the answer: 429 when a
+   * user was not checked because their window is full ("wrong password" would be untrue for
+   * them), else `wrongPassword`.
    */
   async failed(wrongPassword: Error): Promise<never> {
-    for (const [i, window] of this.windows.entries()) {
-      const reservation = this.byLogin[i]!;
-      if (reservation.allowed && reservation.count === this.throttle.maxFailures) await this.throttle.lockOut(window, reservation);
-    }
+    await this.recordLockOuts(() => true);
     if (this.someFull) throw new LoginThrottledError({ retryAfterSeconds: this.throttle.retryAfter(this.byLogin) });
     throw wrongPassword;
   }
 
   /**
    * The password was right for the users of `matched` (window indexes): their failures are
-   * cleared (this attempt's place with them); the places taken in the other users' windows and
-   * in the IP's are given back. A right password for one user says nothing of the guesses at another's.
+   * cleared (this attempt's place with them) and the IP's place is given back. For every other
+   * user it was checked against, it was a wrong password and stays counted: anyone can sign up
+   * an account with someone's email, and if checks that matched their own user did not count
+   * against the other's, they could try a password a time on the other user without end (a
+   * review did, changing their own password to each guess). The cost: a person with users in
+   * several accounts who logs in to one often fills the window of the other.
    */
   async succeeded(matched: (i: number) => boolean): Promise<void> {
-    await Promise.all([
-      this.byIp.release(),
-      ...this.windows.map((w, i) => (w.userId && matched(i) ? this.throttle.clear(w.key) : this.byLogin[i]!.release())),
-    ]);
+    await Promise.all([this.byIp.release(), ...this.windows.flatMap((w, i) => (w.userId && matched(i) ? [this.throttle.clear(w.key)] : []))]);
+    await this.recordLockOuts((i) => !matched(i));
+  }
+
+  /** Lock-outs of the users of `failedFor` whose windows this attempt filled. */
+  private async recordLockOuts(failedFor: (i: number) => boolean): Promise<void> {
+    // A login that named several users (an email in several accounts) is no account's business
+    // in particular: its lock-outs are recorded without the client's address, which one account's
+    // audit would otherwise show of a user of another.
+    const shared = this.windows.length > 1;
+    for (const [i, window] of this.windows.entries()) {
+      const reservation = this.byLogin[i]!;
+      if (failedFor(i) && reservation.allowed && reservation.count === this.throttle.maxFailures) await this.throttle.lockOut(window, reservation, shared);
+    }
   }
 }
 
@@ -148,13 +160,21 @@ export class LoginThrottle {
     return this.limiter.reset(...keys, ...keys.map(lockoutRecordedKey));
   }
 
-  /** Records a filled window's lock-out on its user, once however many failures see it full. */
-  async lockOut(window: FailureWindow, reservation: Reservation): Promise<void> {
+  /**
+   * Records a filled window's lock-out on its user, once however many failures see it full;
+   * `withoutClient`: without the client's address and user agent.
+   */
+  async lockOut(window: FailureWindow, reservation: Reservation, withoutClient = false): Promise<void> {
     try {
       const first = await this.limiter.hit(lockoutRecordedKey(window.key), 1, reservation.retryAfterSeconds);
       if (!first.allowed || !window.userId) return;
+      const userId = window.userId;
       const until = new Date(this.clock.now().getTime() + reservation.retryAfterSeconds * 1000);
-      await this.repository.update(User, window.userId, (user) => user.lockOut(reservation.count, until));
+      await this.repository.retrying(async () => {
+        const user = await this.repository.load(User, userId);
+        user.lockOut(reservation.count, until);
+        await this.repository.save(user, withoutClient ? { metadata: { ip: null, userAgent: null } } : {});
+      });
     } catch (error) {
       // The failure is counted; only its record in the user's history is missing.
       this.logger.warn(`could not record a lock-out: ${(error as Error).message}`);

@@ -19,6 +19,7 @@ import {
   type Problem,
   type ProblemType,
 } from './problem';
+import { OUTAGE_RETRY_AFTER_SECONDS, isDependencyOutage } from './dependency-outage';
 
 export interface ProblemResponse {
   body: Problem;
@@ -55,7 +56,7 @@ function fastifyProblem(error: { code?: unknown; statusCode?: unknown }): Proble
  * Turns anything thrown while handling a request into problem+json. Unexpected errors become
  * a bare 500: the cause goes to the log, never to the caller.
  */
-export function toProblem(exception: unknown, domain: DomainProblemMap = {}): ProblemResponse & { unexpected: boolean } {
+export function toProblem(exception: unknown, domain: DomainProblemMap = {}): ProblemResponse & { unexpected: boolean; outage?: boolean } {
   if (exception instanceof RequestValidationError) {
     return { body: { ...PROBLEMS.validation, errors: exception.errors }, headers: {}, unexpected: false };
   }
@@ -86,6 +87,8 @@ export function toProblem(exception: unknown, domain: DomainProblemMap = {}): Pr
     const parsed = fastifyProblem(exception as { code?: unknown; statusCode?: unknown });
     if (parsed) return { ...parsed, unexpected: false };
   }
+  // PostgreSQL or Redis away: the request was fine, a later one may succeed (logged as an outage, below).
+  if (isDependencyOutage(exception)) return { body: { ...PROBLEMS.unavailable }, headers: { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) }, unexpected: false, outage: true };
   return { body: { ...PROBLEMS.internal }, headers: {}, unexpected: true };
 }
 
@@ -115,6 +118,9 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error(
         { msg: 'unexpected error while handling a request', err: exception, correlationId: request.id, method: request.method, route: request.routeOptions?.url },
       );
+    } else if (problem.outage) {
+      // What failed, without a stack: the operator is after the dependency, not the code path.
+      this.logger.warn({ msg: `a dependency is unavailable: ${(exception as Error).message}`, correlationId: request.id, method: request.method, route: request.routeOptions?.url });
     }
     sendProblem(request, reply, problem);
   }
