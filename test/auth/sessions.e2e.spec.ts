@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
+import { hashesStarted, loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
 
 let api: TestApi;
 
@@ -154,27 +154,33 @@ describe('the signed-in user', () => {
     await api.http.patch('/auth/me').set(bearer(fresh.accessToken)).send({ phone: '+447911123456', twoFactorChannel: 'voice' }).expect(200);
   });
 
-  it('takes the password again instead of a new login: the session counts as a recent login for 15 minutes', async () => {
+  it("takes the password again, on the session's trusted device, instead of a new login: the session counts as a recent login for 15 minutes", async () => {
     const user = await signUp(api.http);
     const tokens = await loginWithCode(api, user);
+    // Another session of the same user, started at the same time from the same device.
+    const other = await api.http.post('/auth/login').send({ login: user.username, password: user.password, deviceToken: tokens.deviceToken }).expect(200);
     api.clock.advance(16 * 60);
     const refreshed = await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
     const later = bearer(refreshed.body.accessToken);
     await api.http.patch('/auth/me').set(later).send({ phone: '+447911123456' }).expect(403);
+    // Without the session's trusted device the password is not even asked (a fresh login without a code needs both).
+    const deviceless = await api.http.post('/auth/me/reauthenticate').set(later).send({ password: user.password }).expect(403);
+    expect(deviceless.body.type).toBe('/problems/reauthentication-required');
+    const elsewhere = await loginWithCode(api, user);
+    await api.http.post('/auth/me/reauthenticate').set(later).send({ password: user.password, deviceToken: elsewhere.deviceToken }).expect(403);
     // A wrong password: 400, not 401 (the session is fine; a client must not take it for an expired token).
-    const wrong = await api.http.post('/auth/me/reauthenticate').set(later).send({ password: 'not my password at all' }).expect(400);
-    expect(wrong.body.type).toBe('/problems/invalid-credentials');
+    const wrong = await api.http.post('/auth/me/reauthenticate').set(later).set('X-Device-Token', tokens.deviceToken!).send({ password: 'not my password at all' }).expect(400);
+    expect(wrong.body.type).toBe('/problems/wrong-password');
     await api.http.patch('/auth/me').set(later).send({ phone: '+447911123456' }).expect(403);
-    await api.http.post('/auth/me/reauthenticate').set(later).send({ password: user.password }).expect(204);
+    await api.http.post('/auth/me/reauthenticate').set(later).send({ password: user.password, deviceToken: tokens.deviceToken }).expect(204);
     await api.http.patch('/auth/me').set(later).send({ phone: '+447911123456' }).expect(200);
-    // Another session of the same user is not vouched for by it.
-    const other = await api.http.post('/auth/login').send({ login: user.username, password: user.password, deviceToken: tokens.deviceToken }).expect(200);
+    // The other session, as old as this one was, is not vouched for by it.
+    const otherLater = await api.http.post('/auth/token/refresh').send({ refreshToken: other.body.refreshToken }).expect(200);
+    await api.http.patch('/auth/me').set(bearer(otherLater.body.accessToken)).send({ twoFactorChannel: 'sms' }).expect(403);
     // Sixteen minutes on, the reauthentication is old too.
     api.clock.advance(16 * 60);
     const again = await api.http.post('/auth/token/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(200);
     await api.http.patch('/auth/me').set(bearer(again.body.accessToken)).send({ twoFactorChannel: 'sms' }).expect(403);
-    const otherAgain = await api.http.post('/auth/token/refresh').send({ refreshToken: other.body.refreshToken }).expect(200);
-    await api.http.patch('/auth/me').set(bearer(otherAgain.body.accessToken)).send({ twoFactorChannel: 'sms' }).expect(403);
     // Both attempts are in the user's history (the audit shows every identity event); the password is in neither.
     const { rows } = await api.pg.query(`SELECT type, data::text AS data FROM events WHERE type LIKE 'session.reauthenticat%' AND data->>'userId' = $1 ORDER BY global_position`, [user.userId]);
     expect(rows.map((r) => r.type)).toEqual(['session.reauthentication_failed', 'session.reauthenticated']);
@@ -183,18 +189,20 @@ describe('the signed-in user', () => {
 
   it("counts a wrong password entered again as a login failure of the user's email: when the window is full, 429 without hashing", async () => {
     const user = await signUp(api.http);
-    const { accessToken } = await loginWithCode(api, user);
-    for (let i = 0; i < 9; i++) await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: `guess ${i}` }).expect(400);
+    const { accessToken, deviceToken } = await loginWithCode(api, user);
+    for (let i = 0; i < 9; i++) await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: `guess ${i}`, deviceToken }).expect(400);
     await api.http.post('/auth/login').send({ login: user.email, password: 'guess 9' }).expect(401);
-    const refused = await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: user.password }).expect(429);
+    const hashesBefore = await hashesStarted(api);
+    const refused = await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: user.password, deviceToken }).expect(429);
     expect(refused.body.type).toBe('/problems/rate-limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(429);
+    expect(await hashesStarted(api)).toBe(hashesBefore);
     const { rows } = await api.pg.query(`SELECT 1 FROM events WHERE type = 'user.locked_out' AND data->>'userId' = $1`, [user.userId]);
     expect(rows).toHaveLength(1);
     // The admin's unlock (the sign-up made this user one) clears it.
     await api.http.post(`/admin/users/${user.userId}/unlock`).set(bearer(accessToken)).expect(204);
-    await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: user.password }).expect(204);
+    await api.http.post('/auth/me/reauthenticate').set(bearer(accessToken)).send({ password: user.password, deviceToken }).expect(204);
   });
 
   it('changes the password: every session ends, this one goes on with new tokens, and only the new password works', async () => {
@@ -203,7 +211,7 @@ describe('the signed-in user', () => {
     const second = await loginWithCode(api, user);
     const newPassword = 'an entirely new passphrase';
     const wrong = await api.http.post('/auth/me/password').set(bearer(first.accessToken)).send({ currentPassword: 'not my password at all', newPassword }).expect(400);
-    expect(wrong.body.type).toBe('/problems/invalid-credentials');
+    expect(wrong.body.type).toBe('/problems/wrong-password');
     const weak = await api.http.post('/auth/me/password').set(bearer(first.accessToken)).send({ currentPassword: user.password, newPassword: 'password1' }).expect(422);
     expect(weak.body.type).toBe('/problems/weak-password');
     await api.http.get('/auth/me').set(bearer(first.accessToken)).expect(200);
@@ -215,7 +223,7 @@ describe('the signed-in user', () => {
       await api.http.get('/auth/me').set(bearer(tokens.accessToken)).expect(401);
       await api.http.post('/auth/token/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
     }
-    // …and the caller goes on in the new one, which counts as a fresh login (the password was just proved).
+    // …and the caller goes on in the new one, as recent a login as the old one was (here: a recent one).
     const refreshed = await api.http.post('/auth/token/refresh').send({ refreshToken: changed.body.refreshToken }).expect(200);
     await api.http.patch('/auth/me').set(bearer(refreshed.body.accessToken)).send({ phone: '+385911234567' }).expect(200);
     // The old password no longer logs in; the new one does, and the device stays trusted.
@@ -233,6 +241,12 @@ describe('the signed-in user', () => {
     expect(continued.data).toMatchObject({ method: 'password' });
     expect(continued.data).not.toHaveProperty('loginId');
     expect(JSON.stringify(rows)).not.toContain(newPassword);
+
+    // A password change is no fresh login: in a session whose login is old, the new session is as old.
+    api.clock.advance(16 * 60);
+    const aged = await api.http.post('/auth/token/refresh').send({ refreshToken: again.body.refreshToken }).expect(200);
+    const changedAgain = await api.http.post('/auth/me/password').set(bearer(aged.body.accessToken)).send({ currentPassword: newPassword, newPassword: 'yet another new passphrase' }).expect(200);
+    await api.http.patch('/auth/me').set(bearer(changedAgain.body.accessToken)).send({ phone: '+447911123456' }).expect(403);
   });
 
   it('lists where the user is signed in, and ends a session they do not know', async () => {

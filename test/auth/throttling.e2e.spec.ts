@@ -1,11 +1,4 @@
-import { loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
-
-/** argon2 operations the API has started so far, from its own /metrics. */
-async function hashesStarted(api: TestApi): Promise<number> {
-  const res = await api.http.get('/metrics').expect(200);
-  const match = /latchkey_password_hash_operations_total\{outcome="started"\} (\d+)/.exec(res.text);
-  return match ? Number(match[1]) : 0;
-}
+import { hashesStarted, loginWithCode, signUp, startApi, unique, type TestApi } from '@latchkey/testing';
 
 describe('login throttling', () => {
   let api: TestApi;

@@ -244,6 +244,14 @@ describe('logging in through the IdP', () => {
     const late = await api.http.post('/auth/otp/verify').send({ challengeId: waiting.body.challengeId, code }).expect(403);
     expect(late.body.type).toBe('/problems/sso-required');
     expect(await events('session.started', `data->>'userId' = $2`, [owner.admin.userId])).toHaveLength(1);
+    // The session the admin already had takes the local password neither to step up nor to be changed.
+    for (const [path, body] of [
+      ['/auth/me/reauthenticate', { password: GOOD_PASSWORD }],
+      ['/auth/me/password', { currentPassword: GOOD_PASSWORD, newPassword: 'a password the account no longer uses' }],
+    ] as const) {
+      const refused = await api.http.post(path).set(bearer(owner.token)).send(body).expect(403);
+      expect(refused.body.type).toBe('/problems/sso-required');
+    }
   });
 });
 

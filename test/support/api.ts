@@ -54,6 +54,13 @@ export async function startApi(label: string, env: Record<string, string> = {}):
   };
 }
 
+/** argon2 operations the API has started so far, from its own /metrics. */
+export async function hashesStarted(api: TestApi): Promise<number> {
+  const res = await api.http.get('/metrics').expect(200);
+  const match = /latchkey_password_hash_operations_total\{outcome="started"\} (\d+)/.exec(res.text);
+  return match ? Number(match[1]) : 0;
+}
+
 /** Waits until the audit log (an async projection: a test that reads it runs `AsyncProjectionRunner`) has seen every event. */
 export async function auditCaughtUp(api: TestApi): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -22,7 +22,7 @@ export const domainProblems: DomainProblemMap = {
   web_access_denied: problem('web-access-denied', 'This user has no access to the web interface', 403),
   reauthentication_required: problem('reauthentication-required', 'Log in again, or enter your password again (POST /auth/me/reauthenticate), to change how you receive your codes', 403),
   // 400, not 401: the session is fine (a client must not take this for an expired token), the password is not.
-  reauthentication_failed: problem('invalid-credentials', 'Wrong password', 400),
+  reauthentication_failed: problem('wrong-password', 'Wrong password', 400),
   no_password: problem('no-password', 'This user has no password: log in again (single sign-on, Google, GitHub) instead', 409),
   account_disabled: problem('account-disabled', 'This user is disabled', 403),
   sso_required: problem('sso-required', 'This account logs in with single sign-on', 403),

@@ -21,6 +21,7 @@ import { AccessTokenGuard } from './access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from './access-token/principal';
 import type { FastifyRequest } from 'fastify';
 import { ChangePasswordDto, ReauthenticateDto, UpdateMeDto } from './dto/auth.dto';
+import { clientContext } from './client-context';
 import { ApiLoginResult, ApiProblems } from './openapi';
 import { uuidParam } from './uuid-param';
 
@@ -59,13 +60,14 @@ export class MeController {
   @Post('reauthenticate')
   @HttpCode(204)
   @ApiOperation({
-    summary: 'Enter the password again: for 15 minutes the session counts as a recent login',
+    summary: "Enter the password again, on the session's trusted device: for 15 minutes the session counts as a recent login",
     description:
-      'Wrong password: 400 invalid-credentials (the session stays good); it counts as a login failure of the user\'s email and of the IP, and a full window answers 429 rate-limited. A user without a password (single sign-on, Google, GitHub): 409 no-password — log in again instead.',
+      "The session's trusted device must come with it (deviceToken, X-Device-Token or lk_device), else 403 reauthentication-required: log in again. Wrong password: 400 wrong-password (the session stays good); it counts as a login failure of the user's email and of the IP, and a full window answers 429 rate-limited. A user without a password (single sign-on, Google, GitHub): 409 no-password; an account that enforces SSO: 403 sso-required — log in again instead.",
   })
-  @ApiProblems(400, 401, 409, 429, 503)
+  @ApiProblems(400, 401, 403, 409, 429, 503)
   async reauthenticate(@CurrentPrincipal() principal: Principal, @Body() body: ReauthenticateDto, @Req() req: FastifyRequest): Promise<void> {
-    await this.commands.execute(new ReauthenticateCommand(principal.userId, principal.sessionId, body.password, req.ip ?? null));
+    const client = clientContext(req, body.deviceToken);
+    await this.commands.execute(new ReauthenticateCommand(principal.userId, principal.sessionId, body.password, client.ip, client.deviceToken));
   }
 
   @Post('password')
@@ -73,7 +75,7 @@ export class MeController {
   @ApiOperation({
     summary: 'Change the password (the current one proves it is the user); every session ends, this one goes on in a new session',
     description:
-      "Answers `authenticated` with the new session's tokens: the caller's old access and refresh tokens, and every other session of the user, stop working. The user is told by email. Wrong current password: 400 invalid-credentials (counts as a login failure of the user's email and of the IP; a full window: 429 rate-limited). Weak new password: 422 weak-password. A user without a password: 409 no-password (use the reset link instead).",
+      "Answers `authenticated` with the new session's tokens: the caller's old access and refresh tokens, and every other session of the user, stop working. The new session is as recent a login as the old one was (a password change is no fresh login). The user is told by email. Wrong current password: 400 wrong-password (counts as a login failure of the user's email and of the IP; a full window: 429 rate-limited). Weak new password: 422 weak-password. A user without a password: 409 no-password (use the reset link instead); an account that enforces SSO: 403 sso-required.",
   })
   @ApiLoginResult()
   @ApiProblems(400, 401, 403, 409, 422, 429, 503)

@@ -1,18 +1,19 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * When a session's user last entered their password again in it (`session.reauthenticated`):
- * with the login's time, what makes the session's login recent. No event of that type exists
- * before this migration, so the column starts empty.
+ * When a session's user last proved themselves for it (`RecentLogin`): its login, a later
+ * reauthentication (`session.reauthenticated`), or for a session that continues another (a
+ * password change) the other's. Empty for sessions from before it: their login's time,
+ * `started_at`, is that moment (no event that moves it existed before this migration).
  */
 export class SessionReauthentication1765238400000 implements MigrationInterface {
   name = 'SessionReauthentication1765238400000';
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE read.sessions ADD COLUMN reauthenticated_at timestamptz`);
+    await db.query(`ALTER TABLE read.sessions ADD COLUMN authenticated_at timestamptz`);
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE read.sessions DROP COLUMN reauthenticated_at`);
+    await db.query(`ALTER TABLE read.sessions DROP COLUMN authenticated_at`);
   }
 }

@@ -35,7 +35,16 @@ export class SessionIssuer {
    * `userVersion`: the user's version the login's proof was checked against, when that was an
    * earlier read than `user` (a code verified after the password); by default `user.version`.
    */
-  start(input: { user: UserRow; loginId?: string; replaces?: string; deviceId: string | null; method: LoginMethod; deviceToken?: string; userVersion?: number }): {
+  start(input: {
+    user: UserRow;
+    loginId?: string;
+    replaces?: string;
+    authenticatedAt?: Date;
+    deviceId: string | null;
+    method: LoginMethod;
+    deviceToken?: string;
+    userVersion?: number;
+  }): {
     session: Session;
     result: Extract<LoginResult, { status: 'authenticated' }>;
   } {
@@ -46,6 +55,7 @@ export class SessionIssuer {
       accountId: input.user.accountId,
       ...(input.loginId ? { loginId: input.loginId } : {}),
       ...(input.replaces ? { replaces: input.replaces } : {}),
+      ...(input.authenticatedAt ? { authenticatedAt: input.authenticatedAt.toISOString() } : {}),
       deviceId: input.deviceId,
       method: input.method,
       refreshTokenHash: sha256(refreshToken),

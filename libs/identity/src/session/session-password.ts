@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AggregateRepository } from '@latchkey/event-store';
 import { InvalidAccessTokenError, PasswordHasher } from '@latchkey/security';
 import { LoginThrottle } from '../login/login-throttle';
 import { normalizeLogin } from '../shared/contact';
-import { NoPasswordError, ReauthenticationFailedError } from '../shared/errors';
+import { NoPasswordError, ReauthenticationFailedError, SsoRequiredError } from '../shared/errors';
 import { IdentityReadModels, type UserRow } from '../shared/read-models';
 import { Session } from './session.aggregate';
 
@@ -17,6 +17,8 @@ import { Session } from './session.aggregate';
  */
 @Injectable()
 export class SessionPassword {
+  private readonly logger = new Logger(SessionPassword.name);
+
   constructor(
     private readonly repository: AggregateRepository,
     private readonly read: IdentityReadModels,
@@ -27,12 +29,19 @@ export class SessionPassword {
   /**
    * The session's user when `password` is theirs. A wrong one is recorded on the session
    * (`SessionReauthenticationFailed`) and thrown: 400 `invalid-credentials`, or 429 when it
-   * filled the window. A user without a password (SSO, Google, GitHub): `NoPasswordError`.
+   * filled the window. A user without a password (SSO, Google, GitHub): `NoPasswordError`; of
+   * an account that enforces SSO: `SsoRequiredError`. `beforeHash` runs after those, before the
+   * throttles: a refusal of its own costs the user nothing.
    */
-  async check(input: { userId: string; sessionId: string; password: string; ip: string | null }): Promise<UserRow> {
-    const user = await this.read.userById(input.userId);
-    if (!user) throw new InvalidAccessTokenError('session_ended');
+  async check(input: { userId: string; sessionId: string; password: string; ip: string | null }, beforeHash: () => Promise<void> = async () => undefined): Promise<UserRow> {
+    const found = await this.read.userWithSsoRule(input.userId);
+    if (!found) throw new InvalidAccessTokenError('session_ended');
+    const { user, enforceSso } = found;
+    // An account that logs in with SSO only does not take its users' passwords either.
+    if (enforceSso) throw new SsoRequiredError();
     if (!user.passwordHash) throw new NoPasswordError();
+    // The caller's own requirement (reauthentication: the session's trusted device), before any place is taken.
+    await beforeHash();
     const places = await this.throttle.reserve(input.ip, [{ key: this.throttle.key(normalizeLogin(user.email), user.accountId), userId: user.id }]);
     let right: boolean;
     try {
@@ -42,7 +51,8 @@ export class SessionPassword {
       throw error;
     }
     if (!right) {
-      await this.record(input.sessionId, user.id, false);
+      // The answer is the throttle's whatever becomes of the record (the places stay counted).
+      await this.record(input.sessionId, user.id, false).catch((error: Error) => this.logger.warn(`could not record a failed reauthentication: ${error.message}`));
       return places.failed(new ReauthenticationFailedError());
     }
     await places.succeeded(() => true);

@@ -11,6 +11,11 @@ export class SessionStarted extends defineEvent(
     loginId: z.string().uuid().optional(),
     /** The session this one continues: a password change ends every session and continues the caller's in a new one. */
     replaces: z.string().uuid().optional(),
+    /**
+     * When the user last proved themselves for it, if not at this start: a continued session
+     * keeps the one it replaces' (a password change is no fresh login). See `RecentLogin`.
+     */
+    authenticatedAt: z.string().datetime().optional(),
     deviceId: z.string().uuid().nullable(),
     method: z.enum(['password', 'sso', 'google', 'github']),
     refreshTokenHash: z.string().length(64),

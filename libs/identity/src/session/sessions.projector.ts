@@ -15,9 +15,9 @@ export class SessionsProjector implements Projection {
         case SessionStarted.type: {
           const d = event.data as SessionStarted['data'];
           await sql.query(
-            `INSERT INTO read.sessions (id, user_id, account_id, device_id, method, refresh_token_hash, expires_at, started_at, version, user_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-            [d.sessionId, d.userId, d.accountId, d.deviceId, d.method, d.refreshTokenHash, d.expiresAt, event.occurredAt, event.version, d.userVersion ?? null],
+            `INSERT INTO read.sessions (id, user_id, account_id, device_id, method, refresh_token_hash, expires_at, started_at, version, user_version, authenticated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+            [d.sessionId, d.userId, d.accountId, d.deviceId, d.method, d.refreshTokenHash, d.expiresAt, event.occurredAt, event.version, d.userVersion ?? null, d.authenticatedAt ?? event.occurredAt],
           );
           await sql.query(`INSERT INTO read.refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)`, [
             d.refreshTokenHash,
@@ -39,7 +39,7 @@ export class SessionsProjector implements Projection {
           break;
         }
         case SessionReauthenticated.type:
-          await sql.query(`UPDATE read.sessions SET reauthenticated_at = $2, version = $3 WHERE id = $1`, [(event.data as SessionReauthenticated['data']).sessionId, event.occurredAt, event.version]);
+          await sql.query(`UPDATE read.sessions SET authenticated_at = $2, version = $3 WHERE id = $1`, [(event.data as SessionReauthenticated['data']).sessionId, event.occurredAt, event.version]);
           break;
         case SessionReauthenticationFailed.type:
           await sql.query(`UPDATE read.sessions SET version = $2 WHERE id = $1`, [(event.data as SessionReauthenticationFailed['data']).sessionId, event.version]);

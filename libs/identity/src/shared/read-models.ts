@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ReadSql, type Sql } from '@latchkey/event-store';
 import type { Locale } from './locale';
 import type { Channel, Role } from './roles';
+import type { LoginMethod } from '../login/login.aggregate';
 
 export interface UserRow {
   id: string;
@@ -65,6 +66,7 @@ export interface SessionRow {
   userId: string;
   accountId: string;
   deviceId: string | null;
+  method: LoginMethod;
   refreshTokenHash: string;
   expiresAt: Date;
   revoked: boolean;
@@ -80,7 +82,7 @@ const USER_COLUMNS = `id, account_id AS "accountId", email, username, name, phon
   sessions_ended_version AS "sessionsEndedVersion"`;
 const DEVICE_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", name, user_agent AS "userAgent", ip,
   authorized_at AS "authorizedAt", last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
-const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", device_id AS "deviceId", refresh_token_hash AS "refreshTokenHash",
+const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", device_id AS "deviceId", method, refresh_token_hash AS "refreshTokenHash",
   expires_at AS "expiresAt", revoked_at IS NOT NULL AS revoked, version`;
 
 /**
@@ -213,9 +215,12 @@ export class IdentityReadModels {
     );
   }
 
-  /** When the session's user last proved themselves in it: its login, or a later reauthentication (refreshes do not count). */
+  /**
+   * When the session's user last proved themselves for it: its login, a later reauthentication,
+   * or the one of the session it continues (refreshes do not count).
+   */
   async sessionAuthenticatedAt(id: string, sql: Sql = this.db): Promise<Date | undefined> {
-    const [row] = await sql.query<{ at: Date }>(`SELECT greatest(started_at, reauthenticated_at) AS at FROM read.sessions WHERE id = $1`, [id]);
+    const [row] = await sql.query<{ at: Date }>(`SELECT coalesce(authenticated_at, started_at) AS at FROM read.sessions WHERE id = $1`, [id]);
     return row?.at;
   }
 
@@ -252,7 +257,7 @@ export class IdentityReadModels {
    */
   async refreshContext(tokenHash: string): Promise<{ session: SessionRow; user: UserRow; current: boolean } | undefined> {
     const [row] = await this.db.query<{ session: SessionRow & { expiresAt: string }; user: UserRow & { createdAt: string }; current: boolean }>(
-      `SELECT json_build_object('id', s.id, 'userId', s.user_id, 'accountId', s.account_id, 'deviceId', s.device_id, 'refreshTokenHash', s.refresh_token_hash,
+      `SELECT json_build_object('id', s.id, 'userId', s.user_id, 'accountId', s.account_id, 'deviceId', s.device_id, 'method', s.method, 'refreshTokenHash', s.refresh_token_hash,
                                 'expiresAt', s.expires_at, 'revoked', s.revoked_at IS NOT NULL, 'version', s.version) AS session,
               json_build_object('id', u.id, 'accountId', u.account_id, 'email', u.email, 'username', u.username, 'phone', u.phone,
                                 'locale', u.locale, 'roles', u.roles, 'webAccess', u.web_access, 'twoFactorChannel', u.two_factor_channel,

@@ -105,6 +105,12 @@ export class ReauthenticateDto {
   @Length(1, 4096)
   @MaxUnits(4096)
   password!: string;
+
+  @ApiPropertyOptional({ description: "the session's trusted-device token (also accepted as X-Device-Token header or lk_device cookie)" })
+  @OptionalField()
+  @IsString()
+  @MaxUnits(512)
+  deviceToken?: string;
 }
 
 export class ChangePasswordDto {

@@ -14,8 +14,8 @@ import { ChangePasswordCommand } from './change-password.command';
  * A new password from the signed-in user, who proves the current one (`SessionPassword`: the
  * login's throttles). As with a reset, every session of the user ends with the old password —
  * whoever else held one (a stolen token, a forgotten laptop) is out — and the caller's session
- * is continued in a new one (`SessionStarted {replaces}`): the answer carries its tokens. The
- * user is told by email (a security notice, as for a reset).
+ * is continued in a new one (`SessionStarted {replaces}`, as recent a login as the old one):
+ * the answer carries its tokens. The user is told by email (a security notice, as for a reset).
  */
 @CommandHandler(ChangePasswordCommand)
 export class ChangePasswordHandler implements ICommandHandler<ChangePasswordCommand, Extract<LoginResult, { status: 'authenticated' }>> {
@@ -53,7 +53,10 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
         user,
         replaces: current.id,
         deviceId: current.deviceId,
-        method: 'password',
+        method: current.method,
+        // A password change is no fresh login: the session stays as recent as it was (`RecentLogin`),
+        // or knowing the password in a stolen session would be a way to move the codes elsewhere.
+        authenticatedAt: await this.read.sessionAuthenticatedAt(current.id, uow.sql),
         // The version the password change gives the user: sessions from before it are ended.
         userVersion: account.version + account.getUncommittedEvents().length,
       });
