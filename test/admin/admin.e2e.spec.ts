@@ -149,11 +149,11 @@ describe("a user's sessions", () => {
     const member = await createMember(token);
     const first = await loginWithCode(api, member);
     const second = await loginWithCode(api, member, { trustDevice: false });
-    const listed = await api.http.get(`/admin/users/${member.id}/sessions`).set(bearer(token)).expect(200);
-    expect(listed.body).toHaveLength(2);
+    const listed = (await api.http.get(`/admin/users/${member.id}/sessions`).set(bearer(token)).expect(200)).body.items;
+    expect(listed).toHaveLength(2);
     // The admin's own session is not among the member's: none is "current".
-    expect(listed.body.every((s: { current: boolean }) => !s.current)).toBe(true);
-    const target = listed.body.find((s: { device: unknown }) => s.device === null);
+    expect(listed.every((s: { current: boolean }) => !s.current)).toBe(true);
+    const target = listed.find((s: { device: unknown }) => s.device === null);
     await api.http.delete(`/admin/users/${member.id}/sessions/${target.id}`).set(bearer(token)).expect(204);
     await api.http.get('/auth/me').set(bearer(second.accessToken)).expect(401);
     await api.http.get('/auth/me').set(bearer(first.accessToken)).expect(200);
@@ -170,7 +170,7 @@ describe('tenant isolation and roles', () => {
     const victim = await createMember(token);
     const victimTokens = await loginWithCode(api, victim);
     const [device] = (await api.http.get(`/admin/users/${victim.id}/devices`).set(bearer(token)).expect(200)).body;
-    const [session] = (await api.http.get(`/admin/users/${victim.id}/sessions`).set(bearer(token)).expect(200)).body;
+    const [session] = (await api.http.get(`/admin/users/${victim.id}/sessions`).set(bearer(token)).expect(200)).body.items;
     const probes: [string, string, object?][] = [
       ['get', `/admin/users/${victim.id}`],
       ['get', `/admin/users/${victim.id}/sessions`],

@@ -256,9 +256,10 @@ describe('the signed-in user', () => {
     await api.http.post('/auth/logout').send({ refreshToken: (await loginWithCode(api, user, { trustDevice: false })).refreshToken }).expect(204);
     const listed = await api.http.get('/auth/me/sessions').set(bearer(laptop.accessToken)).expect(200);
     // The logged-out session is not there; the laptop's is the current one and names its trusted device.
-    expect(listed.body).toHaveLength(2);
-    const mine = listed.body.find((s: { current: boolean }) => s.current);
-    const other = listed.body.find((s: { current: boolean }) => !s.current);
+    expect(listed.body.nextCursor).toBeNull();
+    expect(listed.body.items).toHaveLength(2);
+    const mine = listed.body.items.find((s: { current: boolean }) => s.current);
+    const other = listed.body.items.find((s: { current: boolean }) => !s.current);
     expect(mine).toMatchObject({ method: 'password', device: { id: expect.any(String) }, startedAt: expect.any(String), lastActiveAt: expect.any(String), expiresAt: expect.any(String) });
     expect(other.device).toBeNull();
     // Ending the phone's session: its tokens stop working at once; the laptop's go on.
@@ -266,7 +267,7 @@ describe('the signed-in user', () => {
     await api.http.get('/auth/me').set(bearer(phone.accessToken)).expect(401);
     await api.http.post('/auth/token/refresh').send({ refreshToken: phone.refreshToken }).expect(401);
     await api.http.get('/auth/me').set(bearer(laptop.accessToken)).expect(200);
-    expect((await api.http.get('/auth/me/sessions').set(bearer(laptop.accessToken)).expect(200)).body.map((s: { id: string }) => s.id)).toEqual([mine.id]);
+    expect((await api.http.get('/auth/me/sessions').set(bearer(laptop.accessToken)).expect(200)).body.items.map((s: { id: string }) => s.id)).toEqual([mine.id]);
     // Ended already, someone else's, or no session at all: 404.
     await api.http.delete(`/auth/me/sessions/${other.id}`).set(bearer(laptop.accessToken)).expect(404);
     const stranger = await signUp(api.http);

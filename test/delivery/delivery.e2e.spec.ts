@@ -333,6 +333,27 @@ describe('faults: no code lost, none sent twice', () => {
     expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(1);
   });
 
+  it('sends once when Redis goes away between the provider accepting and the acceptance being remembered', async () => {
+    // A chaos probe's case: the write of the acceptance failed, the job was retried in the same
+    // worker, and the retry, finding nothing in Redis, sent the code a second time.
+    const phone = '+385981110009';
+    const user = await signUp(api.http, { phone });
+    infobip.failNext(1, 'slow');
+    const calls = infobip.callCount();
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    await until(() => infobip.callCount() > calls, 'the send to reach the provider');
+    await redis.cut();
+    await until(() => infobip.messages('sms').some((m) => m.to === digits(phone)), 'the provider to accept');
+    await new Promise((r) => setTimeout(r, 1500));
+    await redis.start();
+    await until(async () => (await events(login.body.challengeId, 'login.otp_delivered')).length === 1, 'the delivery to be recorded', 30_000);
+    // Long enough for the job's lock to lapse and the job to run again (DELIVERY_JOB_LOCK_SECONDS = 4).
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toHaveLength(1);
+    expect(await events(login.body.challengeId, 'login.otp_delivered')).toHaveLength(1);
+    await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: await codeOf(api, login.body.challengeId) }).expect(200);
+  });
+
   it('delivers once after the worker is killed (SIGKILL) in the middle of a send', async () => {
     const phone = '+385981110005';
     const user = await signUp(api.http, { phone });

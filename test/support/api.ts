@@ -24,9 +24,13 @@ export interface TestApi {
 }
 
 /** The real API in-process (Nest testing module, so the clock can be moved), on a database of its own. */
-export async function startApi(label: string, env: Record<string, string> = {}): Promise<TestApi> {
+/**
+ * `databaseUrl`: the URL the API is given for its (new) database, e.g. through a `TcpProxy` that
+ * the test cuts; the test's own `pg` client always connects directly.
+ */
+export async function startApi(label: string, env: Record<string, string> = {}, options: { databaseUrl?: (url: string) => string } = {}): Promise<TestApi> {
   const database = await createTestDatabase(label);
-  const config = testConfig(database.url, label, env);
+  const config = testConfig(options.databaseUrl?.(database.url) ?? database.url, label, env);
   const clock = new TestClock();
   const moduleRef = await Test.createTestingModule({ imports: [ApiModule.forRoot(config)] })
     .overrideProvider(Clock)

@@ -24,7 +24,7 @@ import { uuidParam } from '../auth/uuid-param';
 import { AdminGuard } from './admin.guard';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './admin.dto';
 import { adminUserView, type AdminUserView } from './admin-user.view';
-import { AdminUserDoc, DeviceDoc, HistoryItemDoc, SessionDoc, UserPageDoc } from './admin.docs';
+import { AdminUserDoc, DeviceDoc, HistoryItemDoc, SessionPageDoc, UserPageDoc } from './admin.docs';
 
 export interface HistoryItem {
   type: string;
@@ -125,11 +125,11 @@ export class AdminUsersController {
 
   @Get(':id/sessions')
   @ApiOperation({ summary: 'Where the user is signed in: their sessions that still work, most recently used first' })
-  @ApiOkResponse({ type: [SessionDoc] })
+  @ApiOkResponse({ type: SessionPageDoc })
   @ApiProblems(401, 403, 404)
-  async sessions(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<SessionView[]> {
+  async sessions(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<{ items: SessionView[]; nextCursor: null }> {
     await this.user(admin, id);
-    return this.queryBus.execute(new ListSessionsQuery(id, admin.sessionId));
+    return { items: await this.queryBus.execute(new ListSessionsQuery(id, admin.sessionId)), nextCursor: null };
   }
 
   @Delete(':id/sessions/:sessionId')

@@ -50,6 +50,11 @@ export class SessionDoc {
   @ApiProperty({ description: 'the session of the token that asks' }) current!: boolean;
 }
 
+export class SessionPageDoc {
+  @ApiProperty({ type: [SessionDoc], description: 'all of them, most recently used first' }) items!: SessionDoc[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'always null: a user has few sessions' }) nextCursor!: null;
+}
+
 export class ActorDoc {
   @ApiProperty({ enum: ['user', 'admin', 'system', 'anonymous'] }) type!: string;
   @ApiProperty({ nullable: true }) id!: string | null;

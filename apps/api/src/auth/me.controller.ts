@@ -101,11 +101,12 @@ export class MeController {
   @Get('sessions')
   @ApiOperation({
     summary: 'Where the user is signed in: the sessions that still work, most recently used first',
-    description: '[{id, method, startedAt, lastActiveAt, expiresAt, device: {id, name, userAgent} | null, current}]; `current` marks the session of the token that asks.',
+    description:
+      '{items: [{id, method, startedAt, lastActiveAt, expiresAt, device: {id, name, userAgent} | null, current}], nextCursor: null} (all of them: a user has few); `current` marks the session of the token that asks.',
   })
   @ApiProblems(401)
-  sessions(@CurrentPrincipal() principal: Principal): Promise<SessionView[]> {
-    return this.queries.execute(new ListSessionsQuery(principal.userId, principal.sessionId));
+  async sessions(@CurrentPrincipal() principal: Principal): Promise<{ items: SessionView[]; nextCursor: null }> {
+    return { items: await this.queries.execute(new ListSessionsQuery(principal.userId, principal.sessionId)), nextCursor: null };
   }
 
   @Delete('sessions/:id')

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { EventMetadata } from '@latchkey/event-store';
 import type { Accepted, EventJob } from '@latchkey/delivery';
 import { InjectRedis } from '@latchkey/platform';
@@ -46,13 +46,21 @@ export function workerMetadata(job: EventJob): Partial<EventMetadata> {
   return { correlationId: job.correlationId, causationId: job.eventId, actor: { type: 'system', id: 'worker' } };
 }
 
+/** Acceptances this process keeps in memory as well (the latest; older ones are in Redis and the streams). */
+const LOCAL_ACCEPTANCES = 10_000;
+
 /**
- * The providers' acceptances, by the event that asked for the message, in Redis. A delivery
- * writes its acceptance here before anything else and a retried job reads it before sending,
- * so a job retried after a crash records the first message instead of sending a second.
+ * The providers' acceptances, by the event that asked for the message, in Redis — and in this
+ * process's memory. A delivery writes its acceptance before anything else and a retried job
+ * reads it before sending, so a job retried after a crash records the first message instead
+ * of sending a second. The memory covers a retry in the same process when Redis could not take
+ * the write (a chaos probe got a code sent twice that way, the worker alive throughout).
  */
 @Injectable()
 export class AcceptanceRecords {
+  private readonly logger = new Logger(AcceptanceRecords.name);
+  private readonly local = new Map<string, Accepted>();
+
   constructor(@InjectRedis() private readonly redis: Redis) {}
 
   static key(eventId: string): string {
@@ -62,11 +70,24 @@ export class AcceptanceRecords {
   /** The acceptance an earlier run of this job recorded, if any (a first run does not ask). */
   async earlier<T extends Accepted>(eventId: string, attempt: DeliveryAttempt): Promise<T | null> {
     if (attempt.first) return null;
+    const here = this.local.get(eventId);
+    if (here) return here as T;
     const remembered = await this.redis.get(AcceptanceRecords.key(eventId));
     return remembered ? (JSON.parse(remembered) as T) : null;
   }
 
+  /**
+   * Never throws: the message is out, and what follows (recording it in its stream) must still
+   * happen. When Redis cannot take it, this process's memory and the stream's record keep a
+   * retry from sending again; only a retry in another process after this one died too could.
+   */
   async remember<T extends Accepted>(eventId: string, accepted: T): Promise<void> {
-    await this.redis.set(AcceptanceRecords.key(eventId), JSON.stringify(accepted), 'EX', ACCEPTED_TTL_SECONDS);
+    this.local.set(eventId, accepted);
+    if (this.local.size > LOCAL_ACCEPTANCES) this.local.delete(this.local.keys().next().value!);
+    try {
+      await this.redis.set(AcceptanceRecords.key(eventId), JSON.stringify(accepted), 'EX', ACCEPTED_TTL_SECONDS);
+    } catch (error) {
+      this.logger.warn(`could not remember the acceptance of ${eventId} in Redis (${(error as Error).message}); kept in this process`);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type Type } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
 import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_SEND_NOTICE, JOB_ROUTES, QUEUE_SETTINGS, QueueName, type EventJob, type JobHandlerRegistration } from '@latchkey/delivery';
@@ -20,10 +20,12 @@ interface JobHandler {
  * records an earlier run's acceptance if there is one, and otherwise records the failure (a
  * code: DeliveryFailed, and a new code on the next channel). BullMQ's own limit
  * (`maxStalledCount`) would instead fail the job without running it, and nothing would record
- * that the message is not coming (a chaos probe lost codes that way), so it is set out of reach.
+ * that the message is not coming (a chaos probe lost codes that way), so it is set a few stalls
+ * further: room for the give-up run itself to die a few times, and still an end to a job that
+ * kills every worker that takes it (that one BullMQ fails; its failure is logged as an error).
  */
 export const MAX_STALLS = 2;
-const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
+const BULLMQ_STALL_LIMIT = MAX_STALLS + 3;
 
 /**
  * One queue's worker. Transient provider errors go back to BullMQ (exponential back-off); a
@@ -43,13 +45,25 @@ abstract class DeliveryProcessor extends WorkerHost {
     };
   }
 
+  /**
+   * A job BullMQ failed without running it (stalled past its own limit: the give-up run died too,
+   * again and again): the failure is recorded here if it can be, and logged as an error either
+   * way — an operator must look at a job that kills every worker that takes it.
+   */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<EventJob> | undefined, error: Error): Promise<void> {
+    if (!job || job.stalledCounter <= BULLMQ_STALL_LIMIT) return; // failures of runs were recorded by the run
+    this.logger.error(`job ${job.id} (${job.name}) failed without a run after ${job.stalledCounter} stalls: ${error.message}`);
+    await this.handlers[job.name]?.fail(job.data, 'stalled_too_often').catch((failure: Error) => this.logger.error(`could not record the failure of job ${job.id}: ${failure.message}`));
+  }
+
   async process(job: Job<EventJob>): Promise<DeliveryOutcome> {
     const handler = this.handlers[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job type ${job.name}`);
     try {
       // BullMQ counts every time a job becomes active (a retry, a stalled job taken up again):
       // on the first, no earlier run of this job can have reached a provider.
-      return await handler.deliver(job.data, { first: job.attemptsStarted <= 1, maySend: (job.stalledCounter ?? 0) <= MAX_STALLS });
+      return await handler.deliver(job.data, { first: job.attemptsStarted <= 1, maySend: job.stalledCounter <= MAX_STALLS });
     } catch (error) {
       const permanent = OtpDelivery.isPermanent(error);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -78,7 +92,7 @@ export function processorFor(queue: QueueName, config: AppConfig): DeliveryProce
     // A crashed worker's job comes back once its lock lapses; look for such jobs at a quarter of it.
     lockDuration: config.delivery.jobLockMs,
     stalledInterval: Math.max(1000, Math.floor(config.delivery.jobLockMs / 4)),
-    maxStalledCount: BULLMQ_STALL_LIMIT_OUT_OF_REACH,
+    maxStalledCount: BULLMQ_STALL_LIMIT,
   })
   @Injectable()
   class QueueProcessor extends DeliveryProcessor {

@@ -93,7 +93,6 @@ export class OtpDelivery {
         this.sent.inc({ channel: earlier.channel, provider: earlier.provider, outcome: 'already_sent' });
         return 'already_sent';
       }
-      giveUpIfStalledTooOften(attempt);
       // One read gives both the challenge's state and the event to send.
       const { aggregate: login, history } = await this.loads.submit(loginId);
       if (login.deliveryOf(job.eventId) !== 'pending') return 'already_sent';
@@ -103,6 +102,8 @@ export class OtpDelivery {
       if (!login.isCurrentCode(job.eventId)) return 'stale';
       const event = history.find((e) => e.id === job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
+      // Only now, with nothing else left to settle the job: about to send.
+      giveUpIfStalledTooOften(attempt);
       const data = event.data as OtpResent['data'];
       const sealed = JSON.parse(this.box.decrypt(data.sealed, data.loginId)) as SealedCode;
       const accepted = await this.send(sealed, job.eventId);

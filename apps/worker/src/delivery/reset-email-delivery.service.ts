@@ -42,11 +42,11 @@ export class ResetEmailDelivery {
         await this.commands.execute(new RecordResetEmailSentCommand(resetId, job.eventId, earlier.provider, earlier.providerMessageId));
         return 'already_sent';
       }
-      giveUpIfStalledTooOften(attempt);
       const { aggregate: reset, history } = await this.repository.loadWithHistory(PasswordReset, resetId);
       if (reset.emailState !== 'pending') return 'already_sent';
       const event = history.find((e) => e.id === job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
+      giveUpIfStalledTooOften(attempt);
       const data = event.data as ResetRequested['data'];
       const sealed = JSON.parse(this.box.decrypt(data.sealed, resetId)) as SealedResetLink;
       const expiresInSeconds = Math.max(60, Math.round((new Date(data.expiresAt).getTime() - event.occurredAt.getTime()) / 1000));

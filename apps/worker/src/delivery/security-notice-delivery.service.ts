@@ -27,7 +27,6 @@ export class SecurityNoticeDelivery {
       // Looked up on every run, the first too: a notice leaves no record in its stream, so a
       // relay replay after its job was trimmed would find nothing else to say it went out.
       if (await this.acceptances.earlier(job.eventId, { first: false })) return 'already_sent';
-      giveUpIfStalledTooOften(attempt);
       const event = await this.store.readEvent(job.globalPosition, job.eventId);
       if (!event) throw new UndeliverableError(`event ${job.eventId} not found`);
       // News that old is no longer news (a replay, a worker down for a day): not sent.
@@ -35,6 +34,7 @@ export class SecurityNoticeDelivery {
       const user = await this.read.userById(job.streamId.replace(/^user-/, ''));
       // A user who is gone, or disabled (their sessions ended with it), needs no notice.
       if (!user || !user.enabled) return 'stale';
+      giveUpIfStalledTooOften(attempt);
       const notice = event.type === PasswordChanged.type ? ({ change: 'password' } as const) : codesNotice(user, event.data as UserPreferencesChanged['data']);
       const accepted = await this.email.send({ to: user.email, ...render('security-notice-email', user.locale, notice), idempotencyKey: job.eventId });
       await this.acceptances.remember(job.eventId, accepted);
