@@ -17,7 +17,7 @@ describe('dependency outages', () => {
     await Promise.all([postgres.start(), redis.start()]);
     api = await startApi(
       'outages',
-      { REDIS_URL: `redis://${redis.address.host}:${redis.address.port}` },
+      { REDIS_URL: `redis://${redis.address.host}:${redis.address.port}`, DATABASE_QUERY_TIMEOUT_SECONDS: '2' },
       {
         databaseUrl: (url) => {
           const proxied = new URL(url);
@@ -55,6 +55,22 @@ describe('dependency outages', () => {
     }
     await api.http.get('/auth/me').set(bearer(accessToken)).expect(200);
     await api.http.post('/auth/token/refresh').send({ refreshToken }).expect(200);
+  });
+
+  it('does not hang on a database that stops answering (half-open connections), and recovers by itself', async () => {
+    const user = await signUp(api.http);
+    const { accessToken } = await loginWithCode(api, user);
+    postgres.freeze();
+    const started = Date.now();
+    expectUnavailable(await api.http.get('/auth/me').set(bearer(accessToken)));
+    // Within the statement timeout (DATABASE_QUERY_TIMEOUT_SECONDS=2 here), not never.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    postgres.thaw();
+    // Each connection that stopped answering is dropped when a statement on it times out; new ones work.
+    const deadline = Date.now() + 30_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) status = (await api.http.get('/auth/me').set(bearer(accessToken))).status;
+    expect(status).toBe(200);
   });
 
   it('answers 503 to a login while Redis (the throttles) is away, and recovers', async () => {

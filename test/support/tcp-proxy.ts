@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs: [Socket, Socket][] = [];
+  private frozen = false;
   private port = 0;
 
   constructor(
@@ -20,9 +22,17 @@ export class TcpProxy {
   }
 
   async start(): Promise<void> {
+    this.frozen = false;
     const server = createServer((client) => {
+      this.sockets.add(client);
+      if (this.frozen) {
+        // Held open and silent, like a server that is gone without a word.
+        client.on('error', () => this.sockets.delete(client)).on('close', () => this.sockets.delete(client));
+        return;
+      }
       const upstream = connect(this.targetPort, this.targetHost);
-      this.sockets.add(client).add(upstream);
+      this.sockets.add(upstream);
+      this.pairs.push([client, upstream]);
       const close = () => {
         client.destroy();
         upstream.destroy();
@@ -39,6 +49,28 @@ export class TcpProxy {
     });
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
+  }
+
+  /**
+   * Half-open: every connection stays open and nothing passes either way any more (the kernel
+   * still acknowledges, nobody answers — a server gone behind a failover or a NAT that forgot
+   * the connection); new connections are held the same way. Those connections never come back;
+   * `start` lets new ones through again.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    this.pairs.length = 0;
+  }
+
+  /** Lets new connections through again after `freeze` (the frozen ones stay dead). */
+  thaw(): void {
+    this.frozen = false;
   }
 
   /** Drops every open connection and refuses new ones until `start` is called again. */

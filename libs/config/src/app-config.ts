@@ -10,7 +10,8 @@ export interface EncryptionKey {
 export class AppConfig {
   readonly env: Environment['NODE_ENV'];
   readonly logLevel: Environment['LOG_LEVEL'];
-  readonly database: { url: string; poolSize: number };
+  /** queryTimeoutMs: how long a statement of the API or the worker may go unanswered (see `dataSourceOptions`). */
+  readonly database: { url: string; poolSize: number; queryTimeoutMs: number };
   readonly redis: { url: string; prefix: string };
   readonly http: { port: number; trustProxy: boolean | number | string; bodyLimitBytes: number; shutdownTimeoutMs: number };
   readonly worker: { port: number };
@@ -50,7 +51,7 @@ export class AppConfig {
   constructor(e: Environment) {
     this.env = e.NODE_ENV;
     this.logLevel = e.LOG_LEVEL;
-    this.database = { url: withDefaultUser(e.DATABASE_URL), poolSize: e.DATABASE_POOL_SIZE };
+    this.database = { url: withDefaultUser(e.DATABASE_URL), poolSize: e.DATABASE_POOL_SIZE, queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_SECONDS * 1000 };
     this.redis = { url: e.REDIS_URL, prefix: e.REDIS_PREFIX };
     this.http = {
       port: e.PORT,

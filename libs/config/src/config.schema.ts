@@ -128,6 +128,7 @@ export const environmentSchema = z.object({
   LOG_LEVEL: logLevel,
   DATABASE_URL: url('postgres://localhost:5432/latchkey', ['postgres:', 'postgresql:']),
   DATABASE_POOL_SIZE: wholeNumber(10, 1000),
+  DATABASE_QUERY_TIMEOUT_SECONDS: wholeNumber(30, 3600),
   REDIS_URL: url('redis://localhost:6379', ['redis:', 'rediss:']),
   REDIS_PREFIX: z
     .string()

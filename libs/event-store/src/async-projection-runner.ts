@@ -26,7 +26,7 @@ export class AsyncProjectionRunner {
           this.config.database.url,
           this.store,
           (events, tx) => ProjectionRegistry.applyAll([projection], events, tx),
-          options,
+          { queryTimeoutMs: this.config.database.queryTimeoutMs, ...options },
         ),
     );
     for (const subscription of this.subscriptions) subscription.start();

@@ -3,6 +3,7 @@ export { AggregateRepository, MAX_COMMAND_ATTEMPTS, UnitOfWork } from './aggrega
 export { AsyncProjectionRunner } from './async-projection-runner';
 export { Clock, IdGenerator, RandomIdGenerator, SystemClock } from './clock';
 export { createDataSource, dataSourceOptions } from './database/data-source';
+export { isPostgresUnreachable } from './database/connection-failure';
 export { databaseName, ensureDatabase, migrate, prepareDatabase } from './database/prepare-database';
 export { ClientSql, DataSourceSql, inTransaction, poolOf, RunnerSql } from './database/transaction';
 export { ConcurrencyError, DomainError, EventStoreError, InvalidEventPayloadError, UniqueClaimTakenError, UnknownEventTypeError } from './errors';

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Client } from 'pg';
-import { ClientSql, dedicatedConnection, pgError } from './database/transaction';
+import { isPostgresUnreachable } from './database/connection-failure';
+import { ClientSql, closeConnection, dedicatedConnection, pgError } from './database/transaction';
 import type { StoredEvent } from './event';
 import { START, checkpointOf, type Checkpoint, type EventStore } from './event-store';
 import type { Sql } from './sql';
@@ -14,6 +15,8 @@ export interface SubscriptionOptions {
   standbyRetryMs?: number;
   /** Delay after a failed batch before the same batch is tried again. */
   errorDelayMs?: number;
+  /** A statement unanswered this long fails and the connection is dropped (see `dataSourceOptions`'s `serving`). */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -60,6 +63,7 @@ export class Subscription {
   private readonly idleDelayMs: number;
   private readonly standbyRetryMs: number;
   private readonly errorDelayMs: number;
+  private readonly queryTimeoutMs: number | undefined;
   private client: Client | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -80,6 +84,7 @@ export class Subscription {
     this.idleDelayMs = options.idleDelayMs ?? 250;
     this.standbyRetryMs = options.standbyRetryMs ?? 2000;
     this.errorDelayMs = options.errorDelayMs ?? 1000;
+    this.queryTimeoutMs = options.queryTimeoutMs;
   }
 
   get state(): SubscriptionState {
@@ -151,7 +156,8 @@ export class Subscription {
       };
       await tx.sql.script(tx.begun ? [move, 'COMMIT'] : [move]);
     } catch (error) {
-      if (client.getTransactionStatus() !== 'I') await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that stopped answering would make the ROLLBACK wait as long again: it is dropped instead.
+      if (client.getTransactionStatus() !== 'I' && !isPostgresUnreachable(error)) await client.query('ROLLBACK').catch(() => undefined);
       if (pgError(error).code === CHECKPOINT_MOVED) throw new Error('checkpoint moved by another process (rebuild?); reloading');
       throw error;
     }
@@ -161,13 +167,13 @@ export class Subscription {
 
   private async acquire(): Promise<boolean> {
     // A dropped connection is noticed by the loop on its next query.
-    const client = await dedicatedConnection(this.databaseUrl, `latchkey-subscription-${this.name}`, (error) => this.logger.warn(`connection lost: ${error.message}`));
+    const client = await dedicatedConnection(this.databaseUrl, `latchkey-subscription-${this.name}`, (error) => this.logger.warn(`connection lost: ${error.message}`), this.queryTimeoutMs);
     const sql = new ClientSql(client);
     const [{ locked }] = await sql.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [
       `latchkey.subscription:${this.name}`,
     ]);
     if (!locked) {
-      await client.end().catch(() => undefined);
+      await closeConnection(client);
       return false;
     }
     this.client = client;
@@ -183,8 +189,8 @@ export class Subscription {
   private async drop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    // Closing the session releases its advisory lock.
-    if (client) await client.end().catch(() => undefined);
+    // Closing the session releases its advisory lock (a half-open one's, when the server notices).
+    if (client) await closeConnection(client);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -68,7 +68,7 @@ export class PlatformModule {
             },
           },
         })),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config, `latchkey-${options.app}`), migrationsRun: false }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config, `latchkey-${options.app}`, true), migrationsRun: false }),
         CqrsModule.forRoot(),
         EventStoreModule.forRoot(),
       ],

@@ -32,6 +32,7 @@ export class OutboxRelay {
     this.subscription ??= new Subscription(RELAY_SUBSCRIPTION, this.config.database.url, this.store, (events) => this.relay(events), {
       // Codes are waited for by a person: look for new ones often (a cheap indexed query).
       idleDelayMs: 25,
+      queryTimeoutMs: this.config.database.queryTimeoutMs,
     });
     this.subscription.start();
   }

@@ -1,6 +1,5 @@
-import type { AppConfig } from '@latchkey/config';
 import { Client } from 'pg';
-import { createDataSource } from './data-source';
+import { createDataSource, type DatabaseSettings } from './data-source';
 
 /** A stable advisory-lock key: two processes that start together migrate one after the other. */
 const MIGRATION_LOCK = 'latchkey.migrations';
@@ -40,7 +39,7 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 }
 
 /** Applies pending migrations while holding an advisory lock; returns the names applied. */
-export async function migrate(config: Pick<AppConfig, 'database'>): Promise<string[]> {
+export async function migrate(config: DatabaseSettings): Promise<string[]> {
   // Two connections, whatever the configured pool: one holds the lock while the other migrates.
   const dataSource = createDataSource({ database: { ...config.database, poolSize: 2 } }, 'latchkey-migrate');
   await dataSource.initialize();
@@ -61,7 +60,7 @@ export async function migrate(config: Pick<AppConfig, 'database'>): Promise<stri
 }
 
 /** What `npm start` and both apps do first: create the database if missing, then migrate. */
-export async function prepareDatabase(config: Pick<AppConfig, 'database'>): Promise<{ created: boolean; applied: string[] }> {
+export async function prepareDatabase(config: DatabaseSettings): Promise<{ created: boolean; applied: string[] }> {
   const created = await ensureDatabase(config.database.url);
   const applied = await migrate(config);
   return { created, applied };

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { Client, type Pool, type PoolClient, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../sql';
+import { isPostgresUnreachable } from './connection-failure';
+import { servingConnection } from './data-source';
 import { bindLiterals, literal } from './literals';
 
 /**
@@ -172,11 +174,40 @@ function executeText(write: PreparedWrite, params: readonly unknown[]): string {
  * session lock, a rebuild's reader). A connection that drops must not crash the process: the
  * error goes to `onError` and the next query on it fails.
  */
-export async function dedicatedConnection(url: string, applicationName: string, onError: (error: Error) => void = () => undefined): Promise<Client> {
-  const client = new Client({ connectionString: url, application_name: applicationName });
+export async function dedicatedConnection(
+  url: string,
+  applicationName: string,
+  onError: (error: Error) => void = () => undefined,
+  /** For short statements only (a subscription's): see `dataSourceOptions`'s `serving`. */
+  queryTimeoutMs?: number,
+): Promise<Client> {
+  const client = new Client({
+    connectionString: url,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5000,
+    ...(queryTimeoutMs ? servingConnection(queryTimeoutMs) : {}),
+  });
   client.on('error', onError);
   await client.connect();
   return client;
+}
+
+/**
+ * Ends a dedicated connection, within `withinMs`: a connection left half-open never answers the
+ * goodbye, so after that its socket is destroyed (and the server's session, if it is still
+ * there, ends when the server notices).
+ */
+export async function closeConnection(client: Client, withinMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    client.end().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /** Runs `fn` on one pooled connection, outside any transaction block. */
@@ -185,9 +216,13 @@ export async function onConnection<T>(dataSource: DataSource, fn: (sql: ClientSq
   let broken: Error | undefined;
   try {
     return await fn(new ClientSql(client));
+  } catch (error) {
+    // A connection that went away or stopped answering is dropped, not handed to the next caller.
+    if (isPostgresUnreachable(error)) broken = error as Error;
+    throw error;
   } finally {
     // A connection left inside a transaction block (it should not be) is not handed on.
-    if (client.getTransactionStatus() !== 'I') broken = new Error('connection left inside a transaction block');
+    if (!broken && client.getTransactionStatus() !== 'I') broken = new Error('connection left inside a transaction block');
     client.release(broken);
   }
 }
@@ -244,7 +279,10 @@ export async function inTransaction<T>(
       if (client.getTransactionStatus() !== 'I') await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      // A connection that went away or stopped answering is dropped without a ROLLBACK (which
+      // would wait as long again): the server ends the transaction with the session.
+      if (isPostgresUnreachable(error)) broken = error as Error;
+      else await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     }
   } finally {
