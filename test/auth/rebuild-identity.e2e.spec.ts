@@ -66,6 +66,18 @@ describe('projections:rebuild on the identity read models', () => {
       await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
       await api.http.post('/auth/password/forgot').send({ login: user.username }).expect(202);
     }
+    // A step-up (a wrong one first), a session ended by its user, a password change (a continued session).
+    {
+      const user = await signUp(api.http);
+      const tokens = await loginWithCode(api, user);
+      await loginWithCode(api, user, { trustDevice: false });
+      const bearer = { Authorization: `Bearer ${tokens.accessToken}` };
+      await api.http.post('/auth/me/reauthenticate').set(bearer).send({ password: 'not it at all', deviceToken: tokens.deviceToken }).expect(400);
+      await api.http.post('/auth/me/reauthenticate').set(bearer).send({ password: user.password, deviceToken: tokens.deviceToken }).expect(204);
+      const other = (await api.http.get('/auth/me/sessions').set(bearer).expect(200)).body.items.find((s: { current: boolean }) => !s.current);
+      await api.http.delete(`/auth/me/sessions/${other.id}`).set(bearer).expect(204);
+      await api.http.post('/auth/me/password').set(bearer).send({ currentPassword: user.password, newPassword: 'a rebuilt passphrase' }).expect(200);
+    }
     // SSO: a connection shared with a second account that joins, a just-in-time user, confirmed groups.
     const [owner, sharing] = [await signUp(api.http), await signUp(api.http)];
     const [ownerToken, sharingToken] = [(await loginWithCode(api, owner)).accessToken, (await loginWithCode(api, sharing)).accessToken];
@@ -98,11 +110,13 @@ describe('projections:rebuild on the identity read models', () => {
     await auditCaughtUp(api);
     const before = await snapshot();
     expect(before.audit_log.length).toBeGreaterThan(40);
-    expect(before.users).toHaveLength(7);
+    expect(before.users).toHaveLength(8);
     expect(before.sso_connection_accounts).toHaveLength(2);
     expect(before.group_members).toHaveLength(2);
     expect(before.devices.length).toBeGreaterThanOrEqual(4);
     expect(before.sessions.length).toBeGreaterThanOrEqual(8);
+    // A step-up moved a session's authentication past its start; the rebuild must keep that too.
+    expect(before.sessions.some((r) => { const row = r as { authenticated_at: Date | null; started_at: Date }; return row.authenticated_at !== null && row.authenticated_at.getTime() > row.started_at.getTime(); })).toBe(true);
     expect(before.reset_tokens).toHaveLength(8);
     expect(before.indexes).toContainEqual(expect.objectContaining({ name: 'read.audit_log_user_idx', valid: true }));
 

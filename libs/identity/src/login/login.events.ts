@@ -107,7 +107,7 @@ export class OtpDelivered extends defineEvent(
   'login.otp_delivered',
   z.object({
     loginId: z.string().uuid(),
-    /** Whose code it was: the delivery shows in that user's history (absent in events from before the eleventh session). */
+    /** Whose code it was: the delivery shows in that user's history (absent in events written before the field existed). */
     userId: z.string().uuid().optional(),
     channel,
     provider: z.string(),

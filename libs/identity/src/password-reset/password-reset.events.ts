@@ -38,7 +38,7 @@ export class ResetDeliveryBlocked extends defineEvent(
 /** The email provider accepted the reset or invitation email. */
 export class ResetEmailSent extends defineEvent(
   'reset.email_sent',
-  // userId: whose link it was, for their history (absent in events from before the eleventh session).
+  // userId: whose link it was, for their history (absent in events written before the field existed).
   z.object({ resetId: z.string().uuid(), userId: z.string().uuid().optional(), provider: z.string(), providerMessageId: z.string(), sourceEventId: z.string().uuid() }),
 ) {}
 

@@ -61,7 +61,10 @@ export class SessionReauthenticated extends defineEvent(
   }),
 ) {}
 
-/** A wrong password entered to reauthenticate in this session (it counts as a login failure of the user's email). */
+/**
+ * A wrong password entered in this session — to reauthenticate, or as the current password of
+ * a password change (it counts as a login failure of the user's email).
+ */
 export class SessionReauthenticationFailed extends defineEvent(
   'session.reauthentication_failed',
   z.object({

@@ -278,8 +278,8 @@ export class IdentityReadModels {
     };
   }
 
-  async activeSessionIds(userId: string, sql: Sql = this.db): Promise<string[]> {
-    const rows = await sql.query<{ id: string }>(`SELECT id FROM read.sessions WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
-    return rows.map((r) => r.id);
+  /** The user's sessions not revoked (those a change that ends sessions revokes). */
+  async activeSessionRows(userId: string, sql: Sql = this.db): Promise<SessionRow[]> {
+    return sql.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM read.sessions WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
   }
 }

@@ -1,5 +1,4 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AppConfig } from '@latchkey/config';
 import { AggregateRepository, Clock, IdGenerator } from '@latchkey/event-store';
 import { PasswordHasher, sha256 } from '@latchkey/security';
 import { normalizeLogin } from '../../../shared/contact';
@@ -19,7 +18,6 @@ export const SELECTION_TTL_SECONDS = 600;
 @CommandHandler(PasswordLoginCommand)
 export class PasswordLoginHandler implements ICommandHandler<PasswordLoginCommand, LoginResult> {
   constructor(
-    private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly repository: AggregateRepository,
@@ -102,6 +100,4 @@ export class PasswordLoginHandler implements ICommandHandler<PasswordLoginComman
     }
     return matches;
   }
-
-  /** Records a filled window's lock-out on its user, once however many failures see it full. */
 }

@@ -3,7 +3,7 @@ import { AggregateRepository, Clock, type Sql } from '@latchkey/event-store';
 import { PasswordHasher, PasswordPolicy, sha256 } from '@latchkey/security';
 import { InvalidResetTokenError } from '../../../shared/errors';
 import { IdentityReadModels } from '../../../shared/read-models';
-import { Session } from '../../../session/session.aggregate';
+import { endSessions } from '../../../session/end-sessions';
 import { User } from '../../../user/user.aggregate';
 import { PasswordReset } from '../../password-reset.aggregate';
 import { resetsOfUser } from '../../reset-issuer';
@@ -49,10 +49,7 @@ export class CompleteResetHandler implements ICommandHandler<CompleteResetComman
       if (!reset.complete()) throw new InvalidResetTokenError();
       const account = await uow.load(User, user.id);
       account.changePassword(hash, link.initiatedBy === 'invitation' ? 'invitation' : 'reset');
-      for (const sessionId of await this.read.activeSessionIds(user.id, uow.sql)) {
-        const row = await this.read.sessionById(sessionId, uow.sql);
-        if (row) uow.add(Session.fromRow(row)).revoke('password_reset');
-      }
+      await endSessions(this.read, uow, user.id, 'password_reset');
     });
   }
 

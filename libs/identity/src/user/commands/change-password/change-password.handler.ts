@@ -4,7 +4,7 @@ import { InvalidAccessTokenError, PasswordHasher, PasswordPolicy } from '@latchk
 import { LoginFinisher } from '../../../login/login-finisher';
 import type { LoginResult } from '../../../login/login-result';
 import { IdentityReadModels } from '../../../shared/read-models';
-import { Session } from '../../../session/session.aggregate';
+import { endSessions } from '../../../session/end-sessions';
 import { SessionIssuer } from '../../../session/session-issuer';
 import { SessionPassword } from '../../../session/session-password';
 import { User } from '../../user.aggregate';
@@ -45,10 +45,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
       if (refusal) throw refusal;
       const account = await uow.load(User, user.id);
       account.changePassword(hash, 'change');
-      for (const sessionId of await this.read.activeSessionIds(user.id, uow.sql)) {
-        const row = sessionId === current.id ? current : await this.read.sessionById(sessionId, uow.sql);
-        if (row) uow.add(Session.fromRow(row)).revoke('password_changed');
-      }
+      await endSessions(this.read, uow, user.id, 'password_changed');
       const { session, result } = this.sessions.start({
         user,
         replaces: current.id,

@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@latchkey/event-store';
-import { Session } from '../../../session/session.aggregate';
+import { endSessions } from '../../../session/end-sessions';
 import { toE164 } from '../../../shared/contact';
 import { InvalidPhoneError, LastAdminError, NotFoundError } from '../../../shared/errors';
 import { closestLocale } from '../../../shared/locale';
@@ -69,10 +69,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
       const endsSessions =
         change.enabled === false && state.enabled ? 'user_disabled' : change.webAccess === false && state.webAccess ? 'web_access_removed' : undefined;
       if (endsSessions) {
-        for (const sessionId of await this.read.activeSessionIds(command.userId, uow.sql)) {
-          const row = await this.read.sessionById(sessionId, uow.sql);
-          if (row) uow.add(Session.fromRow(row)).revoke(endsSessions);
-        }
+        await endSessions(this.read, uow, command.userId, endsSessions);
       }
     });
   }
