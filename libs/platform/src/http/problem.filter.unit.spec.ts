@@ -26,6 +26,25 @@ describe('toProblem', () => {
     });
   });
 
+  it('answers 503 with a Retry-After when PostgreSQL or Redis is out of reach, and 500 for a statement the server refused', () => {
+    const outages: unknown[] = [
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      Object.assign(new Error('connection failure'), { code: '08006' }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      new Error('Connection terminated unexpectedly'),
+      new Error('Query read timeout'),
+      new Error('timeout exceeded when trying to connect'),
+      Object.assign(new Error('Reached the max retries per request limit (which is 1).'), { name: 'MaxRetriesPerRequestError' }),
+      new Error('Connection is closed.'),
+    ];
+    for (const error of outages) {
+      expect(toProblem(error, domain)).toEqual({ body: PROBLEMS.unavailable, headers: { 'Retry-After': '5' }, unexpected: false, outage: true });
+    }
+    const refused = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
+    expect(toProblem(refused, domain)).toMatchObject({ body: PROBLEMS.internal, unexpected: true });
+    expect(toProblem(new Error('something else broke'), domain)).toMatchObject({ body: PROBLEMS.internal, unexpected: true });
+  });
+
   it('treats an unmapped domain error as unexpected (a bug to fix), answering a bare 500', () => {
     expect(toProblem(new Unmapped('x'), domain)).toMatchObject({ body: PROBLEMS.internal, unexpected: true });
   });
