@@ -54,8 +54,8 @@ export class TcpProxy {
   /**
    * Half-open: every connection stays open and nothing passes either way any more (the kernel
    * still acknowledges, nobody answers — a server gone behind a failover or a NAT that forgot
-   * the connection); new connections are held the same way. Those connections never come back;
-   * `start` lets new ones through again.
+   * the connection): an end on one side no longer reaches the other, and new connections are
+   * held the same way. Those connections never come back; `thaw` lets new ones through again.
    */
   freeze(): void {
     this.frozen = true;
@@ -64,6 +64,13 @@ export class TcpProxy {
       upstream.unpipe(client);
       client.pause();
       upstream.pause();
+      // Nor does an end on one side reach the other: the client giving up leaves the server's
+      // session as it was, and the other way round.
+      for (const socket of [client, upstream]) {
+        socket.removeAllListeners('close');
+        socket.removeAllListeners('error');
+        socket.on('error', () => undefined).on('close', () => this.sockets.delete(socket));
+      }
     }
     this.pairs.length = 0;
   }

@@ -1,4 +1,4 @@
-import { builtEntry, createTestDatabase, dropDatabase, freePort, runNode, testEnvironment, waitForStatus } from '@latchkey/testing';
+import { TcpProxy, builtEntry, createTestDatabase, dropDatabase, freePort, runNode, signUp, startApi, testEnvironment, waitForStatus } from '@latchkey/testing';
 
 describe('worker process', () => {
   it('serves health and metrics on WORKER_PORT and stops cleanly on SIGTERM', async () => {
@@ -65,4 +65,48 @@ describe('worker start-up checks', () => {
       await dropDatabase(database.name);
     }
   });
+});
+
+describe('worker and a database that stops answering', () => {
+  it('takes its subscriptions up again after their connections went half-open: codes keep going out', async () => {
+    // The worker reaches PostgreSQL through a proxy that freezes every connection (open, silent:
+    // a failover or a NAT that forgot the connection); the API talks to it directly.
+    const postgres = new TcpProxy('127.0.0.1', 5432);
+    await postgres.start();
+    const api = await startApi('worker_halfopen');
+    const proxied = new URL(api.database.url);
+    proxied.host = `${postgres.address.host}:${postgres.address.port}`;
+    const port = await freePort();
+    const worker = runNode(
+      builtEntry('apps/worker/src/main.js'),
+      testEnvironment(proxied.toString(), 'worker_halfopen', { WORKER_PORT: String(port), LOG_LEVEL: 'info', DATABASE_QUERY_TIMEOUT_SECONDS: '2' }),
+    );
+    const delivered = async (challengeId: string, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const { rows } = await api.pg.query(`SELECT 1 FROM events WHERE stream_id = $1 AND type = 'login.otp_delivered'`, [`login-${challengeId}`]);
+        if (rows.length > 0) return true;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return false;
+    };
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`, 200, 20_000)).toBe(200);
+      const user = await signUp(api.http);
+      const first = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+      expect(await delivered(first.body.challengeId, 20_000)).toBe(true);
+      postgres.freeze();
+      await new Promise((r) => setTimeout(r, 1000));
+      postgres.thaw();
+      // A code committed after the freeze: the relay's frozen statement times out (2 s), its
+      // connection is dropped, the server ends the silent session (4 s idle) and its lock with it,
+      // and the relay, connected again, sends the code.
+      const second = await api.http.post('/auth/login').send({ login: user.username, password: user.password }).expect(200);
+      expect(await delivered(second.body.challengeId, 40_000)).toBe(true);
+    } finally {
+      await worker.stop('SIGKILL');
+      await postgres.stop();
+      await api.close();
+    }
+  }, 90_000);
 });

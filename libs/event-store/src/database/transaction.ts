@@ -178,14 +178,25 @@ export async function dedicatedConnection(
   url: string,
   applicationName: string,
   onError: (error: Error) => void = () => undefined,
-  /** For short statements only (a subscription's): see `dataSourceOptions`'s `serving`. */
+  /**
+   * For a subscription's connection (short statements only): the client-side statement timeout
+   * and keepalive of `dataSourceOptions`'s `serving`, and the server's side of it too. The
+   * session holds the subscription's advisory lock, so when its client is gone without a word
+   * the server must end it, or no other process could take the subscription over (a standby,
+   * or this one reconnecting) until the server's own TCP keepalive noticed — two hours by
+   * default. The server ends a session left idle for twice the statement timeout (the loop polls
+   * every few hundred milliseconds) and probes a silent client after 10 s (PostgreSQL 14+).
+   */
   queryTimeoutMs?: number,
 ): Promise<Client> {
+  const sessionTimeouts = queryTimeoutMs
+    ? `-c idle_session_timeout=${2 * queryTimeoutMs} -c idle_in_transaction_session_timeout=${2 * queryTimeoutMs} -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3`
+    : undefined;
   const client = new Client({
     connectionString: url,
     application_name: applicationName,
     connectionTimeoutMillis: 5000,
-    ...(queryTimeoutMs ? servingConnection(queryTimeoutMs) : {}),
+    ...(queryTimeoutMs ? { ...servingConnection(queryTimeoutMs), options: sessionTimeouts } : {}),
   });
   client.on('error', onError);
   await client.connect();
