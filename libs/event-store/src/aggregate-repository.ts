@@ -122,11 +122,16 @@ export class AggregateRepository {
   }
 
   /** Load, decide, save; decided again on fresh state when another writer got there first. */
-  update<A extends AnyAggregate, R>(type: AggregateClass<A>, id: string, decide: (aggregate: A) => R | Promise<R>): Promise<R> {
+  update<A extends AnyAggregate, R>(
+    type: AggregateClass<A>,
+    id: string,
+    decide: (aggregate: A) => R | Promise<R>,
+    options: Pick<AppendOptions, 'metadata'> = {},
+  ): Promise<R> {
     return this.retrying(async () => {
       const aggregate = await this.load(type, id);
       const result = await decide(aggregate);
-      await this.save(aggregate);
+      await this.save(aggregate, options);
       return result;
     });
   }

@@ -4,12 +4,11 @@ import { sha256 } from '@latchkey/security';
 import { AggregateRepository } from '@latchkey/event-store';
 import { AccountDisabledError, SsoRequiredError, WebAccessDeniedError } from '../shared/errors';
 import { closestLocale, type Locale } from '../shared/locale';
-import { IdentityReadModels, type DeviceTrust, type UserRow } from '../shared/read-models';
+import { IdentityReadModels, trustOf, type DeviceTrust, type UserRow } from '../shared/read-models';
 import { SessionIssuer } from '../session/session-issuer';
 import { User } from '../user/user.aggregate';
 import type { Login, LoginMethod } from './login.aggregate';
 import type { ClientContext, LoginResult } from './login-result';
-import type { TwoFactorRequired } from './login.events';
 import { OtpIssuer } from './otp-issuer';
 
 /** What to save, and what to answer: a result, or an error to raise once the events are saved. */
@@ -87,9 +86,10 @@ export class LoginFinisher {
     if (locale) user = { ...user, locale: locale.locale };
 
     const tokenHash = client.deviceToken ? sha256(client.deviceToken) : client.deviceTokenHash;
-    const device = this.deviceTrust(
-      user,
+    const device = trustOf(
+      user.id,
       !tokenHash ? null : options.known ? options.known.device : ((await this.read.deviceByTokenHash(tokenHash, options.sql)) ?? null),
+      this.clock.now(),
     );
     if (device.trusted || options.secondFactor === 'never') {
       record('authenticated', null);
@@ -179,16 +179,5 @@ export class LoginFinisher {
     if (!user.enabled) return new AccountDisabledError();
     if (!user.webAccess) return new WebAccessDeniedError();
     return undefined;
-  }
-
-  /** Whether `device` (the one the client presented, if any) lets this user in without a code. */
-  private deviceTrust(
-    user: UserRow,
-    device: DeviceTrust | null,
-  ): { trusted: true; id: string } | { trusted: false; reason: TwoFactorRequired['data']['reason'] } {
-    if (!device || device.userId !== user.id) return { trusted: false, reason: 'new_device' };
-    if (device.revokedAt) return { trusted: false, reason: 'device_revoked' };
-    if (device.expiresAt <= this.clock.now()) return { trusted: false, reason: 'device_expired' };
-    return { trusted: true, id: device.id };
   }
 }

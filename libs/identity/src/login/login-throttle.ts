@@ -168,13 +168,8 @@ export class LoginThrottle {
     try {
       const first = await this.limiter.hit(lockoutRecordedKey(window.key), 1, reservation.retryAfterSeconds);
       if (!first.allowed || !window.userId) return;
-      const userId = window.userId;
       const until = new Date(this.clock.now().getTime() + reservation.retryAfterSeconds * 1000);
-      await this.repository.retrying(async () => {
-        const user = await this.repository.load(User, userId);
-        user.lockOut(reservation.count, until);
-        await this.repository.save(user, withoutClient ? { metadata: { ip: null, userAgent: null } } : {});
-      });
+      await this.repository.update(User, window.userId, (user) => user.lockOut(reservation.count, until), withoutClient ? { metadata: { ip: null, userAgent: null } } : {});
     } catch (error) {
       // The failure is counted; only its record in the user's history is missing.
       this.logger.warn(`could not record a lock-out: ${(error as Error).message}`);

@@ -28,20 +28,20 @@ export class SessionPassword {
 
   /**
    * The session's user when `password` is theirs. A wrong one is recorded on the session
-   * (`SessionReauthenticationFailed`) and thrown: 400 `invalid-credentials`, or 429 when it
+   * (`SessionReauthenticationFailed`) and thrown: 400 `wrong-password`, or 429 when it
    * filled the window. A user without a password (SSO, Google, GitHub): `NoPasswordError`; of
    * an account that enforces SSO: `SsoRequiredError`. `beforeHash` runs after those, before the
    * throttles: a refusal of its own costs the user nothing.
    */
-  async check(input: { userId: string; sessionId: string; password: string; ip: string | null }, beforeHash: () => Promise<void> = async () => undefined): Promise<UserRow> {
+  async check(input: { userId: string; sessionId: string; password: string; ip: string | null }, beforeHash: (user: UserRow) => void | Promise<void> = () => undefined): Promise<UserRow> {
     const found = await this.read.userWithSsoRule(input.userId);
     if (!found) throw new InvalidAccessTokenError('session_ended');
     const { user, enforceSso } = found;
     // An account that logs in with SSO only does not take its users' passwords either.
     if (enforceSso) throw new SsoRequiredError();
     if (!user.passwordHash) throw new NoPasswordError();
-    // The caller's own requirement (reauthentication: the session's trusted device), before any place is taken.
-    await beforeHash();
+    // The caller's own requirement (the session's trusted device, the new password's rules), before any place is taken.
+    await beforeHash(user);
     const places = await this.throttle.reserve(input.ip, [{ key: this.throttle.key(normalizeLogin(user.email), user.accountId), userId: user.id }]);
     let right: boolean;
     try {

@@ -41,6 +41,17 @@ export interface DeviceRow {
 export type DeviceTrust = Pick<DeviceRow, 'id' | 'userId' | 'revokedAt' | 'expiresAt'>;
 
 /**
+ * Whether `device` (the one a client presented, if any) is one of `userId`'s that still skips
+ * the code, and why not: the rule for a login from a trusted device and for a step-up.
+ */
+export function trustOf(userId: string, device: DeviceTrust | null | undefined, now: Date): { trusted: true; id: string } | { trusted: false; reason: 'new_device' | 'device_revoked' | 'device_expired' } {
+  if (!device || device.userId !== userId) return { trusted: false, reason: 'new_device' };
+  if (device.revokedAt) return { trusted: false, reason: 'device_revoked' };
+  if (device.expiresAt <= now) return { trusted: false, reason: 'device_expired' };
+  return { trusted: true, id: device.id };
+}
+
+/**
  * A user a login names, with what the login's later steps would otherwise each read: whether
  * the user's account enforces SSO, and the device the client presented when it is this user's.
  */

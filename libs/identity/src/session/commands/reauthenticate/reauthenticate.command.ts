@@ -8,7 +8,7 @@ export class ReauthenticateCommand extends Command<void> {
     readonly password: string,
     /** The caller's IP: the attempt counts in its failure window like a login's. */
     readonly ip: string | null,
-    /** The device token the request carries (body, `X-Device-Token` or `lk_device`): the session's trusted device must be there. */
+    /** The device token the request carries: it must be the session's trusted device. */
     readonly deviceToken: string | undefined,
   ) {
     super();

@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Clock } from '@latchkey/event-store';
 import { InvalidAccessTokenError, sha256 } from '@latchkey/security';
 import { ReauthenticationRequiredError } from '../../../shared/errors';
-import { IdentityReadModels } from '../../../shared/read-models';
+import { IdentityReadModels, trustOf } from '../../../shared/read-models';
 import { SessionPassword } from '../../session-password';
 import { ReauthenticateCommand } from './reauthenticate.command';
 
@@ -34,11 +34,9 @@ export class ReauthenticateHandler implements ICommandHandler<ReauthenticateComm
     const session = await this.read.sessionById(command.sessionId);
     if (!session || session.revoked || session.userId !== command.userId) throw new InvalidAccessTokenError('session_ended');
     const device = command.deviceToken ? await this.read.deviceByTokenHash(sha256(command.deviceToken)) : undefined;
-    const trusted = device && device.id === session.deviceId && device.userId === command.userId && !device.revokedAt && device.expiresAt > this.clock.now();
-    if (!trusted) {
-      throw new ReauthenticationRequiredError({
-        detail: "The password is taken again only with this session's trusted device (X-Device-Token, lk_device or deviceToken); otherwise log in again.",
-      });
+    const trust = trustOf(command.userId, device, this.clock.now());
+    if (!trust.trusted || trust.id !== session.deviceId) {
+      throw new ReauthenticationRequiredError({ detail: "The password is taken again only with this session's trusted device; otherwise log in again." });
     }
   }
 }

@@ -29,11 +29,10 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
   ) {}
 
   async execute(command: ChangePasswordCommand): Promise<Extract<LoginResult, { status: 'authenticated' }>> {
-    const known = await this.read.userById(command.userId);
-    if (!known) throw new InvalidAccessTokenError('session_ended');
-    // The new password's rules first: a weak one costs no hash and no place in a failure window.
-    this.policy.check(command.newPassword, { email: known.email, username: known.username });
-    await this.password.check({ userId: command.userId, sessionId: command.sessionId, password: command.currentPassword, ip: command.ip });
+    // The new password's rules before the current one is checked: a weak one costs no hash and no place in a failure window.
+    await this.password.check({ userId: command.userId, sessionId: command.sessionId, password: command.currentPassword, ip: command.ip }, (user) =>
+      this.policy.check(command.newPassword, { email: user.email, username: user.username }),
+    );
     const hash = await this.hasher.hash(command.newPassword);
 
     return this.repository.exclusive(`user-${command.userId}`, async (uow) => {
