@@ -1,7 +1,8 @@
 /**
  * The raw argon2id verify rate with the API's parameters, for bench:login's reference: run as a
  * process of its own with the API's environment (its libuv thread pool is the API's size), it
- * verifies with `concurrency` verifications in flight for `seconds` and prints `{"rate": …}`.
+ * verifies with `concurrency` verifications in flight for `seconds` and prints `{"rate": …,
+ * "cpuMsPerVerify": …}` (the process's CPU time, all threads, per verification).
  * Usage: node argon2-rate.js <seconds> <concurrency>
  */
 import * as argon2 from 'argon2';
@@ -14,6 +15,7 @@ async function main(seconds: number, concurrency: number): Promise<void> {
   let done = 0;
   const deadline = Date.now() + seconds * 1000;
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < deadline) {
@@ -22,7 +24,9 @@ async function main(seconds: number, concurrency: number): Promise<void> {
       }
     }),
   );
-  process.stdout.write(`${JSON.stringify({ rate: done / (Number(process.hrtime.bigint() - started) / 1e9) })}\n`);
+  const rate = done / (Number(process.hrtime.bigint() - started) / 1e9);
+  const cpu = process.cpuUsage(cpuBefore);
+  process.stdout.write(`${JSON.stringify({ rate, cpuMsPerVerify: (cpu.user + cpu.system) / 1000 / done })}\n`);
 }
 
 main(Number(process.argv[2]), Number(process.argv[3])).catch((error: unknown) => {

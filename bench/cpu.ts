@@ -15,6 +15,31 @@ export function processStat(pid: number): { cpuMs: number; faults: number } {
 }
 
 /**
+ * CPU time (user + system, ms) one process's main thread (the event loop: the thread whose id
+ * is the process's) has used so far, and all its other threads together (libuv's pool, where
+ * argon2 hashes; V8's garbage-collector helpers). Zeros when it is gone.
+ */
+export function threadSplit(pid: number): { mainMs: number; otherMs: number } {
+  let mainMs = 0;
+  let otherMs = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+        const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+        if (Number(tid) === pid) mainMs += ms;
+        else otherMs += ms;
+      } catch {
+        /* the thread ended */
+      }
+    }
+  } catch {
+    /* gone */
+  }
+  return { mainMs, otherMs };
+}
+
+/**
  * CPU used so far by the whole machine, and by each PostgreSQL process, in ms. `machine` is what
  * this machine's own work used (user, nice, system, irq, softirq); `steal` is the time the
  * hypervisor ran something else while this VM had work ready: not ours, so not in `machine`.

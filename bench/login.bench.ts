@@ -32,7 +32,7 @@ import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { machineCpuMs, processStat, processesDelta } from './cpu';
+import { machineCpuMs, processStat, processesDelta, threadSplit } from './cpu';
 
 const LOGIN_SECONDS = 15;
 const REFRESH_SECONDS = 15;
@@ -46,6 +46,8 @@ const PHASES = new Set((env.BENCH_PHASES ?? 'logins,refreshes,verifies').split('
 const EXTRA_API_FLAGS = (env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** Concurrent connections autocannon keeps open (the reference's and every phase's). */
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 8);
+/** Before each measured run, this many of the same requests, unmeasured (`BENCH_WARM_UP_REQUESTS`, 0 for none). */
+const WARM_UP_REQUESTS = Number(env.BENCH_WARM_UP_REQUESTS ?? 2000);
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -80,7 +82,7 @@ async function json(url: string, body: unknown): Promise<any> {
  * The raw verify rate, `CONNECTIONS` at once, in a process of its own started with the API's
  * environment: the same parameters and the same thread-pool size as the API's hashing.
  */
-async function rawArgon2Rate(seconds: number, environment: Record<string, string>): Promise<number> {
+async function rawArgon2Rate(seconds: number, environment: Record<string, string>): Promise<{ rate: number; cpuMsPerVerify: number }> {
   const child = spawn(process.execPath, [join(__dirname, 'argon2-rate.js'), String(seconds), String(CONNECTIONS)], {
     env: environment,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -89,11 +91,14 @@ async function rawArgon2Rate(seconds: number, environment: Record<string, string
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`argon2-rate exited with ${code}`);
-  return (JSON.parse(output) as { rate: number }).rate;
+  return JSON.parse(output) as { rate: number; cpuMsPerVerify: number };
 }
 
 interface CpuSplit {
   api: number;
+  /** The API's main thread (the event loop), and its other threads (the hashing pool, GC helpers). */
+  apiMain: number;
+  apiOther: number;
   apiFaults: number;
   postgres: number;
   loadGenerator: number;
@@ -105,16 +110,29 @@ interface CpuSplit {
 
 /** Autocannon run, with the CPU it cost: the server under test, PostgreSQL, this process (autocannon), the whole machine. */
 async function run(options: autocannon.Options, serverPid?: number): Promise<autocannon.Result & { cpu?: CpuSplit }> {
-  const before = serverPid ? { server: processStat(serverPid), self: process.cpuUsage(), at: Date.now(), ...machineCpuMs() } : undefined;
+  // Unmeasured, the same requests first: a server that has run for a while has its hot paths
+  // compiled by V8's optimizing compiler; a process just started runs them in its baseline tiers.
+  if (serverPid && WARM_UP_REQUESTS > 0) {
+    await new Promise<void>((resolve, reject) => {
+      const { duration: _measured, ...warmUp } = options;
+      autocannon({ ...warmUp, amount: WARM_UP_REQUESTS }, (error) => (error ? reject(error) : resolve()));
+    });
+    // In case autocannon left requests unanswered: the server finishes them (a login's hash
+    // included) before the measured run starts.
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const before = serverPid ? { server: processStat(serverPid), threads: threadSplit(serverPid), self: process.cpuUsage(), at: Date.now(), ...machineCpuMs() } : undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
   });
   if (!serverPid || !before) return result;
-  const after = { server: processStat(serverPid), self: process.cpuUsage(before.self), ...machineCpuMs() };
+  const after = { server: processStat(serverPid), threads: threadSplit(serverPid), self: process.cpuUsage(before.self), ...machineCpuMs() };
   return {
     ...result,
     cpu: {
       api: after.server.cpuMs - before.server.cpuMs,
+      apiMain: after.threads.mainMs - before.threads.mainMs,
+      apiOther: after.threads.otherMs - before.threads.otherMs,
       apiFaults: after.server.faults - before.server.faults,
       postgres: processesDelta(before.postgres, after.postgres),
       loadGenerator: (after.self.user + after.self.system) / 1000,
@@ -137,7 +155,7 @@ function summary(name: string, result: autocannon.Result & { cpu?: CpuSplit }): 
   const per = (ms: number) => (ms / ok).toFixed(2);
   const cpu =
     result.cpu && ok > 0
-      ? `\n  CPU per request (ms): server ${per(result.cpu.api)}, PostgreSQL ${per(result.cpu.postgres)}, autocannon ${per(result.cpu.loadGenerator)}, whole machine ${per(result.cpu.machine)}; server page faults per request ${(result.cpu.apiFaults / ok).toFixed(0)}` +
+      ? `\n  CPU per request (ms): server ${per(result.cpu.api)} (main thread ${per(result.cpu.apiMain)}, other threads ${per(result.cpu.apiOther)}), PostgreSQL ${per(result.cpu.postgres)}, autocannon ${per(result.cpu.loadGenerator)}, whole machine ${per(result.cpu.machine)}; server page faults per request ${(result.cpu.apiFaults / ok).toFixed(0)}` +
         `\n  the machine's cores: ${percentOfCores(result.cpu.machine, result.cpu.wallMs)} busy, ${percentOfCores(result.cpu.steal, result.cpu.wallMs)} stolen by the hypervisor`
       : '';
   return { rate, line: `${name}: ${Math.round(rate).toLocaleString('en')}/s ok, ${errors} errors/non-2xx, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${cpu}` };
@@ -267,7 +285,8 @@ async function main(): Promise<void> {
     }, api.pid);
     const loginSummary = logins && summary('password logins (trusted device)', logins);
     const argonAfter = PHASES.has('logins') ? await rawArgon2Rate(6, apiEnvironment) : undefined;
-    const argonRate = argonBefore !== undefined && argonAfter !== undefined ? (argonBefore + argonAfter) / 2 : undefined;
+    const argonRate = argonBefore !== undefined && argonAfter !== undefined ? (argonBefore.rate + argonAfter.rate) / 2 : undefined;
+    const argonCpuMs = argonBefore !== undefined && argonAfter !== undefined ? (argonBefore.cpuMsPerVerify + argonAfter.cpuMsPerVerify) / 2 : undefined;
     const rssAfterLogins = peakRss;
 
     // 3. Token refreshes: each answer's token goes back into the pool for a later request.
@@ -357,11 +376,21 @@ async function main(): Promise<void> {
     print(`\nlatchkey bench:login — ${new Date().toISOString()}`);
     print(`machine: ${cpu[0].model}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${String(versionRows[0].version).split(',')[0]}; Node ${process.version}`);
     print(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn, libuv thread pool ${apiEnvironment.UV_THREADPOOL_SIZE}\n`);
-    if (argonRate !== undefined) print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once, thread pool ${apiEnvironment.UV_THREADPOOL_SIZE}): ${argonRate.toFixed(1)}/s (${argonBefore!.toFixed(1)} before the logins, ${argonAfter!.toFixed(1)} after)`);
+    if (argonRate !== undefined) print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once, thread pool ${apiEnvironment.UV_THREADPOOL_SIZE}): ${argonRate.toFixed(1)}/s (${argonBefore!.rate.toFixed(1)} before the logins, ${argonAfter!.rate.toFixed(1)} after), CPU per verify ${argonCpuMs!.toFixed(2)} ms`);
     print(`${limit.line}`);
     if (loginSummary) {
       print(`${loginSummary.line}`);
       print(`  ratio to raw argon2: ${(loginSummary.rate / argonRate!).toFixed(2)} (target >= 0.9)`);
+      const cpu = logins?.cpu;
+      if (cpu && argonCpuMs !== undefined && logins['2xx'] > 0) {
+        // Both runs keep the cores busy, so the ratio is about the CPU a login costs against
+        // the CPU a verify costs alone: the hash's own share of that, and everything else's.
+        const per = (ms: number) => ms / logins['2xx'];
+        print(
+          `  a login's CPU against a verify's alone (${argonCpuMs.toFixed(2)} ms): the API's other threads (the hash, GC helpers) ${(per(cpu.apiOther) / argonCpuMs).toFixed(2)}×, ` +
+            `everything else ${((per(cpu.machine) - per(cpu.apiOther)) / argonCpuMs).toFixed(2)}×`,
+        );
+      }
     }
     if (refreshSummary) {
       print(`${refreshSummary.line}`);
