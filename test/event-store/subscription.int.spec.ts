@@ -73,6 +73,43 @@ describe('subscriptions', () => {
     expect(await storedCheckpoint(name)).toEqual({ transactionId: last.transactionId, position: last.globalPosition });
   });
 
+  it('is not held back by a transaction open in another database of the same server, only by one in its own', async () => {
+    const name = 'other-database';
+    const { received, handler } = collector();
+    const subscription = new Subscription(name, ctx.config.database.url, ctx.store, handler, fast);
+    // Only this test's streams (the subscription reads the earlier tests' events too).
+    const streams = () => received.map((e) => e.streamId).filter((id) => id.startsWith('counter-od'));
+    const elsewhere = new URL(ctx.config.database.url);
+    elsewhere.pathname = '/postgres';
+    // Another application's long transaction on the same server, begun before our events.
+    const other = new Client({ connectionString: elsewhere.toString() });
+    await other.connect();
+    await other.query('BEGIN');
+    await other.query('SELECT pg_current_xact_id()');
+    try {
+      await ctx.store.append('counter-od1', 0, [new CounterOpened({ name: 'OD1' })]);
+      subscription.start();
+      await until(() => streams().includes('counter-od1'));
+
+      // One in this database still holds back what commits after it (it might write events).
+      const here = new Client({ connectionString: ctx.config.database.url });
+      await here.connect();
+      await here.query('BEGIN');
+      await here.query('SELECT pg_current_xact_id()');
+      await ctx.store.append('counter-od2', 0, [new CounterOpened({ name: 'OD2' })]);
+      await new Promise((r) => setTimeout(r, 300)); // many polls
+      expect(streams()).not.toContain('counter-od2');
+      await here.query('COMMIT');
+      await here.end();
+      await until(() => streams().includes('counter-od2'));
+      expect(streams()).toEqual(['counter-od1', 'counter-od2']);
+    } finally {
+      await subscription.stop();
+      await other.query('COMMIT');
+      await other.end();
+    }
+  });
+
   it('resumes from its checkpoint after a restart without handing anything over twice', async () => {
     const name = 'resume';
     for (let i = 0; i < 5; i++) await ctx.store.append(`counter-resume-${i}`, 0, [new CounterOpened({ name: `r${i}` })]);

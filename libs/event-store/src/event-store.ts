@@ -395,7 +395,7 @@ export class EventStore {
     const rows = await sql.query<EventRow>(
       `SELECT ${COLUMNS} FROM events
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND transaction_id < (SELECT latchkey_read_bound())
         ORDER BY events.transaction_id, events.global_position
         LIMIT $3`,
       [after.transactionId, after.position, limit],

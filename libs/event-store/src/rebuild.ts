@@ -87,7 +87,7 @@ export class ProjectionRebuilder {
         // Events of transactions older than this bound are all settled; async projections take
         // those, and their subscriptions carry on from there. Inline ones take all they see.
         const [{ bound, snapshot }] = await tx.query<{ bound: string; snapshot: string }>(
-          `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS bound, pg_export_snapshot() AS snapshot`,
+          `SELECT latchkey_read_bound()::text AS bound, pg_export_snapshot() AS snapshot`,
         );
         if (asyncTx) {
           await asyncTx.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(asyncLockTimeoutMs))}`);
