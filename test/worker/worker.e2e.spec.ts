@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { TcpProxy, builtEntry, createTestDatabase, dropDatabase, freePort, runNode, signUp, startApi, testEnvironment, waitForStatus } from '@latchkey/testing';
 
 describe('worker process', () => {
@@ -24,6 +25,57 @@ describe('worker process', () => {
       await dropDatabase(database.name);
     }
   });
+});
+
+describe('worker metrics', () => {
+  it('shows on /metrics how far behind the relay is: 0 when caught up, growing while a transaction holds it back', async () => {
+    const api = await startApi('worker_lag');
+    const port = await freePort();
+    const worker = runNode(builtEntry('apps/worker/src/main.js'), testEnvironment(api.database.url, 'worker_lag', { WORKER_PORT: String(port), LOG_LEVEL: 'info' }));
+    const relayFigures = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const figure = (name: string) => {
+        const match = new RegExp(`^${name}\\{[^}]*subscription="relay"[^}]*\\} (\\S+)$`, 'm').exec(text);
+        return match ? Number(match[1]) : undefined;
+      };
+      return { active: figure('latchkey_subscription_active'), delay: figure('latchkey_subscription_delay_seconds'), text };
+    };
+    const until = async (condition: () => Promise<boolean>, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error('condition not met in time');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const holder = new Client({ connectionString: api.database.url });
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`, 200, 20_000)).toBe(200);
+      await until(async () => (await relayFigures()).active === 1);
+      await until(async () => (await relayFigures()).delay === 0);
+      expect((await relayFigures()).text).toMatch(/^latchkey_subscription_active\{[^}]*subscription="projection:audit-log"[^}]*\} 1$/m);
+
+      // A transaction of the relay's own database, open and silent (it could still write events):
+      // a code committed after it began waits, and the figure shows by how long.
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_current_xact_id()');
+      const user = await signUp(api.http);
+      const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect((await relayFigures()).delay).toBeGreaterThanOrEqual(2);
+      const delivered = async () =>
+        (await api.pg.query(`SELECT 1 FROM events WHERE stream_id = $1 AND type = 'login.otp_delivered'`, [`login-${login.body.challengeId}`])).rows.length > 0;
+      expect(await delivered()).toBe(false);
+
+      await holder.query('COMMIT');
+      await until(delivered);
+      await until(async () => (await relayFigures()).delay === 0);
+    } finally {
+      await holder.end().catch(() => undefined);
+      await worker.stop('SIGKILL');
+      await api.close();
+    }
+  }, 90_000);
 });
 
 describe('worker start-up checks', () => {

@@ -12,6 +12,7 @@ import { DELIVERY_QUEUES, processorFor } from './delivery/delivery.processors';
 import { ResetEmailDelivery } from './delivery/reset-email-delivery.service';
 import { SecurityNoticeDelivery } from './delivery/security-notice-delivery.service';
 import { OutboxRelay } from './relay/outbox-relay.service';
+import { SubscriptionMetrics } from './relay/subscription-metrics';
 import { SERVED_QUEUES, WorkerLifecycle } from './worker-lifecycle.service';
 
 /** The queues this process serves: WORKER_QUEUES, or all of them. */
@@ -45,6 +46,7 @@ export class WorkerModule {
       ],
       providers: [
         OutboxRelay,
+        SubscriptionMetrics,
         AcceptanceRecords,
         OtpDelivery,
         ResetEmailDelivery,

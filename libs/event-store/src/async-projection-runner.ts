@@ -38,6 +38,11 @@ export class AsyncProjectionRunner {
     this.subscriptions = [];
   }
 
+  /** The running subscriptions, one per async projection. */
+  get running(): readonly Subscription[] {
+    return this.subscriptions;
+  }
+
   status(): { name: string; state: string }[] {
     return this.subscriptions.map((s) => ({ name: s.name, state: s.state }));
   }

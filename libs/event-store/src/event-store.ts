@@ -403,6 +403,21 @@ export class EventStore {
     return rows.map((row) => this.toStored(row));
   }
 
+  /**
+   * When the next event after `after` in reading order (committed, whether or not an open
+   * transaction still holds it back) was appended; undefined when there is none.
+   */
+  async nextEventTime(after: Checkpoint): Promise<Date | undefined> {
+    const [row] = await new DataSourceSql(this.dataSource).query<{ at: number }>(
+      `SELECT (extract(epoch FROM occurred_at) * 1000)::float8 AS at FROM events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+        ORDER BY transaction_id, global_position
+        LIMIT 1`,
+      [after.transactionId, after.position],
+    );
+    return row ? new Date(row.at) : undefined;
+  }
+
   /** Listens for appends made by this process (a subscriber's cue to poll now). */
   onAppended(listener: (events: StoredEvent[]) => void): () => void {
     this.appended.on('appended', listener);

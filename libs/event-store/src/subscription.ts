@@ -96,6 +96,17 @@ export class Subscription {
     return this.checkpoint;
   }
 
+  /**
+   * How far behind this runner is, in seconds: the age of the next event it has yet to handle
+   * (0 when it has handled all there is). Undefined unless it is the active runner: a standby
+   * process does not know the active one's checkpoint.
+   */
+  async delaySeconds(now: Date = new Date()): Promise<number | undefined> {
+    if (this.currentState !== 'active') return undefined;
+    const next = await this.store.nextEventTime(this.checkpoint);
+    return next ? Math.max(0, (now.getTime() - next.getTime()) / 1000) : 0;
+  }
+
   start(): void {
     if (this.loop) return;
     this.stopping = false;

@@ -41,6 +41,11 @@ export class OutboxRelay {
     await this.subscription?.stop();
   }
 
+  /** The relay's subscription, once started. */
+  get running(): Subscription | undefined {
+    return this.subscription;
+  }
+
   get state(): string {
     return this.subscription?.state ?? 'stopped';
   }
