@@ -54,6 +54,11 @@ describe('configuration', () => {
     ['TRUST_PROXY', '10.0.0.0/0.0.0.0'],
     ['EMAIL_FROM', 'not-an-email'],
     ['AWS_REGION', '???'],
+    // Past any sane setting: a typo, and timers or dates built from it would overflow.
+    ['OTP_TTL_SECONDS', '99999999999999999999'],
+    ['SHUTDOWN_TIMEOUT_SECONDS', '3000000'],
+    ['REFRESH_TOKEN_TTL_SECONDS', '400000000'],
+    ['DELIVERY_RETRY_DELAY_MS', '99999999999'],
   ])('names %s when it is malformed, without repeating its value', (variable, value) => {
     const message = problemOf({ [variable]: value });
     expect(message).toContain(variable);
@@ -102,10 +107,13 @@ describe('configuration', () => {
     ['a key of the wrong length', `k1:${Buffer.alloc(16).toString('base64')}`],
     ['a key without an id', Buffer.alloc(32).toString('base64')],
     ['the same id twice', `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32, 3).toString('base64')}`],
+    // Key and id the wrong way round: the "id" is the key (base64url is also a valid id).
+    ['key and id swapped', `${Buffer.alloc(32).toString('base64url')}:k1`],
   ])('refuses a keyring with %s and never prints key material', (_case, value) => {
     const message = problemOf({ ENCRYPTION_KEYS: value });
     expect(message).toContain('ENCRYPTION_KEYS');
     expect(message).not.toContain(Buffer.alloc(32).toString('base64'));
+    expect(message).not.toContain(Buffer.alloc(32).toString('base64url'));
   });
 
   it('treats an empty variable as unset', () => {

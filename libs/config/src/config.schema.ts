@@ -7,12 +7,16 @@ import { z } from 'zod';
  * with a message that is safe to print (it never repeats the value: it may be a secret).
  */
 
-const seconds = (fallback: number) =>
+/** A duration in seconds, from 1 to `max` (a bound that no sane setting reaches: past it a value is a typo, and timers or dates built from it would overflow). */
+const seconds = (fallback: number, max: number) =>
   z
     .string()
     .default(String(fallback))
-    .refine((v) => /^\d+$/.test(v.trim()) && Number(v) > 0, 'must be a whole number greater than 0')
+    .refine((v) => /^\d+$/.test(v.trim()) && Number(v) > 0 && Number(v) <= max, `must be a whole number of seconds from 1 to ${max}`)
     .transform((v) => Number(v));
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
 
 const wholeNumber = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -95,21 +99,24 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
 const keyring = optionalText.transform((v, ctx) => {
   if (v === undefined) return undefined;
   const keys: { kid: string; key: Buffer }[] = [];
-  for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  // Entries are named by their place, never by their text: a key and its id written the wrong
+  // way round would otherwise print the key.
+  for (const [index, entry] of v.split(',').map((s) => s.trim()).filter(Boolean).entries()) {
+    const place = `entry ${index + 1}`;
     const colon = entry.indexOf(':');
     const kid = colon > 0 ? entry.slice(0, colon) : '';
     const material = colon > 0 ? entry.slice(colon + 1) : '';
     const key = Buffer.from(material, 'base64');
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(kid)) {
-      ctx.addIssue({ code: 'custom', message: 'each entry must be kid:base64key with a kid of letters, digits, ".", "_" or "-"' });
+      ctx.addIssue({ code: 'custom', message: `${place} must be kid:base64key with a kid of 1-64 letters, digits, ".", "_" or "-"` });
       return z.NEVER;
     }
     if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== material.replace(/=+$/, '')) {
-      ctx.addIssue({ code: 'custom', message: `key "${kid}" must be 32 bytes in base64` });
+      ctx.addIssue({ code: 'custom', message: `${place}: the key must be 32 bytes in base64` });
       return z.NEVER;
     }
     if (keys.some((k) => k.kid === kid)) {
-      ctx.addIssue({ code: 'custom', message: `key id "${kid}" appears twice` });
+      ctx.addIssue({ code: 'custom', message: `${place} repeats the key id of an earlier entry` });
       return z.NEVER;
     }
     keys.push({ kid, key });
@@ -143,7 +150,7 @@ export const environmentSchema = z.object({
     .default('loopback')
     .refine(isTrustProxy, 'must be false, true, a hop count or a comma-separated list of proxy addresses, CIDR ranges or loopback/linklocal/uniquelocal'),
   BODY_LIMIT_BYTES: wholeNumber(102400, 10 * 1024 * 1024),
-  SHUTDOWN_TIMEOUT_SECONDS: seconds(25),
+  SHUTDOWN_TIMEOUT_SECONDS: seconds(25, HOUR),
   ENCRYPTION_KEYS: keyring,
   SMS_PROVIDER: oneOf(['console', 'infobip'] as const, 'console'),
   VOICE_PROVIDER: oneOf(['console', 'infobip'] as const, 'console'),
@@ -161,17 +168,17 @@ export const environmentSchema = z.object({
   GITHUB_CLIENT_SECRET: optionalText,
   GITHUB_URL: url('https://github.com', ['http:', 'https:']),
   GITHUB_API_URL: url('https://api.github.com', ['http:', 'https:']),
-  OTP_TTL_SECONDS: seconds(300),
+  OTP_TTL_SECONDS: seconds(300, DAY),
   OTP_MAX_ATTEMPTS: wholeNumber(5, 100),
-  OTP_RESEND_COOLDOWN_SECONDS: seconds(30),
+  OTP_RESEND_COOLDOWN_SECONDS: seconds(30, HOUR),
   DEVICE_TRUST_DAYS: wholeNumber(90, 3650),
-  RESET_TOKEN_TTL_SECONDS: seconds(3600),
-  ACCESS_TOKEN_TTL_SECONDS: seconds(900),
-  REFRESH_TOKEN_TTL_SECONDS: seconds(2592000),
+  RESET_TOKEN_TTL_SECONDS: seconds(3600, 30 * DAY),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(900, DAY),
+  REFRESH_TOKEN_TTL_SECONDS: seconds(2592000, 3650 * DAY),
   // Login throttling and abuse limits (beyond API.md; its defaults).
   LOGIN_MAX_FAILURES_PER_LOGIN: wholeNumber(10, 100000),
   LOGIN_MAX_FAILURES_PER_IP: wholeNumber(100, 1000000),
-  LOGIN_FAILURE_WINDOW_SECONDS: seconds(900),
+  LOGIN_FAILURE_WINDOW_SECONDS: seconds(900, 7 * DAY),
   OTP_MAX_SENDS_PER_USER_PER_HOUR: wholeNumber(5, 1000),
   PASSWORD_HASH_CONCURRENCY: wholeNumber(8, 1024),
   // Delivery (beyond API.md).
@@ -186,15 +193,15 @@ export const environmentSchema = z.object({
     'must be ISO 3166-1 alpha-2 country codes, comma-separated (e.g. HR,DE,AT)',
   ),
   OTP_MAX_SENDS_PER_NUMBER_PER_DAY: wholeNumber(10, 100000),
-  DELIVERY_TIMEOUT_SECONDS: seconds(10),
+  DELIVERY_TIMEOUT_SECONDS: seconds(10, 300),
   /** First retry delay of every delivery queue (doubles each attempt); unset: the per-queue defaults. */
-  DELIVERY_RETRY_DELAY_MS: optionalText.refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) > 0), 'must be a whole number of milliseconds'),
+  DELIVERY_RETRY_DELAY_MS: optionalText.refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) > 0 && Number(v) <= 3_600_000), 'must be a whole number of milliseconds from 1 to 3600000'),
   /** Provider rate limits: messages per second across all workers, per channel. */
   SMS_RATE_LIMIT_PER_SECOND: wholeNumber(100, 100000),
   VOICE_RATE_LIMIT_PER_SECOND: wholeNumber(10, 100000),
   EMAIL_RATE_LIMIT_PER_SECOND: wholeNumber(14, 100000),
   /** How long a worker's claim on a job lasts; a crashed worker's jobs are retried after it. */
-  DELIVERY_JOB_LOCK_SECONDS: seconds(30),
+  DELIVERY_JOB_LOCK_SECONDS: seconds(30, HOUR),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
