@@ -99,7 +99,7 @@ describe('resending a code', () => {
 
   it('switches to another available channel on request, and refuses one that is not available', async () => {
     const { challengeId, body } = await challenge('+385911234567');
-    expect(body).toMatchObject({ channel: 'sms', availableChannels: ['sms', 'voice', 'email'] });
+    expect(body).toMatchObject({ channel: 'sms', availableChannels: ['sms', 'voice'] });
     api.clock.advance(31);
     const voice = await api.http.post('/auth/otp/resend').send({ challengeId, channel: 'voice' }).expect(202);
     expect(voice.body).toMatchObject({ channel: 'voice', destination: '+385*****67' });
@@ -120,6 +120,21 @@ describe('resending a code', () => {
     const sixth = await api.http.post('/auth/otp/resend').send({ challengeId }).expect(429);
     expect(sixth.body.type).toBe('/problems/rate-limited');
     expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('never offers the mailbox to a user whose codes go to their phone, even after a reset through that mailbox', async () => {
+    // Someone who reads the user's mail resets the password through it and logs in from a new device.
+    const user = await signUp(api.http, { phone: '+385911234570' });
+    await api.http.post('/auth/password/forgot').send({ login: user.email }).expect(202);
+    const res = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    expect(res.body).toMatchObject({ status: 'otp_required', channel: 'sms', availableChannels: ['sms', 'voice'] });
+    api.clock.advance(31);
+    const refused = await api.http.post('/auth/otp/resend').send({ challengeId: res.body.challengeId, channel: 'email' }).expect(400);
+    expect(refused.body).toMatchObject({ type: '/problems/validation', errors: [{ field: 'channel', message: expect.stringContaining('sms, voice') }] });
+    // A user who chose email is offered their phone as well.
+    await api.app.get(AggregateRepository).update(User, user.userId, (u) => u.changePreferences({ twoFactorChannel: 'email' }));
+    const byEmail = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    expect(byEmail.body).toMatchObject({ channel: 'email', availableChannels: ['email', 'sms', 'voice'] });
   });
 
   it('falls back to email when the preferred channel needs a phone the user does not have', async () => {

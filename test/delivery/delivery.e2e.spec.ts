@@ -280,9 +280,25 @@ describe('faults: no code lost, none sent twice', () => {
     const code = await codeOf(api, login.body.challengeId);
     expect(call.text).toContain(code.split('').join(', '));
     const status = await api.http.get(`/auth/otp/${login.body.challengeId}`).expect(200);
-    expect(status.body).toMatchObject({ channel: 'voice', availableChannels: ['voice', 'email'] });
+    expect(status.body).toMatchObject({ channel: 'voice', availableChannels: ['voice'] });
     await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(200);
     expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toEqual([]);
+  });
+
+  it('sends the code by email as the last resort when the provider refuses both phone channels', async () => {
+    const phone = '+385981110018';
+    const user = await signUp(api.http, { phone });
+    infobip.refuseDestination(digits(phone));
+    const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
+    expect(login.body).toMatchObject({ channel: 'sms', availableChannels: ['sms', 'voice'] });
+    const mail = await until(async () => (await ses.emails()).find((m) => m.destination.to.includes(user.email)), 'the email after SMS and voice were refused');
+    const code = await codeOf(api, login.body.challengeId);
+    expect(JSON.stringify(mail)).toContain(code);
+    const failures = await events(login.body.challengeId, 'login.delivery_failed');
+    expect(failures.map((f) => f.channel).sort()).toEqual(['sms', 'voice']);
+    const status = await api.http.get(`/auth/otp/${login.body.challengeId}`).expect(200);
+    expect(status.body).toMatchObject({ channel: 'email', availableChannels: ['email'] });
+    await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(200);
   });
 
   it('sends a new code on the next channel even when the failed one was the last of the hour', async () => {
@@ -309,11 +325,11 @@ describe('faults: no code lost, none sent twice', () => {
     const login = await api.http.post('/auth/login').send({ login: user.email, password: user.password }).expect(200);
     expect(login.body.channel).toBe('sms');
     api.clock.advance(31);
-    await api.http.post('/auth/otp/resend').send({ challengeId: login.body.challengeId, channel: 'email' }).expect(202);
+    await api.http.post('/auth/otp/resend').send({ challengeId: login.body.challengeId, channel: 'voice' }).expect(202);
     worker = await startWorker();
-    const mail = await until(async () => (await ses.emails()).find((m) => m.destination.to.includes(user.email)), 'the email code');
+    const call = await until(() => infobip.messages('voice').find((m) => m.to === digits(phone)), 'the voice code');
     const code = await codeOf(api, login.body.challengeId);
-    expect(JSON.stringify(mail)).toContain(code);
+    expect(call.text).toContain(code.split('').join(', '));
     await new Promise((r) => setTimeout(r, 1500));
     expect(infobip.messages('sms').filter((m) => m.to === digits(phone))).toEqual([]);
     await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code }).expect(200);

@@ -186,7 +186,14 @@ export class Login extends EventSourcedAggregate<LoginState> {
     if (event instanceof OtpDelivered) return { ...state, deliveries: { ...state.deliveries, [event.data.sourceEventId]: 'delivered' } };
     if (event instanceof DeliveryFailed || event instanceof DeliveryBlocked) {
       const failed = event.data.channel;
-      const challenge = state.challenge ? { ...state.challenge, availableChannels: state.challenge.availableChannels.filter((c) => c !== failed) } : null;
+      // When neither phone channel can deliver (the provider refused both, or the operator's
+      // countries rule the number out), email is the last resort: the user would otherwise have
+      // no way in. Nobody can make a provider fail on purpose for someone else's number.
+      const open = (channels: readonly Channel[]): Channel[] => {
+        const left = channels.filter((c) => c !== failed);
+        return left.length === 0 && failed !== 'email' ? ['email'] : left;
+      };
+      const challenge = state.challenge ? { ...state.challenge, availableChannels: open(state.challenge.availableChannels) } : null;
       const deliveries = event instanceof DeliveryFailed ? { ...state.deliveries, [event.data.sourceEventId]: 'failed' as const } : state.deliveries;
       return { ...state, challenge, deliveries };
     }

@@ -43,9 +43,12 @@ export class OtpIssuer {
   /**
    * A new code on `requested` (or the first channel still open). Counts against the user's
    * hourly allowance first (past it: no code, 429). SMS and voice also pass the SMS-pumping
-   * defences: the country allow-list and the per-number daily cap; a blocked phone channel is
-   * reported (`blocked`, for a DeliveryBlocked event), dropped from the challenge's channels,
-   * and the code goes by email instead.
+   * defences. A number outside the operator's allowed countries closes the phone channels
+   * (`blocked`, for DeliveryBlocked events) and the code goes by email. A number past its daily
+   * cap does the same only where email was already one of the challenge's channels; otherwise
+   * no code is made (429 until the cap's window moves on): anyone can sign up accounts with a
+   * stranger's number and use up its cap, and an email fallback would then hand that
+   * stranger's code to whoever reads their mailbox.
    */
   async issue(loginId: string, user: UserRow, requested: Channel, available: Channel[], options: { replacesUndelivered?: boolean } = {}): Promise<Issued> {
     // A code replacing one a provider could not deliver is not counted: the user never got the
@@ -58,26 +61,30 @@ export class OtpIssuer {
     }
     const blocked: Issued['blocked'] = [];
     let channels = available.filter((c) => c === 'email' || user.phone);
-    let channel: Channel = channels.includes(requested) ? requested : (channels[0] ?? 'email');
+    // A challenge whose phone channels have all failed is left with email (see `Login`).
+    if (channels.length === 0) channels = ['email'];
+    let channel: Channel = channels.includes(requested) ? requested : channels[0];
     if (channel !== 'email') {
-      const reason = await this.phoneBlock(user.phone!);
-      if (reason) {
-        for (const c of channels.filter((c) => c !== 'email')) blocked.push({ channel: c, reason });
-        channels = channels.filter((c) => c === 'email');
+      const block = await this.phoneBlock(user.phone!);
+      if (block?.reason === 'number_daily_cap' && !channels.includes('email')) {
+        throw new OtpSendLimitError({ retryAfterSeconds: block.retryAfterSeconds });
+      }
+      if (block) {
+        for (const c of channels.filter((c) => c !== 'email')) blocked.push({ channel: c, reason: block.reason });
+        channels = ['email'];
         channel = 'email';
       }
     }
-    if (!channels.includes('email')) channels = [...channels, 'email'];
     return { code: this.make(loginId, user, channel), channels, blocked };
   }
 
   /** Why codes may not go to this number now, if they may not (and counts the send if they may). */
-  private async phoneBlock(phone: string): Promise<'country_not_allowed' | 'number_daily_cap' | undefined> {
+  private async phoneBlock(phone: string): Promise<{ reason: 'country_not_allowed' | 'number_daily_cap'; retryAfterSeconds?: number } | undefined> {
     const allowed = this.config.delivery.allowedCountries;
     const country = parsePhoneNumberFromString(phone)?.country;
-    if (allowed && (!country || !allowed.includes(country))) return 'country_not_allowed';
+    if (allowed && (!country || !allowed.includes(country))) return { reason: 'country_not_allowed' };
     const cap = await this.limiter.hit(`otp-sends:number:${this.box.hmac('rate-limit', phone)}`, this.config.delivery.maxSendsPerNumberPerDay, 86_400);
-    return cap.allowed ? undefined : 'number_daily_cap';
+    return cap.allowed ? undefined : { reason: 'number_daily_cap', retryAfterSeconds: cap.retryAfterSeconds };
   }
 
   private make(loginId: string, user: UserRow, deliveredOn: Channel): IssuedCode {
