@@ -255,6 +255,30 @@ describe('logging in through the IdP', () => {
   });
 });
 
+describe('sessions when an account starts enforcing SSO', () => {
+  it('ends password sessions at their next refresh, and leaves SSO sessions running', async () => {
+    const owner = await tenant();
+    const member = await api.http.post('/admin/users').set(bearer(owner.token)).send({ email: `m@${owner.domain}`, username: unique('m') }).expect(201);
+    const connection = await connect(owner);
+    const bySso = await ssoLogin(connection.identifier, { email: `m@${owner.domain}` });
+    expect(bySso.body).toMatchObject({ status: 'authenticated', user: { id: member.body.id } });
+    const byPassword = await loginWithCode(api, owner.admin);
+
+    await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(owner.token)).send({ enforceSso: true }).expect(200);
+    // The password session gets no new tokens; its access token runs out by itself.
+    const refused = await api.http.post('/auth/token/refresh').send({ refreshToken: byPassword.refreshToken }).expect(401);
+    expect(refused.body.type).toBe('/problems/invalid-token');
+    await api.http.get('/auth/me').set(bearer(byPassword.accessToken)).expect(200);
+    // The SSO session goes on.
+    const renewed = await api.http.post('/auth/token/refresh').send({ refreshToken: bySso.body.refreshToken }).expect(200);
+    await api.http.get('/auth/me').set(bearer(renewed.body.accessToken)).expect(200);
+
+    // With enforcement off again, the password session may renew (nothing ended it).
+    await api.http.patch(`/admin/sso-connections/${connection.id}`).set(bearer(owner.token)).send({ enforceSso: false }).expect(200);
+    await api.http.post('/auth/token/refresh').send({ refreshToken: byPassword.refreshToken }).expect(200);
+  });
+});
+
 describe('shared SSO across accounts', () => {
   it('serves an account only once its admin joins, then lets a user in both accounts pick one', async () => {
     const owner = await tenant();

@@ -102,6 +102,16 @@ const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", dev
  * Sessions from before `user_version` was recorded (NULL) were revoked explicitly by such changes.
  */
 const SESSION_CURRENT = `coalesce(s.user_version >= u.sessions_ended_version, true)`;
+/**
+ * Whether a session began a way its account now refuses: a password, Google or GitHub login
+ * (`LoginFinisher.bypassesSso`) while the account enforces SSO. Such a session gets no new
+ * tokens, so it ends when its access token expires (`ACCESS_TOKEN_TTL_SECONDS`); without this,
+ * turning enforcement on left every password session running for good on refreshes (a security
+ * probe found it). Not at once: the admin who turns enforcement on usually does it from such a
+ * session, and keeps it long enough to check the connection.
+ */
+const SESSION_BYPASSES_SSO = `(s.method IN ('password', 'google', 'github')
+  AND EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = s.account_id AND c.enforce_sso))`;
 
 /** Queries on the identity read models (inline projections, so never behind the events). */
 @Injectable()
@@ -274,7 +284,7 @@ export class IdentityReadModels {
                                 'locale', u.locale, 'roles', u.roles, 'webAccess', u.web_access, 'twoFactorChannel', u.two_factor_channel,
                                 'enabled', u.enabled, 'passwordHash', NULL, 'createdAt', u.created_at, 'version', u.version,
                                 'sessionsEndedVersion', u.sessions_ended_version) AS user,
-              ${SESSION_CURRENT} AS current
+              ${SESSION_CURRENT} AND NOT ${SESSION_BYPASSES_SSO} AS current
          FROM read.refresh_tokens t
          JOIN read.sessions s ON s.id = t.session_id
          JOIN read.users u ON u.id = s.user_id
