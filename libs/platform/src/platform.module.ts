@@ -1,9 +1,9 @@
-import { Module, type DynamicModule, type OnModuleInit, Injectable } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig, ConfigModule } from '@latchkey/config';
-import { CONTEXT_KEYS, EventStore, EventStoreModule, dataSourceOptions } from '@latchkey/event-store';
+import { CONTEXT_KEYS, EventStoreModule, dataSourceOptions } from '@latchkey/event-store';
 import type { FastifyRequest } from 'fastify';
 import { ClsModule } from 'nestjs-cls';
 import { HealthController } from './health/health.controller';
@@ -13,21 +13,6 @@ import { ProblemFilter } from './http/problem.filter';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { REDIS, RedisLifecycle, createRedis } from './redis';
-
-/** Counts appended events by type for /metrics. */
-@Injectable()
-class EventMetrics implements OnModuleInit {
-  constructor(
-    private readonly store: EventStore,
-    private readonly metrics: MetricsService,
-  ) {}
-
-  onModuleInit(): void {
-    this.store.onAppended((events) => {
-      for (const event of events) this.metrics.eventsAppended.inc({ type: event.type });
-    });
-  }
-}
 
 export interface PlatformOptions {
   app: 'api' | 'worker';
@@ -78,7 +63,6 @@ export class PlatformModule {
         RedisLifecycle,
         ReadinessService,
         MetricsService,
-        EventMetrics,
         { provide: DOMAIN_PROBLEMS, useValue: options.problems ?? {} },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
