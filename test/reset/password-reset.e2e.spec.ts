@@ -235,6 +235,25 @@ describe('admin reset and invitations', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it("caps an admin's resets at 5 per user per hour, telling the admin when to try again", async () => {
+    const admin = await signUp(api.http);
+    const bearer = { Authorization: `Bearer ${(await loginWithCode(api, admin)).accessToken}` };
+    const member = (await api.http.post('/admin/users').set(bearer).send({ email: `${unique('flood')}@example.com`, username: unique('flood') }).expect(201)).body;
+    for (let i = 0; i < 5; i++) await api.http.post(`/admin/users/${member.id}/password-reset`).set(bearer).expect(202);
+    const sixth = await api.http.post(`/admin/users/${member.id}/password-reset`).set(bearer).expect(429);
+    expect(sixth.body.type).toBe('/problems/rate-limited');
+    expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(3000);
+    // The invitation and five resets went out; the sixth was not recorded, let alone sent.
+    await waitForMail(member.email, 6);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await mailsTo(member.email)).toHaveLength(6);
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE type = 'reset.requested' AND data->>'userId' = $1`, [member.id]);
+    expect(rows[0].n).toBe(6);
+    // Another user of the account is not held back by it.
+    const other = (await api.http.post('/admin/users').set(bearer).send({ email: `${unique('other')}@example.com`, username: unique('other') }).expect(201)).body;
+    await api.http.post(`/admin/users/${other.id}/password-reset`).set(bearer).expect(202);
+  });
+
   it('expires an invitation after 72 hours', async () => {
     const admin = await signUp(api.http);
     const { accessToken } = await loginWithCode(api, admin);

@@ -39,6 +39,7 @@ export const domainProblems: DomainProblemMap = {
   invalid_access_token: problem('unauthorized', 'Authentication is required', 401),
   hashing_busy: problem('unavailable', 'Too many logins in progress; try again shortly', 503),
   reset_throttled: rateLimited,
+  admin_reset_limit: rateLimited,
   last_admin: problem('last-admin', 'The account would be left without an account_admin', 409),
   identifier_taken: problem('identifier-taken', 'The SSO identifier is used by another connection', 409),
   connection_not_shared: notFound,

@@ -95,8 +95,10 @@ export class AdminUsersController {
 
   @Post(':id/password-reset')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send the user the same reset email as "forgot password" (always sent: not counted in the user\'s 3 an hour)' })
-  @ApiProblems(400, 401, 403, 404)
+  @ApiOperation({
+    summary: 'Send the user the same reset email as "forgot password" (not counted in the user\'s 3 an hour; at most 5 per user and 100 per account an hour, then 429 with Retry-After)',
+  })
+  @ApiProblems(400, 401, 403, 404, 429)
   async resetPassword(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<void> {
     await this.commands.execute(new AdminResetCommand(admin.accountId, admin.userId, id));
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { Clock, IdGenerator } from '@latchkey/event-store';
 import { RateLimiter, SecretBox, randomToken, sha256 } from '@latchkey/security';
+import { AdminResetLimitError } from '../shared/errors';
 import type { Locale } from '../shared/locale';
 import type { UserRow } from '../shared/read-models';
 import { PasswordReset } from './password-reset.aggregate';
@@ -9,10 +10,18 @@ import type { RESET_INITIATORS } from './password-reset.events';
 
 /**
  * Reset emails one user may receive per hour from forgot-password requests (anyone can make
- * those). An admin's resets are neither capped nor counted: the admin asked for that email, on
- * the record (`adminId`), and API.md promises it is sent.
+ * those); past it the request is recorded as blocked and answered 202 like any other.
  */
 export const RESET_EMAILS_PER_USER_PER_HOUR = 3;
+/**
+ * Resets an admin may send one user per hour, and all of an account's admins together per
+ * hour. API.md promises the admin's email goes out, so past these the admin is told (429 with
+ * `Retry-After`) rather than answered 202 for nothing. Without them anyone could sign up an
+ * account, create a user with any address and mail it without end, slowing every tenant's
+ * emails on the shared queue (a security probe sent 400 in 12 s).
+ */
+export const ADMIN_RESETS_PER_USER_PER_HOUR = 5;
+export const ADMIN_RESETS_PER_ACCOUNT_PER_HOUR = 100;
 /** How long an invitation's set-password link works. */
 export const INVITATION_TTL_SECONDS = 72 * 3600;
 
@@ -53,6 +62,15 @@ export class ResetIssuer {
       if (!allowance.allowed) {
         reset.block(user.id);
         return reset;
+      }
+    }
+    if (initiatedBy === 'admin') {
+      for (const [key, limit] of [
+        [`admin-resets:user:${user.id}`, ADMIN_RESETS_PER_USER_PER_HOUR],
+        [`admin-resets:account:${user.accountId}`, ADMIN_RESETS_PER_ACCOUNT_PER_HOUR],
+      ] as const) {
+        const allowance = await this.limiter.hit(key, limit, 3600);
+        if (!allowance.allowed) throw new AdminResetLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
       }
     }
     const token = randomToken();
