@@ -9,7 +9,13 @@ import { InvalidAccessTokenError } from '../errors';
  */
 
 export const JWS_ALGORITHM = 'EdDSA';
-/** Tolerated clock difference between the process that signed and the one that verifies. */
+/**
+ * Tolerated clock difference between the process that signed and the one that verifies, for a
+ * token that seems to come from the future (`iat`, `nbf`): refusing a fresh token because another
+ * instance's clock runs a little ahead would log people out for nothing. Expiry has none:
+ * API.md says an expired token is 401, and a few seconds of skew only shorten or lengthen a
+ * token's life by that much.
+ */
 export const CLOCK_LEEWAY_SECONDS = 30;
 /** Far above any token latchkey signs; refuses to parse megabytes of attacker input. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -96,7 +102,7 @@ export function verifyAccessToken(token: unknown, options: VerifyOptions): Verif
   const leeway = options.leewaySeconds ?? CLOCK_LEEWAY_SECONDS;
   const { exp, nbf, iat, iss } = payload;
   if (typeof exp !== 'number' || typeof iat !== 'number') throw new InvalidAccessTokenError('missing_claims');
-  if (now >= exp + leeway) throw new InvalidAccessTokenError('expired');
+  if (now >= exp) throw new InvalidAccessTokenError('expired');
   if (nbf !== undefined && (typeof nbf !== 'number' || now + leeway < nbf)) throw new InvalidAccessTokenError('not_yet_valid');
   if (now + leeway < iat) throw new InvalidAccessTokenError('not_yet_valid');
   if (iss !== options.issuer) throw new InvalidAccessTokenError('wrong_issuer');
