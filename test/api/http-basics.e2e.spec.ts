@@ -93,6 +93,12 @@ describe('errors are problem+json', () => {
     expect(res.body.errors).toEqual([{ field: '(body)', message: 'must be valid JSON' }]);
   });
 
+  it('takes a JSON content type with no body as no body: the missing fields are listed, a body-less endpoint just works', async () => {
+    const res = await request(app.getHttpServer()).post('/probe/echo').set('Content-Type', 'application/json').send('');
+    expectProblem(res, 400, '/problems/validation');
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('email');
+  });
+
   it('says what is wrong with a body that is not UTF-8, or that carries prototype keys', async () => {
     const bytes = Buffer.from('{"email":"\xff\xfe"}', 'latin1');
     const latin1 = await request(app.getHttpServer()).post('/probe/echo').set('Content-Type', 'application/json').serialize(() => bytes as never).send({});

@@ -149,6 +149,33 @@ describe('text the product cannot keep is refused up front', () => {
     expect(login.body.errors).toEqual([{ field: 'password', message: 'password must be a string' }]);
   });
 
+  it('lists every bad field in one answer, each once, format checks included', async () => {
+    const signUp = await api.http.post('/auth/signup').send(signUpBody({ email: 'bad', phone: '123', accountName: 'x'.repeat(20_000) })).expect(400);
+    expect(signUp.body.errors).toEqual([
+      { field: 'accountName', message: 'accountName must be at most 200 characters long' },
+      { field: 'email', message: 'email must be an email address' },
+      { field: 'phone', message: 'must be a phone number in E.164 format, e.g. +385911234567' },
+    ]);
+    const me = await api.http.patch('/auth/me').set(bearer()).send({ phone: '123', locale: 5 }).expect(400);
+    expect(me.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['locale', 'phone']);
+    const patch = await api.http.patch(`/admin/users/${adminId}`).set(bearer()).send({ enabled: 'no', phone: '12' }).expect(400);
+    expect(patch.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['enabled', 'phone']);
+    const sso = await api.http
+      .post('/admin/sso-connections')
+      .set(bearer())
+      .send({ identifier: unique('fmt'), idpEntityId: 'x', idpSsoUrl: 'nope', idpCertificate: 'garbage' })
+      .expect(400);
+    expect(sso.body.errors).toEqual([
+      { field: 'idpSsoUrl', message: 'idpSsoUrl must be a URL address' },
+      { field: 'idpCertificate', message: 'must be an X.509 certificate in PEM' },
+    ]);
+    // A body-less action sent with a JSON content type and no body (as many clients do) just works.
+    await api.http.post(`/admin/users/${adminId}/unlock`).set(bearer()).set('Content-Type', 'application/json').send('').expect(204);
+    // Nothing was written by any of them.
+    const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE data->>'phone' IN ('123', '12')`);
+    expect(rows[0].n).toBe(0);
+  });
+
   it('says only what is wrong with a value of the wrong type (not also its range)', async () => {
     const res = await api.http.get('/admin/users?page=abc&pageSize=1.5').set(bearer());
     expect(res.status).toBe(400);

@@ -1,6 +1,7 @@
 import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { IsPemCertificate } from '../formats';
 
 const IDENTIFIER = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
@@ -22,6 +23,7 @@ class SsoConnectionSettingsDto {
   @OptionalField()
   @IsString()
   @MaxUnits(16_384)
+  @IsPemCertificate()
   idpCertificate?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'during a certificate rotation: both certificates (idpCertificate, when sent too, must be one of them)' })
@@ -31,6 +33,7 @@ class SsoConnectionSettingsDto {
   @ArrayMaxSize(2)
   @IsString({ each: true })
   @MaxUnits(16_384, { each: true })
+  @IsPemCertificate({ each: true })
   idpCertificates?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['contoso.com'] })

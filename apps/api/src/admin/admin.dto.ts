@@ -5,6 +5,7 @@ import { CHANNELS, ROLES, USERNAME_PATTERN, type Channel, type Role } from '@lat
 import { Type } from 'class-transformer';
 import { UpdateMeDto } from '../auth/dto/auth.dto';
 import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsInt, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsE164Phone } from '../formats';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'ana@contoso.com' })
@@ -27,6 +28,7 @@ export class CreateUserDto {
   @OptionalField()
   @IsString()
   @MaxUnits(32)
+  @IsE164Phone()
   phone?: string;
 
   @ApiPropertyOptional({ enum: ROLES, isArray: true, default: ['member'] })

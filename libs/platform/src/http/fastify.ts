@@ -107,7 +107,9 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
     } catch {
       return done(new RequestValidationError([{ field: '(body)', message: 'must be UTF-8 text' }]));
     }
-    if (text.trim() === '') return done(new RequestValidationError([{ field: '(body)', message: 'must not be empty' }]));
+    // No body at all, only the header (many HTTP clients send it on every request): as if there
+    // were no body. An endpoint that needs one then lists its missing fields.
+    if (text.trim() === '') return done(null, undefined);
     let value: unknown;
     try {
       // Prototype-poisoning keys (__proto__, constructor.prototype) are refused, as Fastify's own parser does.

@@ -7,17 +7,19 @@ import { RequestValidationError, type FieldError } from './problem';
 const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject']);
 
 /**
- * Flattens class-validator's tree into `[{field: "a.b", message}]`: every failed check of each
- * field, except that a value of the wrong type gets only that message (`page=abc` is "must be an
- * integer", not also "must not be greater than 1000000").
+ * Flattens class-validator's tree into `[{field: "a.b", message}]`: every bad field, once. A
+ * field that fails several checks gets the one that says most: a value of the wrong type only
+ * that (`page=abc` is "must be an integer", not also "must not be greater than 1000000"); a
+ * string too long our length rule's message (class-validator's own `Length` says the same thing
+ * in other words, and both were listed); otherwise the first check that failed.
  */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const failed = Object.entries(error.constraints ?? {});
-    const typeFailures = failed.filter(([check]) => TYPE_CHECKS.has(check));
-    for (const [, message] of typeFailures.length > 0 ? typeFailures : failed) out.push({ field, message });
+    const chosen = failed.find(([check]) => TYPE_CHECKS.has(check)) ?? failed.find(([check]) => check === 'maxUnits') ?? failed[0];
+    if (chosen) out.push({ field, message: chosen[1] });
     if (error.children?.length) out.push(...fieldErrors(error.children, field));
   }
   return out;

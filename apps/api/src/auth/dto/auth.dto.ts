@@ -1,5 +1,6 @@
 import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
 import { IsEmailAddress } from '../../email-address';
+import { IsE164Phone } from '../../formats';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CHANNELS, USERNAME_PATTERN, type Channel } from '@latchkey/identity';
 import { IsBoolean, IsIn, IsString, Length, Matches, ValidateIf } from 'class-validator';
@@ -31,6 +32,7 @@ export class SignUpDto {
   @OptionalField()
   @IsString()
   @MaxUnits(32)
+  @IsE164Phone()
   phone?: string;
 
   @ApiPropertyOptional({ example: 'de-AT', description: 'BCP 47; the closest of en, de, es, fr, hr' })
@@ -168,6 +170,7 @@ export class UpdateMeDto {
   @ValidateIf((_o, value) => value !== null && value !== undefined)
   @IsString()
   @MaxUnits(32)
+  @IsE164Phone()
   phone?: string | null;
 }
 

@@ -1,0 +1,32 @@
+import { normalizeCertificate, toE164 } from '@latchkey/identity';
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+
+/**
+ * Format checks the domain makes again (it must: commands come from elsewhere too), made here as
+ * well so that one 400 lists every bad field: run only in the handler, a bad phone was reported
+ * after the request's other mistakes had been fixed, in a second 400 (a contract probe).
+ * A value that is not a string is left to the field's type check.
+ */
+export function IsE164Phone(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isE164Phone',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || toE164(value) !== undefined,
+      defaultMessage: () => 'must be a phone number in E.164 format, e.g. +385911234567',
+    },
+  });
+}
+
+/** An X.509 certificate in PEM (with or without the BEGIN/END lines), as the SSO connection takes it. */
+export function IsPemCertificate(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPemCertificate',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || normalizeCertificate(value) !== undefined,
+        defaultMessage: () => 'must be an X.509 certificate in PEM',
+      },
+    },
+    options,
+  );
+}
