@@ -472,6 +472,19 @@ describe('attacks on the ACS', () => {
     return peer.response(user, { requestId, ...options });
   }
 
+  it('records at most 50 rejected responses an hour from one client in the audit, and answers them all alike', async () => {
+    const target = await connect(owner);
+    const junk = Buffer.from('<not-saml/>').toString('base64');
+    for (let i = 0; i < 55; i++) {
+      const res = await postAcs(target.identifier, junk, undefined, true, { 'X-Forwarded-For': '203.0.113.77' }).expect(401);
+      expect(res.body.type).toBe('/problems/invalid-saml-response');
+    }
+    expect(await events('login.sso_rejected', `data->>'connectionId' = $2`, [target.id])).toHaveLength(50);
+    // Another client's rejection is still recorded.
+    await postAcs(target.identifier, junk, undefined, true, { 'X-Forwarded-For': '203.0.113.78' }).expect(401);
+    expect(await events('login.sso_rejected', `data->>'connectionId' = $2`, [target.id])).toHaveLength(51);
+  });
+
   it('refuses an unsigned assertion', async () => {
     await refused(await bent({ sign: 'none' }), /signature/);
   });

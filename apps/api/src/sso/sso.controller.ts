@@ -13,6 +13,7 @@ import {
   type LoginResult,
   type SsoConnectionRow,
 } from '@latchkey/identity';
+import { RateLimiter } from '@latchkey/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext } from '../auth/client-context';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
@@ -24,6 +25,11 @@ import { AcsDto, ConfirmGroupsDto, DiscoverDto, StartQuery } from './sso.dto';
 
 type Discovery = { status: 'redirect'; redirectUrl: string } | { status: 'identifier_required' };
 
+/** Rejected IdP responses recorded in the audit per client IP, and per connection, in a window. */
+const REJECTIONS_RECORDED_PER_CLIENT = 50;
+const REJECTIONS_RECORDED_PER_CONNECTION = 500;
+const REJECTION_WINDOW_SECONDS = 3600;
+
 @ApiTags('sso')
 @Controller()
 export class SsoController {
@@ -33,6 +39,7 @@ export class SsoController {
     private readonly connections: SsoConnectionQueries,
     private readonly saml: SamlService,
     private readonly flows: FlowResults,
+    private readonly limiter: RateLimiter,
   ) {}
 
   @Post('auth/sso/discover')
@@ -105,7 +112,14 @@ export class SsoController {
       verified = await this.saml.verify(connection, samlResponse, (expected) => sameBrowser(req, expected));
     } catch (error) {
       if (!(error instanceof SamlRejection)) throw error;
-      await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));
+      // Anyone may post junk to a connection's public ACS; each rejection lands in the owner's
+      // audit, which is append-only. Past a few per client and a few hundred per connection the
+      // answer is the same 401, but nothing more is recorded (a security probe filled an audit).
+      const [byClient, byConnection] = await Promise.all([
+        this.limiter.hit(`sso-rejections:ip:${clientContext(req).ip}`, REJECTIONS_RECORDED_PER_CLIENT, REJECTION_WINDOW_SECONDS),
+        this.limiter.hit(`sso-rejections:connection:${connection.id}`, REJECTIONS_RECORDED_PER_CONNECTION, REJECTION_WINDOW_SECONDS),
+      ]);
+      if (byClient.allowed && byConnection.allowed) await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));
       throw new InvalidSamlResponseError();
     }
     const { context } = verified;
