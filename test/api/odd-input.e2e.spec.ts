@@ -185,6 +185,14 @@ describe('text the product cannot keep is refused up front', () => {
     ]);
   });
 
+  it("refuses an IdP login URL over plain http, except on this machine (users' browsers are sent there)", async () => {
+    const { certificate } = await selfSignedCertificate('idp http', new Date(), 30);
+    const body = { identifier: unique('http'), idpEntityId: 'https://idp.example.test', idpCertificate: certificate };
+    const plain = await api.http.post('/admin/sso-connections').set(bearer()).send({ ...body, idpSsoUrl: 'http://idp.example.test/sso' }).expect(400);
+    expect(plain.body.errors).toEqual([{ field: 'idpSsoUrl', message: 'idpSsoUrl must be an https URL (http only for localhost)' }]);
+    await api.http.post('/admin/sso-connections').set(bearer()).send({ ...body, idpSsoUrl: 'http://127.0.0.1:8443/sso' }).expect(201);
+  });
+
   it('refuses idpCertificate and idpCertificates that disagree, and takes them when they agree (a connection sent back as read)', async () => {
     const [one, two, three] = await Promise.all(['one', 'two', 'three'].map((n) => selfSignedCertificate(`idp ${n}`, new Date(), 30)));
     const body = { identifier: unique('certs'), idpEntityId: 'https://idp.example.test', idpSsoUrl: 'https://idp.example.test/sso' };

@@ -30,3 +30,26 @@ export function IsPemCertificate(options?: ValidationOptions): PropertyDecorator
     options,
   );
 }
+
+/**
+ * https, or http only to this machine (an IdP run locally for development or tests): the login
+ * page sends users' browsers there, and a SAML request over plain http can be read and bent on
+ * the way (a security probe saw http accepted).
+ */
+export function HttpsUnlessLocal(): PropertyDecorator {
+  return ValidateBy({
+    name: 'httpsUnlessLocal',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string') return true;
+        try {
+          const url = new URL(value);
+          return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+        } catch {
+          return true; // not a URL: the field's URL check says so
+        }
+      },
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be an https URL (http only for localhost)`,
+    },
+  });
+}

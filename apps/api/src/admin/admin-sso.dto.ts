@@ -1,7 +1,7 @@
 import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, Length, Matches } from 'class-validator';
-import { IsPemCertificate } from '../formats';
+import { HttpsUnlessLocal, IsPemCertificate } from '../formats';
 
 const IDENTIFIER = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
@@ -9,7 +9,7 @@ const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
 /** The rules of the three fields POST requires and PATCH may change: one place for both. */
 const identifierRule = () => Matches(IDENTIFIER, { message: 'identifier must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' });
 const entityIdRules = () => [IsString(), Length(1, 1024), MaxUnits(1024)];
-const ssoUrlRules = () => [IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }), MaxUnits(2048)];
+const ssoUrlRules = () => [IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }), HttpsUnlessLocal(), MaxUnits(2048)];
 const allOf = (rules: PropertyDecorator[]): PropertyDecorator => (target, key) => rules.forEach((rule) => rule(target, key));
 
 /**
