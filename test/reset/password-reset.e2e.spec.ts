@@ -102,6 +102,8 @@ describe('forgot password', () => {
     const [mail] = await waitForMail(user.email);
     expect(mail.subject).toMatch(/Passwort/);
     expect(mail.body.html).toContain(`${WEB}/reset-password?token=`);
+    // It names the account (an email can be a user's in several; each gets its own link).
+    expect(mail.body.text).toContain(`Dieser Link gilt für Ihren Zugang im Konto „Account of ${user.username}“.`);
     const token = tokenFrom(mail, 'reset-password');
 
     const newPassword = 'a brand new passphrase 77';

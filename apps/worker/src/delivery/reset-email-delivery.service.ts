@@ -51,10 +51,13 @@ export class ResetEmailDelivery {
       const sealed = JSON.parse(this.box.decrypt(data.sealed, resetId)) as SealedResetLink;
       const expiresInSeconds = Math.max(60, Math.round((new Date(data.expiresAt).getTime() - event.occurredAt.getTime()) / 1000));
       const link = `${this.config.publicWebUrl}/${sealed.kind === 'invitation' ? 'set-password' : 'reset-password'}?token=${encodeURIComponent(sealed.token)}`;
+      // Both name the account: an email can be a user's in several accounts, and a reset asked
+      // for by email sends one link per account (someone may have signed up accounts with it).
+      const accountName = (await this.read.accountNames([data.accountId])).get(data.accountId)?.name;
       const content =
         sealed.kind === 'invitation'
-          ? render('invitation-email', sealed.locale, { link, expiresInSeconds, accountName: (await this.read.accountNames([data.accountId])).get(data.accountId)?.name })
-          : render('password-reset-email', sealed.locale, { link, expiresInSeconds });
+          ? render('invitation-email', sealed.locale, { link, expiresInSeconds, accountName })
+          : render('password-reset-email', sealed.locale, { link, expiresInSeconds, accountName });
       const accepted = await this.email.send({ to: sealed.email, ...content, idempotencyKey: job.eventId });
       await this.acceptances.remember(job.eventId, accepted);
       try {

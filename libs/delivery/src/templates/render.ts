@@ -11,7 +11,7 @@ export interface TemplateParams {
   'otp-voice': { code: string };
   'otp-email': { code: string; expiresInSeconds: number };
   /** `link`: `${PUBLIC_WEB_URL}/reset-password?token=…`. */
-  'password-reset-email': { link: string; expiresInSeconds: number };
+  'password-reset-email': { link: string; expiresInSeconds: number; accountName?: string };
   /** `link`: `${PUBLIC_WEB_URL}/set-password?token=…`; `accountName`, when given, names who invites. */
   'invitation-email': { link: string; expiresInSeconds: number; accountName?: string };
   /** The password changed, or where the codes go (destination masked). */

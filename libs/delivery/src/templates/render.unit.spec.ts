@@ -98,6 +98,11 @@ describe('message templates', () => {
       expect(body).toContain('expires in 1 hour');
       expect(body).toContain('If you did not ask for this, ignore this email');
     }
+    // The account the link is for: an email can be a user's in several accounts.
+    const named = render('password-reset-email', 'en', { ...SAMPLE['password-reset-email'], accountName: 'Acme <Ops>' });
+    expect(named.text).toContain('This link is for your user in the account “Acme <Ops>”.');
+    expect(named.html).toContain('This link is for your user in the account “Acme &lt;Ops&gt;”.');
+    expect(reset.text).not.toContain('This link is for');
     const invite = render('invitation-email', 'de', SAMPLE['invitation-email']);
     expect(invite.subject).toBe('Einladung zu Acme');
     expect(invite.text).toContain('Ein Administrator von Acme hat ein Konto für Sie angelegt.');
