@@ -12,6 +12,16 @@ function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A CREATE DATABASE that lost to a process starting beside us: 42P04 when the other had
+ * committed before we looked, 23505 (on pg_database's unique name index) when both inserted the
+ * name and the other committed first. Either way the database is there.
+ */
+function createdMeanwhile(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '42P04' || code === '23505';
+}
+
 /** Creates the database named by the URL when it does not exist yet. */
 export async function ensureDatabase(url: string): Promise<boolean> {
   const probe = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
@@ -31,7 +41,7 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     await admin.query(`CREATE DATABASE ${quoteIdentifier(databaseName(url))}`);
     return true;
   } catch (error) {
-    if ((error as { code?: string }).code === '42P04') return false; // created by a process starting beside us
+    if (createdMeanwhile(error)) return false;
     throw error;
   } finally {
     await admin.end();
