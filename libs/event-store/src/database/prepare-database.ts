@@ -4,8 +4,15 @@ import { createDataSource, type DatabaseSettings } from './data-source';
 /** A stable advisory-lock key: two processes that start together migrate one after the other. */
 const MIGRATION_LOCK = 'latchkey.migrations';
 
+/**
+ * The database a connection to `url` opens, as node-postgres decides it (it is what connects):
+ * the URL's path, else PGDATABASE, else the user name (`postgres://localhost` with the login
+ * user ana opens `ana`, like psql). Creating any other name would leave the apps' database missing.
+ */
 export function databaseName(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+  const database = new Client({ connectionString: url }).database;
+  if (!database) throw new Error('DATABASE_URL names no database and no user');
+  return database;
 }
 
 function quoteIdentifier(name: string): string {
