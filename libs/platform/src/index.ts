@@ -17,6 +17,6 @@ export { configureHttpApp, createHttpApp, type HttpApp } from './bootstrap';
 export { createHttpAdapter, installHttpHooks } from './http/fastify';
 export { MetricsService } from './metrics/metrics.service';
 export { PlatformModule, type PlatformOptions } from './platform.module';
-export { InjectRedis, REDIS, createRedis, redisOptions } from './redis';
+export { InjectRedis, REDIS, RedisErrorReporter, createRedis, redisOptions, type RedisErrorSource } from './redis';
 export { exitWithStartupError, stopOnSignals } from './lifecycle';
 export { API_NODE_FLAGS, apiNodeEnvironment } from './node-flags';
