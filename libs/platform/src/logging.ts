@@ -22,8 +22,36 @@ export const SECRET_FIELDS = [
   'cookie',
 ];
 
-/** Query parameters that carry secrets in URLs (reset links, OAuth and SAML callbacks). */
-const SECRET_QUERY = /([?&](?:token|code|state|SAMLResponse|SAMLRequest|RelayState|refreshToken|deviceToken)=)[^&#]*/gi;
+/**
+ * Query parameters whose values are masked in logged URLs, compared without regard to case:
+ * reset links, OAuth and SAML callbacks, and secrets a client wrongly sent in a query string
+ * (a password in a URL would otherwise land in the request log).
+ */
+export const SECRET_QUERY_PARAMETERS = [
+  'token',
+  'code',
+  'otp',
+  'state',
+  'password',
+  'newPassword',
+  'currentPassword',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'idToken',
+  'id_token',
+  'deviceToken',
+  'clientSecret',
+  'client_secret',
+  'apiKey',
+  'secret',
+  'SAMLResponse',
+  'SAMLRequest',
+  'RelayState',
+];
+
+const SECRET_QUERY = new RegExp(`([?&](?:${SECRET_QUERY_PARAMETERS.join('|')})=)[^&#]*`, 'gi');
 
 export function redactUrl(url: string | undefined): string | undefined {
   return url?.replace(SECRET_QUERY, '$1[redacted]');
