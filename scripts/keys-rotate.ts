@@ -2,14 +2,15 @@
  * `npm run keys:rotate`: create a new access-token signing key, make it the one that signs,
  * and retire the current one. Safe while the apps run: they pick the new key up within a
  * minute (at once when they meet a token signed with it), and tokens signed with the retired
- * key keep verifying until they expire.
+ * key keep verifying until they expire. Prints its result on stdout; warnings and errors go to
+ * stderr as JSON lines, like the apps' logs.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@latchkey/config';
 import { prepareDatabase } from '@latchkey/event-store';
-import { PlatformModule } from '@latchkey/platform';
+import { PinoNestLogger, PlatformModule, createCommandLogger } from '@latchkey/platform';
 import { SecurityModule, SigningKeys } from '@latchkey/security';
 
 async function main(): Promise<void> {
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   @Module({ imports: [PlatformModule.forRoot(config, { app: 'worker' }), SecurityModule.forRoot()] })
   class KeysRotateModule {}
 
-  const app = await NestFactory.createApplicationContext(KeysRotateModule, { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(KeysRotateModule, { logger: new PinoNestLogger(createCommandLogger(config, 'keys-rotate')) });
   try {
     const keys = app.get(SigningKeys);
     const { kid, retiredKid } = await keys.rotate();

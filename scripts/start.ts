@@ -5,7 +5,7 @@
  * `npm run start:worker`) runs only that one, started the same way.
  */
 import { environmentVariables, loadConfigOrExit } from '@latchkey/config';
-import { prepareDatabase } from '@latchkey/event-store';
+import { databaseName, prepareDatabase } from '@latchkey/event-store';
 import { API_NODE_FLAGS, apiNodeEnvironment } from '@latchkey/platform';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfigOrExit();
   const { created, applied } = await prepareDatabase(config);
-  if (created) process.stdout.write(`latchkey: created database ${new URL(config.database.url).pathname.slice(1)}\n`);
+  if (created) process.stdout.write(`latchkey: created database ${databaseName(config.database.url)}\n`);
   if (applied.length > 0) process.stdout.write(`latchkey: applied migrations ${applied.join(', ')}\n`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -17,6 +17,11 @@ describe('request logs', () => {
         },
       });
       expect(res.status).toBe(404);
+      // A client that puts a password in the URL (a form sent with GET).
+      const wrong = await fetch(`http://127.0.0.1:${port}/auth/login?login=ana&Password=url-secret-5&access_token=url-secret-6`, {
+        headers: { 'X-Correlation-Id': 'log-test-query-password' },
+      });
+      expect(wrong.status).toBe(404);
       await new Promise((r) => setTimeout(r, 300));
     } finally {
       await api.stop();
@@ -29,7 +34,12 @@ describe('request logs', () => {
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0]);
     expect(entry).toMatchObject({ req: { method: 'GET', url: '/nothing/here?token=[redacted]&page=2' }, res: { statusCode: 404 } });
-    for (const secret of ['url-secret-1', 'header-secret-2', 'cookie-secret-3', 'device-secret-4']) {
+    const passwordLine = api
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('log-test-query-password'));
+    expect(JSON.parse(passwordLine!)).toMatchObject({ req: { url: '/auth/login?login=ana&Password=[redacted]&access_token=[redacted]' } });
+    for (const secret of ['url-secret-1', 'header-secret-2', 'cookie-secret-3', 'device-secret-4', 'url-secret-5', 'url-secret-6']) {
       expect(api.output()).not.toContain(secret);
     }
   });

@@ -1,4 +1,4 @@
-import { ensureDatabase, migrate } from '@latchkey/event-store';
+import { ensureDatabase, migrate, prepareDatabase } from '@latchkey/event-store';
 import { Client } from 'pg';
 import { dropDatabase, freshDatabaseName } from '@latchkey/testing';
 
@@ -33,6 +33,19 @@ describe('database preparation', () => {
       expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['events', 'subscriptions', 'unique_claims']));
     } finally {
       await client.end();
+    }
+  });
+
+  it('lets several processes start together against a database that does not exist yet', async () => {
+    // Concurrent CREATE DATABASEs: the losers fail with 42P04 or, racing on pg_database's unique
+    // index, 23505; both mean another process created it.
+    for (let round = 0; round < 3; round++) {
+      const { url, name } = freshDatabaseName(`prepare_together_${round}`);
+      created.push(name);
+      const config = { database: { url, poolSize: 2 } };
+      const results = await Promise.all(Array.from({ length: 6 }, () => prepareDatabase(config)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(results.flatMap((r) => r.applied).length).toBeGreaterThan(0);
     }
   });
 

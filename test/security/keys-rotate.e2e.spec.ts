@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { AccessTokens, decodeJws } from '@latchkey/security';
-import { builtEntry, createTestDatabase, dropDatabase, runNode, testEnvironment } from '@latchkey/testing';
+import { builtEntry, createTestDatabase, dropDatabase, freePort, runNode, testEnvironment } from '@latchkey/testing';
 import { startSecurityContext, type SecurityContext } from './security-context';
 
 let database: { url: string; name: string };
@@ -19,9 +19,9 @@ afterAll(async () => {
 const claims = { sub: 'user-1', acc: 'account-1', roles: ['member'], sid: 'session-1' };
 const kidOf = (token: string) => decodeJws(token).header.kid;
 
-/** `npm run keys:rotate` = build, then this entry point. */
-function keysRotate() {
-  return runNode(builtEntry('scripts/keys-rotate.js'), testEnvironment(database.url, 'keys-rotate'));
+/** `npm run keys:rotate` runs this built entry point. */
+function keysRotate(overrides: Record<string, string> = {}) {
+  return runNode(builtEntry('scripts/keys-rotate.js'), testEnvironment(database.url, 'keys-rotate', overrides));
 }
 
 describe('npm run keys:rotate', () => {
@@ -47,5 +47,19 @@ describe('npm run keys:rotate', () => {
     while (kidOf(tokens.sign(claims)) !== kid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(kidOf(tokens.sign(claims))).toBe(kid);
     expect((await tokens.verify(before)).sub).toBe('user-1');
+  });
+
+  it('prints only its result on stdout and logs warnings as JSON lines on stderr, like the apps', async () => {
+    // Redis out of reach: the platform's Redis connection warns, and the rotation (PostgreSQL only) still succeeds.
+    const rotation = keysRotate({ LOG_LEVEL: 'info', REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const { code } = await rotation.exited;
+    expect(code).toBe(0);
+    expect(rotation.stdout().trimEnd().split('\n')).toEqual([expect.stringMatching(/^new signing key: [\w-]{43}$/), expect.stringMatching(/^retired signing key: /)]);
+    const lines = rotation.stderr().trimEnd().split('\n');
+    expect(lines.map((line) => JSON.parse(line) as { level: number; name: string })).toContainEqual(
+      expect.objectContaining({ level: 40, name: 'latchkey-keys-rotate', context: 'Redis', msg: expect.stringContaining('Redis unavailable') }),
+    );
+    // Nest's start-up lines (info) stay out of a command's output.
+    expect(rotation.stderr()).not.toContain('InstanceLoader');
   });
 });

@@ -162,3 +162,42 @@ describe('worker and a database that stops answering', () => {
     }
   }, 90_000);
 });
+
+describe('worker and Redis out of reach', () => {
+  it('logs that Redis is unreachable as a few JSON warnings, not a stream of stack traces, and says when it is back', async () => {
+    const database = await createTestDatabase('worker_noredis');
+    const target = new URL(testEnvironment(database.url, 'worker_noredis').REDIS_URL);
+    // A closed port now, Redis behind it later.
+    const redis = new TcpProxy(target.hostname, Number(target.port || 6379));
+    await redis.start();
+    await redis.cut();
+    const port = await freePort();
+    const worker = runNode(
+      builtEntry('apps/worker/src/main.js'),
+      testEnvironment(database.url, 'worker_noredis', { WORKER_PORT: String(port), LOG_LEVEL: 'info', REDIS_URL: `redis://127.0.0.1:${redis.address.port}` }),
+    );
+    try {
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/live`, 200, 20_000)).toBe(200);
+      await new Promise((r) => setTimeout(r, 5000));
+      // ioredis and BullMQ print unwatched errors as `Error: connect ECONNREFUSED …` and a stack, ~20 a second.
+      expect(worker.output()).not.toMatch(/Error: connect/);
+      expect(worker.output()).not.toMatch(/^\s+at /m);
+      expect(worker.stderr()).toBe('');
+      const lines = worker.stdout().trimEnd().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string });
+      const unreachable = lines.filter((line) => line.level === 40 && /Redis (unreachable|unavailable)/.test(line.msg));
+      expect(unreachable.length).toBeGreaterThan(0);
+      expect(unreachable.length).toBeLessThanOrEqual(5);
+      expect(unreachable.map((line) => line.msg)).toContainEqual(expect.stringMatching(/^delivery queues: Redis unreachable \(connect ECONNREFUSED .*\); retrying/));
+
+      await redis.start();
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, 20_000)).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (!worker.stdout().includes('delivery queues: Redis reachable again') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(worker.stdout()).toContain('delivery queues: Redis reachable again');
+    } finally {
+      await worker.stop('SIGKILL');
+      await redis.stop();
+      await dropDatabase(database.name);
+    }
+  }, 60_000);
+});

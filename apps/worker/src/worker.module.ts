@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { AcceptanceRecords } from './delivery/acceptance-records';
 import { OtpDelivery } from './delivery/otp-delivery.service';
 import { DELIVERY_QUEUES, processorFor } from './delivery/delivery.processors';
+import { QUEUE_REDIS_ERRORS, queueRedisErrors, watchedQueues } from './delivery/queue-redis-errors';
 import { ResetEmailDelivery } from './delivery/reset-email-delivery.service';
 import { SecurityNoticeDelivery } from './delivery/security-notice-delivery.service';
 import { OutboxRelay } from './relay/outbox-relay.service';
@@ -29,6 +30,8 @@ export class WorkerModule {
     if (options.loops === false) return { module: WorkerModule, imports: base };
     const served = servedQueues(config);
     const processors = DELIVERY_QUEUES.filter((queue) => served.includes(queue)).map((queue) => processorFor(queue, config));
+    // BullMQ's connections retry by themselves; their errors are logged, rate-limited, through one reporter.
+    const redisErrors = queueRedisErrors();
     return {
       module: WorkerModule,
       imports: [
@@ -38,7 +41,7 @@ export class WorkerModule {
         DeliveryModule,
         BullModule.forRoot({
           // BullMQ blocks on its connections: commands must wait for Redis rather than fail.
-          connection: new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true }),
+          connection: redisErrors.watchClient(new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true })),
           prefix: bullPrefix(config.redis.prefix),
         }),
         // Every queue is registered (the relay enqueues to all); only served ones get a processor.
@@ -52,6 +55,8 @@ export class WorkerModule {
         ResetEmailDelivery,
         SecurityNoticeDelivery,
         ...processors,
+        { provide: QUEUE_REDIS_ERRORS, useValue: redisErrors },
+        watchedQueues(DELIVERY_QUEUES),
         { provide: SERVED_QUEUES, useValue: { served, registrations: processors.map((p) => p.registration) } },
         WorkerLifecycle,
       ],

@@ -124,6 +124,22 @@ function parseTrustProxy(value: string): boolean | number | string {
   return v;
 }
 
+/**
+ * What a configuration allows but an operator should hear about at start (both apps log these
+ * as warnings): in production, a `console` provider writes every code or reset link it would
+ * send to the worker's log. API.md keeps `console` the default, so it is not an error.
+ */
+export function configurationWarnings(config: AppConfig): string[] {
+  if (config.env !== 'production') return [];
+  const warnings: string[] = [];
+  if (config.sms.provider === 'console') warnings.push("SMS_PROVIDER is console: one-time codes by SMS are written to the worker's log, not sent; set infobip in production");
+  if (config.voice.provider === 'console') warnings.push("VOICE_PROVIDER is console: one-time codes by voice call are written to the worker's log, not sent; set infobip in production");
+  if (config.email.provider === 'console') {
+    warnings.push("EMAIL_PROVIDER is console: one-time codes, password-reset and invitation links by email are written to the worker's log, not sent; set ses in production");
+  }
+  return warnings;
+}
+
 /** A configuration problem; its message is one line naming every variable at fault. */
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, configurationWarnings, loadConfig } from './app-config';
 
 function problemOf(env: Record<string, string>): string {
   try {
@@ -29,6 +29,19 @@ describe('configuration', () => {
     expect(config.resetTokenTtlSeconds).toBe(3600);
     expect(config.tokens).toEqual({ accessTtlSeconds: 900, refreshTtlSeconds: 2592000 });
     expect(config.encryptionKeys).toBeUndefined();
+  });
+
+  it('warns in production about each console provider (codes and links would go to the log), and not elsewhere', () => {
+    const keys = { ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
+    const production = configurationWarnings(loadConfig({ ...keys, NODE_ENV: 'production' }));
+    expect(production).toHaveLength(3);
+    expect(production[0]).toMatch(/^SMS_PROVIDER is console: one-time codes .* written to the worker's log.*; set infobip in production$/);
+    expect(production[1]).toMatch(/^VOICE_PROVIDER is console: .*; set infobip in production$/);
+    expect(production[2]).toMatch(/^EMAIL_PROVIDER is console: .*reset .* links .*; set ses in production$/);
+    const infobipSms = { SMS_PROVIDER: 'infobip', INFOBIP_BASE_URL: 'https://api.infobip.com', INFOBIP_API_KEY: 'k', INFOBIP_SENDER: 'latchkey' };
+    expect(configurationWarnings(loadConfig({ ...keys, ...infobipSms, NODE_ENV: 'production' })).map((w) => w.split(' ')[0])).toEqual(['VOICE_PROVIDER', 'EMAIL_PROVIDER']);
+    expect(configurationWarnings(loadConfig({}))).toEqual([]);
+    expect(configurationWarnings(loadConfig({ NODE_ENV: 'test' }))).toEqual([]);
   });
 
   it('fills in the login name when DATABASE_URL names no user, as psql would', () => {

@@ -1,6 +1,7 @@
 export {
   AppConfig,
   ConfigError,
+  configurationWarnings,
   environmentVariables,
   loadConfig,
   loadConfigOrExit,

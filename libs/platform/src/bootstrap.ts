@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AppConfig } from '@latchkey/config';
+import { configurationWarnings, type AppConfig } from '@latchkey/config';
 import type { Logger as PinoLogger } from 'pino';
 import { createHttpAdapter, installHttpHooks } from './http/fastify';
 import { PinoNestLogger, createLogger } from './logging';
@@ -15,6 +15,7 @@ export interface HttpApp {
 /** A Nest application on Fastify with the shared logger and HTTP hooks (both apps start this way). */
 export async function createHttpApp(module: DynamicModule, config: AppConfig, name: 'api' | 'worker'): Promise<HttpApp> {
   const logger = createLogger(config, name);
+  for (const warning of configurationWarnings(config)) logger.warn({ context: 'Configuration' }, warning);
   const app = await NestFactory.create<NestFastifyApplication>(module, createHttpAdapter(config), {
     bufferLogs: true,
     // Bodies are parsed by our own JSON parser (installHttpHooks), not Nest's.

@@ -12,11 +12,11 @@ export {
 } from './http/problem';
 export { ProblemFilter, sendProblem, toProblem } from './http/problem.filter';
 export { createValidationPipe, fieldErrors, MaxUnits, OptionalField, Uuid } from './http/validation';
-export { PinoNestLogger, SECRET_FIELDS, createLogger, redactUrl, scrubSecrets } from './logging';
+export { PinoNestLogger, SECRET_FIELDS, createCommandLogger, createLogger, redactUrl, scrubSecrets } from './logging';
 export { configureHttpApp, createHttpApp, type HttpApp } from './bootstrap';
 export { createHttpAdapter, installHttpHooks } from './http/fastify';
 export { MetricsService } from './metrics/metrics.service';
 export { PlatformModule, type PlatformOptions } from './platform.module';
-export { InjectRedis, REDIS, createRedis, redisOptions } from './redis';
+export { InjectRedis, REDIS, RedisErrorReporter, createRedis, redisOptions, type RedisErrorSource } from './redis';
 export { exitWithStartupError, stopOnSignals } from './lifecycle';
 export { API_NODE_FLAGS, apiNodeEnvironment } from './node-flags';

@@ -22,8 +22,36 @@ export const SECRET_FIELDS = [
   'cookie',
 ];
 
-/** Query parameters that carry secrets in URLs (reset links, OAuth and SAML callbacks). */
-const SECRET_QUERY = /([?&](?:token|code|state|SAMLResponse|SAMLRequest|RelayState|refreshToken|deviceToken)=)[^&#]*/gi;
+/**
+ * Query parameters whose values are masked in logged URLs, compared without regard to case:
+ * reset links, OAuth and SAML callbacks, and secrets a client wrongly sent in a query string
+ * (a password in a URL would otherwise land in the request log).
+ */
+export const SECRET_QUERY_PARAMETERS = [
+  'token',
+  'code',
+  'otp',
+  'state',
+  'password',
+  'newPassword',
+  'currentPassword',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'idToken',
+  'id_token',
+  'deviceToken',
+  'clientSecret',
+  'client_secret',
+  'apiKey',
+  'secret',
+  'SAMLResponse',
+  'SAMLRequest',
+  'RelayState',
+];
+
+const SECRET_QUERY = new RegExp(`([?&](?:${SECRET_QUERY_PARAMETERS.join('|')})=)[^&#]*`, 'gi');
 
 export function redactUrl(url: string | undefined): string | undefined {
   return url?.replace(SECRET_QUERY, '$1[redacted]');
@@ -51,7 +79,7 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
 }
 
 /** The process logger: JSON lines on stdout, secrets scrubbed from every line by the formatter. */
-export function createLogger(config: Pick<AppConfig, 'logLevel'>, app: 'api' | 'worker', destination?: DestinationStream): PinoLogger {
+export function createLogger(config: Pick<AppConfig, 'logLevel'>, app: string, destination?: DestinationStream): PinoLogger {
   const options: LoggerOptions = {
     name: `latchkey-${app}`,
     level: config.logLevel,
@@ -59,6 +87,17 @@ export function createLogger(config: Pick<AppConfig, 'logLevel'>, app: 'api' | '
     serializers: { err: pino.stdSerializers.err },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * The logger of a one-off command (`keys:rotate`, `projections:rebuild`): JSON lines as the apps
+ * write them, but on stderr, so that stdout holds only the command's result; and warnings and
+ * errors only (unless LOG_LEVEL asks for fewer): Nest's start-up lines say nothing to an operator
+ * running a command. Written synchronously, so a line is out before the command exits.
+ */
+export function createCommandLogger(config: Pick<AppConfig, 'logLevel'>, command: string): PinoLogger {
+  const level = pino.levels.values[config.logLevel] ?? Number.POSITIVE_INFINITY; // silent has no number
+  return createLogger({ logLevel: level >= pino.levels.values.warn ? config.logLevel : 'warn' }, command, pino.destination({ fd: 2, sync: true }));
 }
 
 /** Nest's logger interface over the process's pino logger, so framework and app lines share one format. */

@@ -40,4 +40,25 @@ describe('log redaction', () => {
     expect(redactUrl('/auth/oauth/google/callback?state=s1&code=c2')).toBe('/auth/oauth/google/callback?state=[redacted]&code=[redacted]');
     expect(redactUrl('/health/ready')).toBe('/health/ready');
   });
+
+  it.each([
+    'password',
+    'newPassword',
+    'currentPassword',
+    'access_token',
+    'refresh_token',
+    'id_token',
+    'client_secret',
+    'SAMLResponse',
+  ])('hides %s in a URL query string, whatever its case', (name) => {
+    for (const spelled of [name, name.toLowerCase(), name.toUpperCase()]) {
+      expect(redactUrl(`/auth/login?${spelled}=hunter2&lang=de`)).toBe(`/auth/login?${spelled}=[redacted]&lang=de`);
+      expect(redactUrl(`/auth/login?lang=de&${spelled}=hunter2#top`)).toBe(`/auth/login?lang=de&${spelled}=[redacted]#top`);
+    }
+  });
+
+  it('masks only whole parameter names', () => {
+    expect(redactUrl('/x?passwordHint=blue&mycode=7')).toBe('/x?passwordHint=blue&mycode=7');
+  });
+
 });

@@ -21,13 +21,14 @@ export const API_NODE_FLAGS = ['--max-old-space-size=160'] as const;
  * and threads beyond `PASSWORD_HASH_CONCURRENCY` never get a hash. So: the cores, at most that
  * concurrency, at least 2. On the 2-core benchmark machine, 2 threads verified 15–25% more
  * hashes per second than 4 and the API's peak RSS fell by 15–72 MB. An operator's own
- * `UV_THREADPOOL_SIZE` is kept.
+ * `UV_THREADPOOL_SIZE` is kept; an empty one counts as unset, as every variable does (libuv would
+ * read it as one thread).
  */
 export function apiNodeEnvironment(
   passwordHashConcurrency: number,
   environment: Readonly<Record<string, string | undefined>>,
   cores = availableParallelism(),
 ): Record<string, string> {
-  const threads = environment.UV_THREADPOOL_SIZE ?? String(Math.max(2, Math.min(cores, passwordHashConcurrency)));
+  const threads = environment.UV_THREADPOOL_SIZE || String(Math.max(2, Math.min(cores, passwordHashConcurrency)));
   return { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: threads };
 }

@@ -12,4 +12,8 @@ describe('the API process environment', () => {
   it("keeps the operator's own thread-pool size", () => {
     expect(apiNodeEnvironment(8, { UV_THREADPOOL_SIZE: '12' }, 2).UV_THREADPOOL_SIZE).toBe('12');
   });
+
+  it('takes an empty UV_THREADPOOL_SIZE (`UV_THREADPOOL_SIZE=` in an .env file) as unset, not as one thread', () => {
+    expect(apiNodeEnvironment(8, { UV_THREADPOOL_SIZE: '' }, 4).UV_THREADPOOL_SIZE).toBe('4');
+  });
 });

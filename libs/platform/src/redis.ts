@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import Redis, { type RedisOptions } from 'ioredis';
+import { isDependencyOutage } from './http/dependency-outage';
 
 export const REDIS = Symbol('latchkey.redis');
 export const InjectRedis = () => Inject(REDIS);
@@ -32,6 +33,63 @@ export function createRedis(config: Pick<AppConfig, 'redis'>, logger = new Logge
     reported = false;
   });
   return client;
+}
+
+/** Anything that emits a Redis connection's errors: an ioredis client, a BullMQ queue or worker. */
+export interface RedisErrorSource {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Logs the errors of Redis connections that a library opens and retries by itself (BullMQ's
+ * queues and workers, each with connections of its own). Unwatched, ioredis prints an error event
+ * as a multi-line stack trace on stderr and BullMQ repeats it for every queue and worker: about
+ * twenty a second while Redis is down. Here each becomes a JSON warning through the app's logger,
+ * at most one line per kind of error (its message) every `intervalMs` for all the connections
+ * watched together, and one line when a watched client is ready again.
+ */
+export class RedisErrorReporter {
+  private readonly lastReported = new Map<string, number>();
+
+  constructor(
+    /** What the connections serve, for the log line ("delivery queues"). */
+    private readonly what: string,
+    private readonly logger: Pick<Logger, 'warn' | 'log'> = new Logger('Redis'),
+    readonly intervalMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reports `source`'s errors (which also keeps ioredis and BullMQ from printing them). */
+  watch<T extends RedisErrorSource>(source: T): T {
+    source.on('error', (error) => this.report(error));
+    return source;
+  }
+
+  /** Watches an ioredis client, and says when it is ready again after an error was reported. */
+  watchClient(client: Redis): Redis {
+    this.watch(client);
+    client.on('ready', () => {
+      if (this.lastReported.size === 0) return;
+      this.lastReported.clear();
+      this.logger.log(`${this.what}: Redis reachable again`);
+    });
+    return client;
+  }
+
+  report(error: Error): void {
+    const message = error?.message ?? String(error);
+    const now = this.now();
+    const last = this.lastReported.get(message);
+    if (last !== undefined && now - last < this.intervalMs) return;
+    if (this.lastReported.size >= 100) this.lastReported.clear(); // messages with ever-changing details
+    this.lastReported.set(message, now);
+    const seconds = Math.round(this.intervalMs / 1000);
+    this.logger.warn(
+      isDependencyOutage(error)
+        ? `${this.what}: Redis unreachable (${message}); retrying until it answers (repeated at most every ${seconds} s)`
+        : `${this.what}: Redis error (${message}) (repeated at most every ${seconds} s)`,
+    );
+  }
 }
 
 /** Closes the shared Redis connection when the app shuts down. */

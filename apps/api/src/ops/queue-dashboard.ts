@@ -1,9 +1,11 @@
+import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter as BoardAdapter } from '@bull-board/fastify';
 import type { AppConfig } from '@latchkey/config';
 import { ALL_QUEUES, bullPrefix } from '@latchkey/delivery';
+import { RedisErrorReporter } from '@latchkey/platform';
 import { timingSafeEqualText } from '@latchkey/security';
 import { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -29,8 +31,10 @@ function authorized(header: string | undefined, expected: { user: string; passwo
 export async function mountQueueDashboard(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const credentials = config.queueDashboard;
   if (!credentials) return;
-  const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true });
-  const queues = ALL_QUEUES.map((name) => new Queue(name, { connection, prefix: bullPrefix(config.redis.prefix) }));
+  // Unwatched, BullMQ prints each connection error of each queue as a stack trace while Redis is away.
+  const redisErrors = new RedisErrorReporter('queue dashboard', new Logger('Queues'));
+  const connection = redisErrors.watchClient(new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true }));
+  const queues = ALL_QUEUES.map((name) => redisErrors.watch(new Queue(name, { connection, prefix: bullPrefix(config.redis.prefix) })));
   const board = new BoardAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter: board });

@@ -1,10 +1,12 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Logger, type Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import type { AppConfig } from '@latchkey/config';
+import type { RedisErrorReporter } from '@latchkey/platform';
 import { JOB_DELIVER_OTP, JOB_SEND_EMAIL, JOB_SEND_NOTICE, JOB_ROUTES, QUEUE_SETTINGS, QueueName, type EventJob, type JobHandlerRegistration } from '@latchkey/delivery';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { DeliveryAttempt, DeliveryOutcome } from './acceptance-records';
 import { OtpDelivery } from './otp-delivery.service';
+import { QUEUE_REDIS_ERRORS } from './queue-redis-errors';
 import { ResetEmailDelivery } from './reset-email-delivery.service';
 import { SecurityNoticeDelivery } from './security-notice-delivery.service';
 
@@ -36,13 +38,24 @@ abstract class DeliveryProcessor extends WorkerHost {
   private readonly logger = new Logger('DeliveryProcessor');
   private readonly handlers: Record<string, JobHandler>;
 
-  constructor(otp: OtpDelivery, email: ResetEmailDelivery, notice: SecurityNoticeDelivery) {
+  constructor(
+    otp: OtpDelivery,
+    email: ResetEmailDelivery,
+    notice: SecurityNoticeDelivery,
+    private readonly redisErrors: RedisErrorReporter,
+  ) {
     super();
     this.handlers = {
       [JOB_DELIVER_OTP]: { deliver: (job, attempt) => otp.deliver(job, attempt), fail: async (job, reason) => otp.fail(job, await otp.channelOf(job), reason) },
       [JOB_SEND_EMAIL]: { deliver: (job, attempt) => email.deliver(job, attempt), fail: (job, reason) => email.fail(job, reason) },
       [JOB_SEND_NOTICE]: { deliver: (job, attempt) => notice.deliver(job, attempt), fail: (job, reason) => notice.fail(job, reason) },
     };
+  }
+
+  /** The worker's own Redis connections (BullMQ duplicates one for blocking reads) failing: logged, rate-limited. */
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.redisErrors.report(error);
   }
 
   /**
@@ -102,8 +115,8 @@ export function processorFor(queue: QueueName, config: AppConfig): DeliveryProce
         .filter(([, queues]) => queues.includes(queue))
         .map(([jobType]) => jobType),
     };
-    constructor(otp: OtpDelivery, email: ResetEmailDelivery, notice: SecurityNoticeDelivery) {
-      super(otp, email, notice);
+    constructor(otp: OtpDelivery, email: ResetEmailDelivery, notice: SecurityNoticeDelivery, @Inject(QUEUE_REDIS_ERRORS) redisErrors: RedisErrorReporter) {
+      super(otp, email, notice, redisErrors);
     }
   }
   Object.defineProperty(QueueProcessor, 'name', { value: `DeliveryProcessor[${queue}]` });

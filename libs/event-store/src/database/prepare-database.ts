@@ -4,12 +4,29 @@ import { createDataSource, type DatabaseSettings } from './data-source';
 /** A stable advisory-lock key: two processes that start together migrate one after the other. */
 const MIGRATION_LOCK = 'latchkey.migrations';
 
+/**
+ * The database a connection to `url` opens, as node-postgres decides it (it is what connects):
+ * the URL's path, else PGDATABASE, else the user name (`postgres://localhost` with the login
+ * user ana opens `ana`, like psql). Creating any other name would leave the apps' database missing.
+ */
 export function databaseName(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+  const database = new Client({ connectionString: url }).database;
+  if (!database) throw new Error('DATABASE_URL names no database and no user');
+  return database;
 }
 
 function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * A CREATE DATABASE that lost to a process starting beside us: 42P04 when the other had
+ * committed before we looked, 23505 (on pg_database's unique name index) when both inserted the
+ * name and the other committed first. Either way the database is there.
+ */
+function createdMeanwhile(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '42P04' || code === '23505';
 }
 
 /** Creates the database named by the URL when it does not exist yet. */
@@ -31,7 +48,7 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     await admin.query(`CREATE DATABASE ${quoteIdentifier(databaseName(url))}`);
     return true;
   } catch (error) {
-    if ((error as { code?: string }).code === '42P04') return false; // created by a process starting beside us
+    if (createdMeanwhile(error)) return false;
     throw error;
   } finally {
     await admin.end();
