@@ -2,6 +2,7 @@ import { InfobipPeer } from '../peers/infobip.peer';
 import { SesPeer } from '../peers/ses.peer';
 import { escapeLiteral } from 'pg';
 import {
+  CAUGHT_UP_SQL,
   TcpProxy,
   auditCaughtUp,
   builtEntry,
@@ -463,11 +464,7 @@ describe('faults: no code lost, none sent twice', () => {
     await worker!.stop();
     await api.pg.query(`UPDATE subscriptions SET last_transaction_id = '0', last_position = 0 WHERE name = 'relay'`);
     worker = await startWorker();
-    await until(async () => {
-      const { rows } = await api.pg.query(`SELECT last_position FROM subscriptions WHERE name = 'relay'`);
-      const { rows: last } = await api.pg.query(`SELECT max(global_position) AS p FROM events`);
-      return Number(rows[0].last_position) >= Number(last[0].p);
-    }, 'the relay to replay everything');
+    await until(async () => (await api.pg.query(CAUGHT_UP_SQL, ['relay'])).rows[0].caughtUp === true, 'the relay to replay everything');
     await new Promise((r) => setTimeout(r, 2000));
     expect(infobip.messages()).toHaveLength(before);
     expect(await ses.emails()).toHaveLength(mailsBefore);

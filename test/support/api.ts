@@ -65,13 +65,23 @@ export async function hashesStarted(api: TestApi): Promise<number> {
   return match ? Number(match[1]) : 0;
 }
 
+/**
+ * Whether subscription `name` has handled every event there is. Subscriptions read in
+ * (transaction id, position) order, so the last event they handle is not always the one with the
+ * highest position (two appends racing commit their positions out of transaction order): caught
+ * up means no event after the checkpoint in *that* order. (Comparing with the highest position,
+ * as these helpers once did, waited for good now and then: the flaky rebuild test.)
+ */
+export const CAUGHT_UP_SQL = `SELECT s.name IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM events e WHERE (e.transaction_id, e.global_position) > (s.last_transaction_id, s.last_position)
+  ) AS "caughtUp"
+  FROM (SELECT $1::text AS wanted) w LEFT JOIN subscriptions s ON s.name = w.wanted`;
+
 /** Waits until the audit log (an async projection: a test that reads it runs `AsyncProjectionRunner`) has seen every event. */
 export async function auditCaughtUp(api: TestApi): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const { rows } = await api.pg.query(
-      `SELECT (SELECT max(global_position) FROM events) AS last, (SELECT last_position FROM subscriptions WHERE name = 'projection:audit-log') AS seen`,
-    );
-    if (rows[0].seen !== null && Number(rows[0].seen) >= Number(rows[0].last)) return;
+    const { rows } = await api.pg.query(CAUGHT_UP_SQL, ['projection:audit-log']);
+    if (rows[0].caughtUp) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('audit projection did not catch up');

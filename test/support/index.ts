@@ -5,5 +5,5 @@ export { currentRun, redisPrefixOf } from './run';
 export { TcpProxy } from './tcp-proxy';
 export { startContext, type TestContext } from './context';
 export * from './sample-domain';
-export { GOOD_PASSWORD, auditCaughtUp, codeOf, hashesStarted, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from './api';
+export { CAUGHT_UP_SQL, GOOD_PASSWORD, auditCaughtUp, codeOf, hashesStarted, loginWithCode, signUp, startApi, unique, type SignedUp, type TestApi } from './api';
 export { TestClock } from './clock';
