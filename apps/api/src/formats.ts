@@ -40,16 +40,20 @@ export function HttpsUnlessLocal(): PropertyDecorator {
   return ValidateBy({
     name: 'httpsUnlessLocal',
     validator: {
-      validate: (value: unknown) => {
-        if (typeof value !== 'string') return true;
-        try {
-          const url = new URL(value);
-          return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
-        } catch {
-          return true; // not a URL: the field's URL check says so
-        }
-      },
-      defaultMessage: (args) => `${args?.property ?? 'value'} must be an https URL (http only for localhost)`,
+      validate: (value: unknown) => typeof value !== 'string' || isHttpsUnlessLocal(value),
+      defaultMessage: (args) => `${args?.property ?? 'value'} ${HTTPS_UNLESS_LOCAL}`,
     },
   });
+}
+
+export const HTTPS_UNLESS_LOCAL = 'must be an https URL (http only for localhost)';
+
+/** See `HttpsUnlessLocal`; a text that is no URL passes (the field's URL check names it). */
+export function isHttpsUnlessLocal(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+  } catch {
+    return true;
+  }
 }

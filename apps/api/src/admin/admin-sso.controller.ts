@@ -24,6 +24,7 @@ import { spUrls } from '../sso/saml.service';
 import { AdminGuard } from './admin.guard';
 import { GroupDoc, SsoConnectionDoc, SsoConnectionListDoc } from './admin.docs';
 import { CreateSsoConnectionDto, UpdateSsoConnectionDto } from './admin-sso.dto';
+import { HTTPS_UNLESS_LOCAL, isHttpsUnlessLocal } from '../formats';
 
 /** A connection as an admin sees it: the stored settings, its SP URLs, and whose it is. */
 export type SsoConnectionView = Omit<SsoConnectionRow, 'servedAccountIds' | 'createdAt' | 'updatedAt'> &
@@ -103,6 +104,11 @@ export class AdminSsoController {
   async update(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string, @Body() body: UpdateSsoConnectionDto): Promise<SsoConnectionView> {
     const { idpCertificate: _one, idpCertificates: _all, ...rest } = body;
     const certificates = certificatesOf(body);
+    // https only, as for a new connection — but a connection read and sent back as it is keeps
+    // the plain-http URL it had from before that rule.
+    if (body.idpSsoUrl !== undefined && !isHttpsUnlessLocal(body.idpSsoUrl) && (await this.visible(admin, id)).idpSsoUrl !== body.idpSsoUrl) {
+      throw new RequestValidationError([{ field: 'idpSsoUrl', message: `idpSsoUrl ${HTTPS_UNLESS_LOCAL}` }]);
+    }
     const change: Partial<ConnectionInput> = { ...rest, ...(certificates ? { idpCertificates: certificates } : {}) };
     await this.commands.execute(new UpdateSsoConnectionCommand(admin.accountId, id, change));
     return this.visible(admin, id);

@@ -9,7 +9,8 @@ const DOMAIN = /^@?([a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$/;
 /** The rules of the three fields POST requires and PATCH may change: one place for both. */
 const identifierRule = () => Matches(IDENTIFIER, { message: 'identifier must be 1-64 letters, digits, "-" or "_", starting with a letter or digit' });
 const entityIdRules = () => [IsString(), Length(1, 1024), MaxUnits(1024)];
-const ssoUrlRules = () => [IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }), HttpsUnlessLocal(), MaxUnits(2048)];
+/** `secure`: https only (http to localhost); a PATCH checks that itself, since it may send back a URL the connection already has. */
+const ssoUrlRules = (secure = true) => [IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }), ...(secure ? [HttpsUnlessLocal()] : []), MaxUnits(2048)];
 const allOf = (rules: PropertyDecorator[]): PropertyDecorator => (target, key) => rules.forEach((rule) => rule(target, key));
 
 /**
@@ -104,7 +105,7 @@ export class UpdateSsoConnectionDto extends SsoConnectionSettingsDto {
 
   @ApiPropertyOptional({ example: 'https://idp.contoso.com/saml/sso' })
   @OptionalField()
-  @allOf(ssoUrlRules())
+  @allOf(ssoUrlRules(false))
   idpSsoUrl?: string;
 }
 

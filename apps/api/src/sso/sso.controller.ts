@@ -13,7 +13,7 @@ import {
   type LoginResult,
   type SsoConnectionRow,
 } from '@latchkey/identity';
-import { RateLimiter } from '@latchkey/security';
+import { RateLimiter, SecretBox } from '@latchkey/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientContext } from '../auth/client-context';
 import { ApiLoginResult, ApiProblems } from '../auth/openapi';
@@ -40,6 +40,7 @@ export class SsoController {
     private readonly saml: SamlService,
     private readonly flows: FlowResults,
     private readonly limiter: RateLimiter,
+    private readonly box: SecretBox,
   ) {}
 
   @Post('auth/sso/discover')
@@ -115,11 +116,11 @@ export class SsoController {
       // Anyone may post junk to a connection's public ACS; each rejection lands in the owner's
       // audit, which is append-only. Past a few per client and a few hundred per connection the
       // answer is the same 401, but nothing more is recorded (a security probe filled an audit).
-      const [byClient, byConnection] = await Promise.all([
-        this.limiter.hit(`sso-rejections:ip:${clientContext(req).ip}`, REJECTIONS_RECORDED_PER_CLIENT, REJECTION_WINDOW_SECONDS),
-        this.limiter.hit(`sso-rejections:connection:${connection.id}`, REJECTIONS_RECORDED_PER_CONNECTION, REJECTION_WINDOW_SECONDS),
-      ]);
-      if (byClient.allowed && byConnection.allowed) await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));
+      // A client past its own allowance uses none of the connection's, so no one client can
+      // silence the connection's audit for the others.
+      const byClient = await this.limiter.hit(`sso-rejections:ip:${this.box.hmac('rate-limit', clientContext(req).ip ?? 'unknown')}`, REJECTIONS_RECORDED_PER_CLIENT, REJECTION_WINDOW_SECONDS);
+      const byConnection = byClient.allowed && (await this.limiter.hit(`sso-rejections:connection:${connection.id}`, REJECTIONS_RECORDED_PER_CONNECTION, REJECTION_WINDOW_SECONDS));
+      if (byConnection && byConnection.allowed) await this.commands.execute(new RejectSsoLoginCommand(connection.id, error.reason));
       throw new InvalidSamlResponseError();
     }
     const { context } = verified;

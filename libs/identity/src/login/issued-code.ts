@@ -6,7 +6,7 @@ export type IssuedCode = Omit<OtpResent['data'], 'loginId' | 'userId' | 'account
 
 export interface Issued {
   code: IssuedCode;
-  /** The challenge's channels after any blocks (email is always one). */
+  /** The challenge's channels after any blocks (email only for users without a phone, who chose it, or whose number is ruled out). */
   channels: Channel[];
   blocked: { channel: Channel; reason: 'country_not_allowed' | 'number_daily_cap' }[];
 }

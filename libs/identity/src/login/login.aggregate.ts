@@ -87,6 +87,8 @@ interface LoginState {
   /** Id of the event that carries the current code (known once stored). */
   currentCodeEventId: string | null;
   deliveries: Record<string, 'delivered' | 'failed'>;
+  /** Channels a provider refused or a defence closed for this challenge: never offered again. */
+  closedChannels: Channel[];
   sso: SsoFacts | null;
   groupsExpireAt: Date | null;
   /** The group change the user was asked to confirm (names as shown). */
@@ -117,7 +119,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
   }
 
   protected initialState(): LoginState {
-    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, sso: null, groupsExpireAt: null, shownGroups: null, external: null, offeredDevice: null };
+    return { status: 'new', method: null, userId: null, accountId: null, candidates: [], selectionExpiresAt: null, userVersion: null, challenge: null, failures: 0, locale: null, currentCodeEventId: null, deliveries: {}, closedChannels: [], sso: null, groupsExpireAt: null, shownGroups: null, external: null, offeredDevice: null };
   }
 
   protected evolve(state: LoginState, event: DomainEvent): LoginState {
@@ -189,13 +191,16 @@ export class Login extends EventSourcedAggregate<LoginState> {
       // When neither phone channel can deliver (the provider refused both, or the operator's
       // countries rule the number out), email is the last resort: the user would otherwise have
       // no way in. Nobody can make a provider fail on purpose for someone else's number.
+      // Email comes back only if it was never closed itself: a user who chose email, whose email
+      // failed and then both phone channels, is left with none (a review found email reopened).
+      const closedChannels = state.closedChannels.includes(failed) ? state.closedChannels : [...state.closedChannels, failed];
       const open = (channels: readonly Channel[]): Channel[] => {
         const left = channels.filter((c) => c !== failed);
-        return left.length === 0 && failed !== 'email' ? ['email'] : left;
+        return left.length === 0 && !closedChannels.includes('email') ? ['email'] : left;
       };
       const challenge = state.challenge ? { ...state.challenge, availableChannels: open(state.challenge.availableChannels) } : null;
       const deliveries = event instanceof DeliveryFailed ? { ...state.deliveries, [event.data.sourceEventId]: 'failed' as const } : state.deliveries;
-      return { ...state, challenge, deliveries };
+      return { ...state, challenge, deliveries, closedChannels };
     }
     if (event instanceof OtpVerificationFailed) return { ...state, failures: state.failures + 1 };
     if (event instanceof OtpVerified) return { ...state, status: 'authenticated' };

@@ -55,13 +55,18 @@ export class OtpIssuer {
     // first, and counting it left a user at the cap with no code at all for an hour (a probe
     // found it). The fallback chain is short (SMS → voice → email), so this adds at most two
     // codes to each counted one; the per-number daily cap below still counts phone sends.
+    // The allowance is looked at first and used only once a code will go out: a refusal for the
+    // number's cap must not spend the user's codes too (a review found it did).
+    const allowanceKey = `otp-sends:user:${user.id}`;
+    const perHour = this.config.throttle.maxOtpSendsPerUserPerHour;
     if (!options.replacesUndelivered) {
-      const allowance = await this.limiter.hit(`otp-sends:user:${user.id}`, this.config.throttle.maxOtpSendsPerUserPerHour, 3600);
-      if (!allowance.allowed) throw new OtpSendLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
+      const room = await this.limiter.check(allowanceKey, perHour, 3600);
+      if (!room.allowed) throw new OtpSendLimitError({ retryAfterSeconds: room.retryAfterSeconds });
     }
     const blocked: Issued['blocked'] = [];
     let channels = available.filter((c) => c === 'email' || user.phone);
-    // A challenge whose phone channels have all failed is left with email (see `Login`).
+    // Never empty in practice: a first code offers at least one channel, and `Login` keeps email
+    // open as the last resort until email itself fails (then no code is asked for).
     if (channels.length === 0) channels = ['email'];
     let channel: Channel = channels.includes(requested) ? requested : channels[0];
     if (channel !== 'email') {
@@ -74,6 +79,10 @@ export class OtpIssuer {
         channels = ['email'];
         channel = 'email';
       }
+    }
+    if (!options.replacesUndelivered) {
+      const allowance = await this.limiter.hit(allowanceKey, perHour, 3600);
+      if (!allowance.allowed) throw new OtpSendLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
     }
     return { code: this.make(loginId, user, channel), channels, blocked };
   }

@@ -22,6 +22,12 @@ export const RESET_EMAILS_PER_USER_PER_HOUR = 3;
  */
 export const ADMIN_RESETS_PER_USER_PER_HOUR = 5;
 export const ADMIN_RESETS_PER_ACCOUNT_PER_HOUR = 100;
+/**
+ * Invitations (users created) per account per hour: creating users mails any address too, so it
+ * has a bound of its own — loose, for an account onboarding its people in bulk; past it the
+ * user is not created (429 with `Retry-After`).
+ */
+export const INVITATIONS_PER_ACCOUNT_PER_HOUR = 500;
 /** How long an invitation's set-password link works. */
 export const INVITATION_TTL_SECONDS = 72 * 3600;
 
@@ -64,11 +70,20 @@ export class ResetIssuer {
         return reset;
       }
     }
-    if (initiatedBy === 'admin') {
-      for (const [key, limit] of [
-        [`admin-resets:user:${user.id}`, ADMIN_RESETS_PER_USER_PER_HOUR],
-        [`admin-resets:account:${user.accountId}`, ADMIN_RESETS_PER_ACCOUNT_PER_HOUR],
-      ] as const) {
+    if (initiatedBy === 'admin' || initiatedBy === 'invitation') {
+      const limits: [string, number][] =
+        initiatedBy === 'admin'
+          ? [
+              [`admin-resets:user:${user.id}`, ADMIN_RESETS_PER_USER_PER_HOUR],
+              [`admin-resets:account:${user.accountId}`, ADMIN_RESETS_PER_ACCOUNT_PER_HOUR],
+            ]
+          : [[`invitations:account:${user.accountId}`, INVITATIONS_PER_ACCOUNT_PER_HOUR]];
+      // Every limit is looked at before any is used, so a refusal by one spends none of the others.
+      for (const [key, limit] of limits) {
+        const room = await this.limiter.check(key, limit, 3600);
+        if (!room.allowed) throw new AdminResetLimitError({ retryAfterSeconds: room.retryAfterSeconds });
+      }
+      for (const [key, limit] of limits) {
         const allowance = await this.limiter.hit(key, limit, 3600);
         if (!allowance.allowed) throw new AdminResetLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
       }

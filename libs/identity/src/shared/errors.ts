@@ -38,7 +38,7 @@ export class InvalidResetTokenError extends domainError('invalid_reset_token', '
 /** details.retryAfterSeconds */
 export class ResetThrottledError extends domainError('reset_throttled', 'too many reset requests from this address') {}
 /** details.retryAfterSeconds */
-export class AdminResetLimitError extends domainError('admin_reset_limit', 'too many password resets sent to this user or by this account') {}
+export class AdminResetLimitError extends domainError('admin_reset_limit', 'too many reset or invitation emails from this account') {}
 /** The change would leave the account without an enabled account_admin. */
 export class LastAdminError extends domainError('last_admin', 'an account needs at least one enabled account_admin') {}
 /** The SP-initiated URL identifier is used by another connection. */

@@ -109,7 +109,8 @@ export function installHttpHooks(instance: FastifyInstance, metrics: MetricsServ
     }
     // No body at all, only the header (many HTTP clients send it on every request): as if there
     // were no body. An endpoint that needs one then lists its missing fields.
-    if (text.trim() === '') return done(null, undefined);
+    if (text.length === 0) return done(null, undefined);
+    if (text.trim() === '') return done(new RequestValidationError([{ field: '(body)', message: 'must be valid JSON' }]));
     let value: unknown;
     try {
       // Prototype-poisoning keys (__proto__, constructor.prototype) are refused, as Fastify's own parser does.
