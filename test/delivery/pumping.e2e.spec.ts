@@ -69,6 +69,11 @@ describe('per-number daily cap', () => {
     // A new login of that number's user gets no code either.
     const login = await api.http.post('/auth/login').send({ login: a.email, password: a.password }).expect(429);
     expect(login.body.type).toBe('/problems/rate-limited');
+    // Refusals for the number's cap spend none of the user's 5 codes an hour: after four more,
+    // the user (2 codes so far) still gets one once they choose email.
+    for (let i = 0; i < 4; i++) await api.http.post('/auth/login').send({ login: a.email, password: a.password }).expect(429);
+    await api.app.get(AggregateRepository).update(User, a.userId, (u) => u.changePreferences({ twoFactorChannel: 'email' }));
+    expect((await api.http.post('/auth/login').send({ login: a.email, password: a.password }).expect(200)).body.channel).toBe('email');
 
     // A user who chose email may ask for their phone; past the cap the code stays with email
     // and the phone channels close for that challenge.

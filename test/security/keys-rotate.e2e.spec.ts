@@ -57,7 +57,7 @@ describe('npm run keys:rotate', () => {
     expect(rotation.stdout().trimEnd().split('\n')).toEqual([expect.stringMatching(/^new signing key: [\w-]{43}$/), expect.stringMatching(/^retired signing key: /)]);
     const lines = rotation.stderr().trimEnd().split('\n');
     expect(lines.map((line) => JSON.parse(line) as { level: number; name: string })).toContainEqual(
-      expect.objectContaining({ level: 40, name: 'latchkey-keys-rotate', context: 'Redis', msg: expect.stringContaining('Redis unavailable') }),
+      expect.objectContaining({ level: 40, name: 'latchkey-keys-rotate', context: 'Redis', msg: expect.stringContaining('Redis unreachable') }),
     );
     // Nest's start-up lines (info) stay out of a command's output.
     expect(rotation.stderr()).not.toContain('InstanceLoader');

@@ -57,6 +57,16 @@ describe('RateLimiter', () => {
     expect((await limiter.reserve(key, 2, 60)).allowed).toBe(true);
   });
 
+  it('counts against every limit or none: a refusal by a later one gives back the earlier places', async () => {
+    const user = { key: 'all:user', limit: 5, windowSeconds: 60 };
+    const account = { key: 'all:account', limit: 1, windowSeconds: 60 };
+    expect((await limiter.hitAll([user, account])).allowed).toBe(true);
+    const refused = await limiter.hitAll([user, account]);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+    expect((await limiter.check(user.key, 5, 60)).count).toBe(1);
+  });
+
   it('slides: an event leaves the window exactly one window after it happened, not at a fixed boundary', async () => {
     const key = 'otp:slide';
     expect(await limiter.hit(key, 2, 2)).toEqual({ allowed: true, count: 1, retryAfterSeconds: 0 }); // t = 0

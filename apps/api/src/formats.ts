@@ -1,4 +1,4 @@
-import { normalizeCertificate, toE164 } from '@latchkey/identity';
+import { CERTIFICATE_FORMAT_MESSAGE, PHONE_FORMAT_MESSAGE, normalizeCertificate, toE164 } from '@latchkey/identity';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 
 /**
@@ -12,7 +12,7 @@ export function IsE164Phone(): PropertyDecorator {
     name: 'isE164Phone',
     validator: {
       validate: (value: unknown) => typeof value !== 'string' || toE164(value) !== undefined,
-      defaultMessage: () => 'must be a phone number in E.164 format, e.g. +385911234567',
+      defaultMessage: () => PHONE_FORMAT_MESSAGE,
     },
   });
 }
@@ -24,7 +24,7 @@ export function IsPemCertificate(options?: ValidationOptions): PropertyDecorator
       name: 'isPemCertificate',
       validator: {
         validate: (value: unknown) => typeof value !== 'string' || normalizeCertificate(value) !== undefined,
-        defaultMessage: () => 'must be an X.509 certificate in PEM',
+        defaultMessage: () => CERTIFICATE_FORMAT_MESSAGE,
       },
     },
     options,

@@ -49,7 +49,7 @@ export { AdminQueries, type AuditRow } from './user/queries/admin-users.query';
 export { AuditLogProjector } from './audit/audit-log.projector';
 export * from './sso-connection/sso-connection.events';
 export { SsoConnection, SSO_IDENTIFIER_SCOPE } from './sso-connection/sso-connection.aggregate';
-export { normalizeCertificate } from './sso-connection/certificates';
+export { CERTIFICATE_FORMAT_MESSAGE, normalizeCertificate } from './sso-connection/certificates';
 export { CreateSsoConnectionCommand, RemoveSsoConnectionCommand, UpdateSsoConnectionCommand, type ConnectionInput } from './sso-connection/commands/manage-connection/manage-connection.command';
 export { JoinSsoConnectionCommand } from './sso-connection/commands/join-connection/join-connection.command';
 export { SsoConnectionQueries, type SsoConnectionRow } from './sso-connection/queries/sso-connections.query';

@@ -21,18 +21,9 @@ export function redisOptions(config: Pick<AppConfig, 'redis'>): RedisOptions {
   };
 }
 
+/** The app's own connection; its errors are logged as the queues' are (`RedisErrorReporter`). */
 export function createRedis(config: Pick<AppConfig, 'redis'>, logger = new Logger('Redis')): Redis {
-  const client = new Redis(config.redis.url, redisOptions(config));
-  let reported = false;
-  client.on('error', (error) => {
-    if (!reported) logger.warn(`Redis unavailable: ${error.message}`);
-    reported = true;
-  });
-  client.on('ready', () => {
-    if (reported) logger.log('Redis reachable again');
-    reported = false;
-  });
-  return client;
+  return new RedisErrorReporter('rate limits and flow state', logger).watchClient(new Redis(config.redis.url, redisOptions(config)));
 }
 
 /** Anything that emits a Redis connection's errors: an ioredis client, a BullMQ queue or worker. */

@@ -4,7 +4,7 @@ import { sha256 } from '@latchkey/security';
 import { AggregateRepository } from '@latchkey/event-store';
 import { AccountDisabledError, SsoRequiredError, WebAccessDeniedError } from '../shared/errors';
 import { closestLocale, type Locale } from '../shared/locale';
-import { IdentityReadModels, trustOf, type DeviceTrust, type UserRow } from '../shared/read-models';
+import { IdentityReadModels, SSO_BYPASSING_METHODS, trustOf, type DeviceTrust, type UserRow } from '../shared/read-models';
 import { SessionIssuer } from '../session/session-issuer';
 import { User } from '../user/user.aggregate';
 import type { Login, LoginMethod } from './login.aggregate';
@@ -160,7 +160,7 @@ export class LoginFinisher {
 
   /** The ways in that an account enforcing SSO refuses (its own SAML connection is the way it wants). */
   private static bypassesSso(method: LoginMethod | null): boolean {
-    return method === 'password' || method === 'google' || method === 'github';
+    return (SSO_BYPASSING_METHODS as readonly (LoginMethod | null)[]).includes(method);
   }
 
   /**

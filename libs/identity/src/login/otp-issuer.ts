@@ -46,7 +46,7 @@ export class OtpIssuer {
    * defences. A number outside the operator's allowed countries closes the phone channels
    * (`blocked`, for DeliveryBlocked events) and the code goes by email. A number past its daily
    * cap does the same only where email was already one of the challenge's channels; otherwise
-   * no code is made (429 until the cap's window moves on): anyone can sign up accounts with a
+   * no code is made (`OtpSendLimitError` until the cap's window moves on): anyone can sign up accounts with a
    * stranger's number and use up its cap, and an email fallback would then hand that
    * stranger's code to whoever reads their mailbox.
    */
@@ -55,14 +55,10 @@ export class OtpIssuer {
     // first, and counting it left a user at the cap with no code at all for an hour (a probe
     // found it). The fallback chain is short (SMS → voice → email), so this adds at most two
     // codes to each counted one; the per-number daily cap below still counts phone sends.
-    // The allowance is looked at first and used only once a code will go out: a refusal for the
-    // number's cap must not spend the user's codes too (a review found it did).
-    const allowanceKey = `otp-sends:user:${user.id}`;
-    const perHour = this.config.throttle.maxOtpSendsPerUserPerHour;
-    if (!options.replacesUndelivered) {
-      const room = await this.limiter.check(allowanceKey, perHour, 3600);
-      if (!room.allowed) throw new OtpSendLimitError({ retryAfterSeconds: room.retryAfterSeconds });
-    }
+    // A place in the allowance is taken first and given back when the number's cap refuses the
+    // code: that refusal must not spend the user's codes too (a review found it did).
+    const allowance = options.replacesUndelivered ? undefined : await this.limiter.reserve(`otp-sends:user:${user.id}`, this.config.throttle.maxOtpSendsPerUserPerHour, 3600);
+    if (allowance && !allowance.allowed) throw new OtpSendLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
     const blocked: Issued['blocked'] = [];
     let channels = available.filter((c) => c === 'email' || user.phone);
     // Never empty in practice: a first code offers at least one channel, and `Login` keeps email
@@ -72,6 +68,7 @@ export class OtpIssuer {
     if (channel !== 'email') {
       const block = await this.phoneBlock(user.phone!);
       if (block?.reason === 'number_daily_cap' && !channels.includes('email')) {
+        await allowance?.release();
         throw new OtpSendLimitError({ retryAfterSeconds: block.retryAfterSeconds });
       }
       if (block) {
@@ -79,10 +76,6 @@ export class OtpIssuer {
         channels = ['email'];
         channel = 'email';
       }
-    }
-    if (!options.replacesUndelivered) {
-      const allowance = await this.limiter.hit(allowanceKey, perHour, 3600);
-      if (!allowance.allowed) throw new OtpSendLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
     }
     return { code: this.make(loginId, user, channel), channels, blocked };
   }

@@ -15,8 +15,8 @@ import type { RESET_INITIATORS } from './password-reset.events';
 export const RESET_EMAILS_PER_USER_PER_HOUR = 3;
 /**
  * Resets an admin may send one user per hour, and all of an account's admins together per
- * hour. API.md promises the admin's email goes out, so past these the admin is told (429 with
- * `Retry-After`) rather than answered 202 for nothing. Without them anyone could sign up an
+ * hour. The admin's email is promised to go out, so past these the request is refused
+ * (`AdminResetLimitError`, with when to try again) rather than accepted for nothing. Without them anyone could sign up an
  * account, create a user with any address and mail it without end, slowing every tenant's
  * emails on the shared queue (a security probe sent 400 in 12 s).
  */
@@ -25,7 +25,7 @@ export const ADMIN_RESETS_PER_ACCOUNT_PER_HOUR = 100;
 /**
  * Invitations (users created) per account per hour: creating users mails any address too, so it
  * has a bound of its own — loose, for an account onboarding its people in bulk; past it the
- * user is not created (429 with `Retry-After`).
+ * user is not created (`AdminResetLimitError`).
  */
 export const INVITATIONS_PER_ACCOUNT_PER_HOUR = 500;
 /** How long an invitation's set-password link works. */
@@ -71,22 +71,16 @@ export class ResetIssuer {
       }
     }
     if (initiatedBy === 'admin' || initiatedBy === 'invitation') {
-      const limits: [string, number][] =
+      // All or none: a refusal by the account's cap spends none of the user's.
+      const allowance = await this.limiter.hitAll(
         initiatedBy === 'admin'
           ? [
-              [`admin-resets:user:${user.id}`, ADMIN_RESETS_PER_USER_PER_HOUR],
-              [`admin-resets:account:${user.accountId}`, ADMIN_RESETS_PER_ACCOUNT_PER_HOUR],
+              { key: `admin-resets:user:${user.id}`, limit: ADMIN_RESETS_PER_USER_PER_HOUR, windowSeconds: 3600 },
+              { key: `admin-resets:account:${user.accountId}`, limit: ADMIN_RESETS_PER_ACCOUNT_PER_HOUR, windowSeconds: 3600 },
             ]
-          : [[`invitations:account:${user.accountId}`, INVITATIONS_PER_ACCOUNT_PER_HOUR]];
-      // Every limit is looked at before any is used, so a refusal by one spends none of the others.
-      for (const [key, limit] of limits) {
-        const room = await this.limiter.check(key, limit, 3600);
-        if (!room.allowed) throw new AdminResetLimitError({ retryAfterSeconds: room.retryAfterSeconds });
-      }
-      for (const [key, limit] of limits) {
-        const allowance = await this.limiter.hit(key, limit, 3600);
-        if (!allowance.allowed) throw new AdminResetLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
-      }
+          : [{ key: `invitations:account:${user.accountId}`, limit: INVITATIONS_PER_ACCOUNT_PER_HOUR, windowSeconds: 3600 }],
+      );
+      if (!allowance.allowed) throw new AdminResetLimitError({ retryAfterSeconds: allowance.retryAfterSeconds });
     }
     const token = randomToken();
     const ttl = initiatedBy === 'invitation' ? INVITATION_TTL_SECONDS : this.config.resetTokenTtlSeconds;

@@ -17,6 +17,9 @@ export function normalizeLogin(value: string): string {
   return value.trim().toLowerCase();
 }
 
+/** What a request is told of a phone that `toE164` refuses (the API's DTOs and the commands say the same). */
+export const PHONE_FORMAT_MESSAGE = 'must be a phone number in E.164 format, e.g. +385911234567';
+
 /** A phone number in E.164 (`+385911234567`) if the input is one, else undefined. */
 export function toE164(input: string): string | undefined {
   if (!/^\+[1-9]\d{6,14}$/.test(input.trim())) return undefined;

@@ -102,15 +102,17 @@ const SESSION_COLUMNS = `id, user_id AS "userId", account_id AS "accountId", dev
  * Sessions from before `user_version` was recorded (NULL) were revoked explicitly by such changes.
  */
 const SESSION_CURRENT = `coalesce(s.user_version >= u.sessions_ended_version, true)`;
+/** The ways in that an account enforcing SSO refuses (its own SAML connection is the way it wants). */
+export const SSO_BYPASSING_METHODS = ['password', 'google', 'github'] as const;
 /**
- * Whether a session began a way its account now refuses: a password, Google or GitHub login
- * (`LoginFinisher.bypassesSso`) while the account enforces SSO. Such a session gets no new
+ * Whether a session began a way its account now refuses (`SSO_BYPASSING_METHODS`, as a login
+ * is refused: `LoginFinisher`) while the account enforces SSO. Such a session gets no new
  * tokens, so it ends when its access token expires (`ACCESS_TOKEN_TTL_SECONDS`); without this,
  * turning enforcement on left every password session running for good on refreshes (a security
  * probe found it). Not at once: the admin who turns enforcement on usually does it from such a
  * session, and keeps it long enough to check the connection.
  */
-const SESSION_BYPASSES_SSO = `(s.method IN ('password', 'google', 'github')
+const SESSION_BYPASSES_SSO = `(s.method IN (${SSO_BYPASSING_METHODS.map((m) => `'${m}'`).join(', ')})
   AND EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = s.account_id AND c.enforce_sso))`;
 
 /** Queries on the identity read models (inline projections, so never behind the events). */

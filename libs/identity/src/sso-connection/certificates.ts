@@ -1,5 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 
+/** What a request is told of a certificate that `normalizeCertificate` refuses. */
+export const CERTIFICATE_FORMAT_MESSAGE = 'must be an X.509 certificate in PEM';
+
 /**
  * A certificate as an admin pastes it (PEM, with or without the BEGIN/END lines, any line
  * breaks) → canonical PEM; undefined when it is not an X.509 certificate.

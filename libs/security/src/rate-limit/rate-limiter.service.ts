@@ -104,6 +104,24 @@ export class RateLimiter {
     return { ...result, release };
   }
 
+  /**
+   * Counts one event against each limit, or against none: the first limit that refuses gives
+   * back the places already taken, and its answer is returned (an admin's reset refused by the
+   * account's cap must not spend the user's). One command per limit, as many `hit`s would be.
+   */
+  async hitAll(limits: readonly { key: string; limit: number; windowSeconds: number }[]): Promise<RateLimitResult> {
+    const taken: Reservation[] = [];
+    for (const { key, limit, windowSeconds } of limits) {
+      const place = await this.reserve(key, limit, windowSeconds);
+      if (!place.allowed) {
+        await Promise.all(taken.map((earlier) => earlier.release()));
+        return { allowed: false, count: place.count, retryAfterSeconds: place.retryAfterSeconds };
+      }
+      taken.push(place);
+    }
+    return { allowed: true, count: taken.at(-1)?.count ?? 0, retryAfterSeconds: 0 };
+  }
+
   /** Forgets every event of each key (an admin unlock, a successful login), in one command. */
   async reset(...keys: string[]): Promise<void> {
     if (keys.length > 0) await this.redis.del(...keys.map((key) => RATE_LIMIT_KEY_PREFIX + key));

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { PasswordHasher, PasswordPolicy } from '@latchkey/security';
-import { toE164 } from '../../../shared/contact';
+import { PHONE_FORMAT_MESSAGE, toE164 } from '../../../shared/contact';
 import { EmailTakenError, InvalidPhoneError, UsernameTakenError } from '../../../shared/errors';
 import { closestLocale } from '../../../shared/locale';
 import { USERNAME_SCOPE, User } from '../../../user/user.aggregate';
@@ -20,7 +20,7 @@ export class SignUpHandler implements ICommandHandler<SignUpCommand, { accountId
 
   async execute(command: SignUpCommand): Promise<{ accountId: string; userId: string }> {
     const phone = command.phone === undefined ? null : toE164(command.phone);
-    if (phone === undefined) throw new InvalidPhoneError({ errors: [{ field: 'phone', message: 'must be a phone number in E.164 format, e.g. +385911234567' }] });
+    if (phone === undefined) throw new InvalidPhoneError({ errors: [{ field: 'phone', message: PHONE_FORMAT_MESSAGE }] });
     this.policy.check(command.password, { email: command.email, username: command.username });
     const hash = await this.hasher.hash(command.password);
 

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { IdentifierTakenError, InvalidCertificateError, NotFoundError } from '../../../shared/errors';
-import { normalizeCertificate } from '../../certificates';
+import { CERTIFICATE_FORMAT_MESSAGE, normalizeCertificate } from '../../certificates';
 import { SsoConnection } from '../../sso-connection.aggregate';
 import { CreateSsoConnectionCommand, RemoveSsoConnectionCommand, UpdateSsoConnectionCommand, type ConnectionInput } from './manage-connection.command';
 
@@ -11,7 +11,7 @@ function normalize<T extends Partial<ConnectionInput>>(input: T): T {
   if (input.idpCertificates) {
     out.idpCertificates = input.idpCertificates.map((pem, i) => {
       const normalized = normalizeCertificate(pem);
-      if (!normalized) throw new InvalidCertificateError({ errors: [{ field: `idpCertificate${i === 0 ? '' : 's'}`, message: 'must be an X.509 certificate in PEM' }] });
+      if (!normalized) throw new InvalidCertificateError({ errors: [{ field: `idpCertificate${i === 0 ? '' : 's'}`, message: CERTIFICATE_FORMAT_MESSAGE }] });
       return normalized;
     });
   }

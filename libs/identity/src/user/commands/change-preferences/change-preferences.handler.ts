@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@latchkey/event-store';
-import { toE164 } from '../../../shared/contact';
+import { PHONE_FORMAT_MESSAGE, toE164 } from '../../../shared/contact';
 import { InvalidPhoneError, NotFoundError } from '../../../shared/errors';
 import { closestLocale } from '../../../shared/locale';
 import { RecentLogin } from '../../../shared/recent-login';
@@ -21,7 +21,7 @@ export class ChangePreferencesHandler implements ICommandHandler<ChangePreferenc
     if (phone === null) normalizedPhone = null;
     else if (phone !== undefined) {
       normalizedPhone = toE164(phone);
-      if (normalizedPhone === undefined) throw new InvalidPhoneError({ errors: [{ field: 'phone', message: 'must be a phone number in E.164 format, e.g. +385911234567' }] });
+      if (normalizedPhone === undefined) throw new InvalidPhoneError({ errors: [{ field: 'phone', message: PHONE_FORMAT_MESSAGE }] });
     }
     await this.repository.update(User, command.userId, async (user) => {
       if (!user.exists) throw new NotFoundError();

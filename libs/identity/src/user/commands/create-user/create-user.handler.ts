@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, Clock, IdGenerator, UniqueClaimTakenError } from '@latchkey/event-store';
 import { ResetIssuer } from '../../../password-reset/reset-issuer';
-import { toE164 } from '../../../shared/contact';
+import { PHONE_FORMAT_MESSAGE, toE164 } from '../../../shared/contact';
 import { EmailTakenError, InvalidPhoneError, UsernameTakenError } from '../../../shared/errors';
 import { closestLocale } from '../../../shared/locale';
 import { USERNAME_SCOPE, User } from '../../user.aggregate';
@@ -24,7 +24,7 @@ export class CreateUserHandler implements ICommandHandler<CreateUserCommand, { u
     const input = command.user;
     const phone = input.phone === undefined ? null : toE164(input.phone);
     if (phone === undefined) {
-      throw new InvalidPhoneError({ errors: [{ field: 'phone', message: 'must be a phone number in E.164 format, e.g. +385911234567' }] });
+      throw new InvalidPhoneError({ errors: [{ field: 'phone', message: PHONE_FORMAT_MESSAGE }] });
     }
     const user = new User(this.ids.next());
     const registration = {

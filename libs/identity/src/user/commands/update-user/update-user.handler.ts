@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@latchkey/event-store';
 import { endSessions } from '../../../session/end-sessions';
-import { toE164 } from '../../../shared/contact';
+import { PHONE_FORMAT_MESSAGE, toE164 } from '../../../shared/contact';
 import { InvalidPhoneError, LastAdminError, NotFoundError } from '../../../shared/errors';
 import { closestLocale } from '../../../shared/locale';
 import { IdentityReadModels } from '../../../shared/read-models';
@@ -33,7 +33,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand, voi
     if (typeof change.phone === 'string') {
       phone = toE164(change.phone);
       if (phone === undefined) {
-        throw new InvalidPhoneError({ errors: [{ field: 'phone', message: 'must be a phone number in E.164 format, e.g. +385911234567' }] });
+        throw new InvalidPhoneError({ errors: [{ field: 'phone', message: PHONE_FORMAT_MESSAGE }] });
       }
     }
     await this.repository.exclusive([adminsOf(command.accountId), `user-${command.userId}`], async (uow) => {
