@@ -11,6 +11,11 @@
  *     seeding costs no argon2), each creating a trusted device and a session — target ≥ 1,000/s;
  *  5. the API's peak RSS during the runs — target ≤ 250 MB.
  *
+ * Beside (2)–(4), the same requests against the ideal server (bench/reference-server.ts): the
+ * same work done as tightly as one process can (one round trip per step, decisions in SQL, no
+ * framework) on copies of the API's read models — what any implementation could reach on this
+ * machine in this run. Each figure is also given as a ratio to its ideal.
+ *
  * It works on a database of its own (`latchkey_bench_login_<random>`), dropped at the end.
  *
  * For investigation: `BENCH_PHASES` (comma-separated, of logins, refreshes, verifies; default all)
@@ -200,6 +205,7 @@ async function main(): Promise<void> {
     }
   }, 200);
   const url = `http://127.0.0.1:${port}`;
+  let stopReference = async () => {};
   const context = await NestFactory.createApplicationContext(
     {
       module: class BenchModule {},
@@ -239,49 +245,72 @@ async function main(): Promise<void> {
 
     progress('reference');
     // 0. The physical limit of a state-changing request: HTTP + one durable transaction, no framework.
+    // The same process serves the ideal refresh and login (bench/reference-server.ts) later on.
     const referencePort = await freePort();
     const reference = spawn(process.execPath, [join(__dirname, 'reference-server.js')], {
-      env: { PATH: env.PATH ?? '', REFERENCE_DATABASE_URL: databaseUrl, REFERENCE_PORT: String(referencePort) },
+      env: {
+        PATH: env.PATH ?? '',
+        REFERENCE_DATABASE_URL: databaseUrl,
+        REFERENCE_REDIS_URL: base.redis.url,
+        REFERENCE_PORT: String(referencePort),
+        REFERENCE_ENCRYPTION_KEYS: childEnv.ENCRYPTION_KEYS,
+        UV_THREADPOOL_SIZE: apiEnvironment.UV_THREADPOOL_SIZE ?? '',
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
+    stopReference = async () => {
+      reference.kill('SIGTERM');
+      if (reference.exitCode === null) await new Promise((r) => reference.once('exit', r));
+    };
+    const referenceUrl = `http://127.0.0.1:${referencePort}`;
     for (let i = 0; i < 50; i++) {
       try {
-        await fetch(`http://127.0.0.1:${referencePort}/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        await fetch(`${referenceUrl}/reference`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
         break;
       } catch {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
     const referenceRun = await run({
-      url: `http://127.0.0.1:${referencePort}/reference`,
+      url: `${referenceUrl}/reference`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refreshToken: 'x'.repeat(43) }),
       connections: CONNECTIONS,
       duration: 10,
     }, reference.pid);
-    reference.kill('SIGTERM');
-    await new Promise((r) => reference.once('exit', r));
     const limit = summary('reference: HTTP + one durable transaction (Fastify + pg, no framework)', referenceRun);
+    /** The ideal server works on copies of the API's read models as they are now. */
+    const seedIdeal = async () => {
+      const response = await fetch(`${referenceUrl}/ideal/seed`, { method: 'POST' });
+      if (!response.ok) throw new Error(`seeding the ideal server: ${response.status} ${await response.text()}`);
+    };
 
-    // 2. Logins from trusted devices.
+    // 2. Logins from trusted devices: the ideal server's first, then the API's.
     let next = 0;
+    const loginRequest = (path: string): autocannon.Request => ({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => {
+        const user = users[next++ % users.length];
+        return { ...req, body: JSON.stringify({ login: user.email, password: PASSWORD, deviceToken: user.deviceToken }) };
+      },
+    });
+    if (PHASES.has('logins')) {
+      progress('ideal logins');
+      await seedIdeal();
+    }
+    const idealLogins = !PHASES.has('logins')
+      ? undefined
+      : await run({ url: referenceUrl, connections: CONNECTIONS, duration: LOGIN_SECONDS, requests: [loginRequest('/ideal/login')] }, reference.pid);
+    const idealLoginSummary = idealLogins && summary('ideal password login (Fastify + pg + Redis, one round trip per step, no framework)', idealLogins);
     if (PHASES.has('logins')) progress('logins');
     const logins = !PHASES.has('logins') ? undefined : await run({
       url,
       connections: CONNECTIONS,
       duration: LOGIN_SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/auth/login',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (req) => {
-            const user = users[next++ % users.length];
-            return { ...req, body: JSON.stringify({ login: user.email, password: PASSWORD, deviceToken: user.deviceToken }) };
-          },
-        },
-      ],
+      requests: [loginRequest('/auth/login')],
     }, api.pid);
     const loginSummary = logins && summary('password logins (trusted device)', logins);
     const argonAfter = PHASES.has('logins') ? await rawArgon2Rate(6, apiEnvironment) : undefined;
@@ -290,33 +319,40 @@ async function main(): Promise<void> {
     const rssAfterLogins = peakRss;
 
     // 3. Token refreshes: each answer's token goes back into the pool for a later request.
-    if (PHASES.has('refreshes')) progress('refreshes');
+    if (PHASES.has('refreshes')) progress('refreshes (logging in for more tokens first)');
     const pool = users.map((u) => u.refreshToken);
     for (let i = users.length; PHASES.has('refreshes') && i < CONNECTIONS * 4; i++) {
       const user = users[i % users.length];
       const extra = await json(`${url}/auth/login`, { login: user.email, password: PASSWORD, deviceToken: user.deviceToken });
       pool.push(extra.refreshToken);
     }
-    const refreshes = !PHASES.has('refreshes') ? undefined : await run({
-      url,
-      connections: CONNECTIONS,
-      duration: REFRESH_SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/auth/token/refresh',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ refreshToken: pool.shift() }) }),
-          onResponse: (status, body) => {
-            if (status === 200) pool.push(JSON.parse(body).refreshToken);
-          },
-        },
-      ],
-    }, api.pid);
+    /** Refreshes drawing on `tokens`, each answer's token going back into it. */
+    const refreshRequest = (path: string, tokens: string[]): autocannon.Request => ({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ refreshToken: tokens.shift() }) }),
+      onResponse: (status, body) => {
+        if (status === 200) tokens.push(JSON.parse(body).refreshToken);
+      },
+    });
+    // The ideal server's copy of the sessions takes the same tokens, in its own tables.
+    if (PHASES.has('refreshes')) {
+      progress('ideal refreshes');
+      await seedIdeal();
+    }
+    const idealRefreshes = !PHASES.has('refreshes')
+      ? undefined
+      : await run({ url: referenceUrl, connections: CONNECTIONS, duration: REFRESH_SECONDS, requests: [refreshRequest('/ideal/refresh', [...pool])] }, reference.pid);
+    const idealRefreshSummary = idealRefreshes && summary('ideal token refresh (Fastify + pg, one statement, no framework)', idealRefreshes);
+    if (PHASES.has('refreshes')) progress('refreshes');
+    const refreshes = !PHASES.has('refreshes')
+      ? undefined
+      : await run({ url, connections: CONNECTIONS, duration: REFRESH_SECONDS, requests: [refreshRequest('/auth/token/refresh', pool)] }, api.pid);
     const refreshSummary = refreshes && summary('token refreshes', refreshes);
 
     // 4. OTP verifies: fresh challenges written through the domain (no argon2), right codes.
-    if (PHASES.has('verifies')) progress('verifies (seeding challenges first)');
+    if (PHASES.has('verifies')) progress('seeding challenges for the verifies');
     const repository = context.get(AggregateRepository);
     const { rows: userRows } = await pg.query(`SELECT id, account_id AS "accountId" FROM read.users ORDER BY created_at`);
     const challenges: { challengeId: string; code: string }[] = [];
@@ -350,21 +386,30 @@ async function main(): Promise<void> {
       }
       await repository.save(logins);
     }
+    // The ideal server verifies the same challenges in its own copy of the events, the API after it.
     let nextChallenge = 0;
-    const verifies = !PHASES.has('verifies') ? undefined : await run({
-      url,
-      connections: CONNECTIONS,
-      duration: OTP_SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/auth/otp/verify',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify(challenges[nextChallenge++ % challenges.length]) }),
-        },
-      ],
-    }, api.pid);
+    const verifyRequest = (path: string): autocannon.Request => ({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => ({ ...req, body: JSON.stringify(challenges[nextChallenge++ % challenges.length]) }),
+    });
+    if (PHASES.has('verifies')) {
+      progress('ideal verifies');
+      await seedIdeal();
+    }
+    const idealVerifies = !PHASES.has('verifies')
+      ? undefined
+      : await run({ url: referenceUrl, connections: CONNECTIONS, duration: OTP_SECONDS, requests: [verifyRequest('/ideal/verify')] }, reference.pid);
+    const idealVerifySummary = idealVerifies && summary('ideal OTP verify (Fastify + pg, one statement, no framework)', idealVerifies);
+    const idealChallengesUsed = nextChallenge;
+    nextChallenge = 0;
+    if (PHASES.has('verifies')) progress('verifies');
+    const verifies = !PHASES.has('verifies')
+      ? undefined
+      : await run({ url, connections: CONNECTIONS, duration: OTP_SECONDS, requests: [verifyRequest('/auth/otp/verify')] }, api.pid);
     const verifySummary = verifies && summary('OTP verifies (right code, new device trusted)', verifies);
+    if (idealChallengesUsed > challenges.length) lines.push(`note: ${idealChallengesUsed - challenges.length} ideal verifies reused a challenge (raise OTP_CHALLENGES)`);
     if (nextChallenge > challenges.length) lines.push(`note: ${nextChallenge - challenges.length} verifies reused a challenge (raise OTP_CHALLENGES)`);
     await pg.end();
 
@@ -378,9 +423,14 @@ async function main(): Promise<void> {
     print(`autocannon: ${CONNECTIONS} connections over loopback; API LOG_LEVEL=warn, libuv thread pool ${apiEnvironment.UV_THREADPOOL_SIZE}\n`);
     if (argonRate !== undefined) print(`raw argon2id verify (19 MiB, t=2, p=1, ${CONNECTIONS} at once, thread pool ${apiEnvironment.UV_THREADPOOL_SIZE}): ${argonRate.toFixed(1)}/s (${argonBefore!.rate.toFixed(1)} before the logins, ${argonAfter!.rate.toFixed(1)} after), CPU per verify ${argonCpuMs!.toFixed(2)} ms`);
     print(`${limit.line}`);
+    if (idealLoginSummary) {
+      print(`${idealLoginSummary.line}`);
+      print(`  ratio to raw argon2: ${(idealLoginSummary.rate / argonRate!).toFixed(2)} (what the target of 0.9 asks of the API, done as tightly as it can be)`);
+    }
     if (loginSummary) {
       print(`${loginSummary.line}`);
-      print(`  ratio to raw argon2: ${(loginSummary.rate / argonRate!).toFixed(2)} (target >= 0.9)`);
+      const toIdeal = idealLoginSummary ? `; to the ideal login: ${(loginSummary.rate / idealLoginSummary.rate).toFixed(2)}` : '';
+      print(`  ratio to raw argon2: ${(loginSummary.rate / argonRate!).toFixed(2)} (target >= 0.9)${toIdeal}`);
       const cpu = logins?.cpu;
       if (cpu && argonCpuMs !== undefined && logins['2xx'] > 0) {
         // Both runs keep the cores busy, so the ratio is about the CPU a login costs against
@@ -392,18 +442,29 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (idealRefreshSummary) {
+      print(`${idealRefreshSummary.line}`);
+      print(`  ratio to the reference: ${(idealRefreshSummary.rate / limit.rate).toFixed(2)}; to the 1,500/s target: ${(idealRefreshSummary.rate / 1500).toFixed(2)}`);
+    }
     if (refreshSummary) {
       print(`${refreshSummary.line}`);
-      print(`  ratio to the reference: ${(refreshSummary.rate / limit.rate).toFixed(2)}; to the 1,500/s target: ${(refreshSummary.rate / 1500).toFixed(2)}`);
+      const toIdeal = idealRefreshSummary ? `; to the ideal refresh: ${(refreshSummary.rate / idealRefreshSummary.rate).toFixed(2)}` : '';
+      print(`  ratio to the reference: ${(refreshSummary.rate / limit.rate).toFixed(2)}${toIdeal}; to the 1,500/s target: ${(refreshSummary.rate / 1500).toFixed(2)}`);
+    }
+    if (idealVerifySummary) {
+      print(`${idealVerifySummary.line}`);
+      print(`  ratio to the reference: ${(idealVerifySummary.rate / limit.rate).toFixed(2)}; to the 1,000/s target: ${(idealVerifySummary.rate / 1000).toFixed(2)}`);
     }
     if (verifySummary) {
       print(`${verifySummary.line}`);
-      print(`  ratio to the reference: ${(verifySummary.rate / limit.rate).toFixed(2)}; to the 1,000/s target: ${(verifySummary.rate / 1000).toFixed(2)}`);
+      const toIdeal = idealVerifySummary ? `; to the ideal verify: ${(verifySummary.rate / idealVerifySummary.rate).toFixed(2)}` : '';
+      print(`  ratio to the reference: ${(verifySummary.rate / limit.rate).toFixed(2)}${toIdeal}; to the 1,000/s target: ${(verifySummary.rate / 1000).toFixed(2)}`);
     }
     print(`API peak RSS: ${peakRss.toFixed(0)} MB (after logins ${rssAfterLogins.toFixed(0)} MB; target <= 250 MB)`);
     for (const line of lines) print(line);
   } finally {
     clearInterval(sampler);
+    await stopReference();
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
     await context.close();
