@@ -191,6 +191,23 @@ describe('password login', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('finds a user who signed up after ten others with their email once a code sent to that email proved it', async () => {
+    const email = `${unique('crowded')}@example.com`;
+    // Sign-up does not verify emails: ten accounts with this address come first.
+    for (let i = 0; i < 10; i++) await signUp(api.http, { email, password: `${GOOD_PASSWORD} but not theirs` });
+    const owner = await signUp(api.http, { email });
+    // The eleventh user of the address: a login by email checks ten users, the others.
+    await api.http.post('/auth/login').send({ login: email, password: GOOD_PASSWORD }).expect(401);
+    // By username the code goes to the address, and typing it proves the address is theirs.
+    const byUsername = await api.http.post('/auth/login').send({ login: owner.username, password: GOOD_PASSWORD }).expect(200);
+    expect(byUsername.body.channel).toBe('email');
+    await api.http.post('/auth/otp/verify').send({ challengeId: byUsername.body.challengeId, code: await codeOf(api, byUsername.body.challengeId), trustDevice: false }).expect(200);
+    const byEmail = await api.http.post('/auth/login').send({ login: email, password: GOOD_PASSWORD }).expect(200);
+    expect(byEmail.body.status).toBe('otp_required');
+    const done = await api.http.post('/auth/otp/verify').send({ challengeId: byEmail.body.challengeId, code: await codeOf(api, byEmail.body.challengeId) }).expect(200);
+    expect(done.body.user.id).toBe(owner.userId);
+  });
+
   it('never stores the password: events hold an argon2id hash only', async () => {
     const password = `${unique('secret-pass-')} long enough`;
     const user = await signUp(api.http, { password });

@@ -1,4 +1,5 @@
 import { AsyncProjectionRunner } from '@latchkey/event-store';
+import { SecretBox } from '@latchkey/security';
 import { auditCaughtUp, builtEntry, codeOf, loginWithCode, runNode, signUp, startApi, testEnvironment, unique, type TestApi } from '@latchkey/testing';
 import { SamlIdpPeer } from '../peers/saml-idp.peer';
 
@@ -106,9 +107,19 @@ describe('projections:rebuild on the identity read models', () => {
     for (let i = 0; i < 100 && (await api.pg.query(`SELECT count(*)::int AS n FROM read.reset_tokens`)).rows[0].n < 8; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    // One link used: its user proved their address (read.users.email_proven_at), which a rebuild must keep.
+    const {
+      rows: [reset],
+    } = await api.pg.query(`SELECT data FROM events WHERE type = 'reset.requested' ORDER BY global_position DESC LIMIT 1`);
+    const { token } = JSON.parse(new SecretBox(api.config.encryptionKeys!).decrypt(reset.data.sealed, reset.data.resetId)) as { token: string };
+    await api.http.post('/auth/password/reset').send({ token, newPassword: 'a proven passphrase' }).expect(204);
     // The audit log is async: let it catch up with the last event first.
     await auditCaughtUp(api);
     const before = await snapshot();
+    // Codes sent by email and the link proved some addresses, not all (the SSO user's, say).
+    const proven = before.users.filter((u) => (u as { email_proven_at: Date | null }).email_proven_at !== null);
+    expect(proven.length).toBeGreaterThan(0);
+    expect(proven.length).toBeLessThan(before.users.length);
     expect(before.audit_log.length).toBeGreaterThan(40);
     expect(before.users).toHaveLength(8);
     expect(before.sso_connection_accounts).toHaveLength(2);

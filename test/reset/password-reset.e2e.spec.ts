@@ -269,3 +269,34 @@ describe('admin reset and invitations', () => {
     await api.http.post('/auth/password/reset').send({ token, newPassword: GOOD_PASSWORD }).expect(400);
   });
 });
+
+describe('an email address signed up by others', () => {
+  it('does not hide the user who proved it: login and forgot-password by email reach them before ten earlier sign-ups', async () => {
+    const email = `${unique('squatted')}@example.com`;
+    // Sign-up does not verify emails: someone signs up ten accounts with this address first
+    // (a login by email checks at most ten users), then the address's owner is invited.
+    for (let i = 0; i < 10; i++) await signUp(api.http, { email, password: `${GOOD_PASSWORD}-not-theirs` });
+    const admin = await signUp(api.http);
+    const bearer = { Authorization: `Bearer ${(await loginWithCode(api, admin)).accessToken}` };
+    const invited = (await api.http.post('/admin/users').set(bearer).send({ email, username: unique('invited') }).expect(201)).body;
+    const invitation = (await waitForMail(email)).find((m) => m.body.text?.includes('/set-password?token='))!;
+    await api.http.post('/auth/password/reset').send({ token: tokenFrom(invitation, 'set-password'), newPassword: GOOD_PASSWORD }).expect(204);
+
+    // The link proved the address: a login by email checks the owner's user first.
+    const login = await api.http.post('/auth/login').send({ login: email, password: GOOD_PASSWORD }).expect(200);
+    expect(login.body.status).toBe('otp_required');
+    const verified = await api.http.post('/auth/otp/verify').send({ challengeId: login.body.challengeId, code: await codeOf(api, login.body.challengeId) }).expect(200);
+    expect(verified.body.user.id).toBe(invited.id);
+
+    // And "forgot your password?" by email sends the owner's user a link too.
+    await api.http.post('/auth/password/forgot').send({ login: email }).expect(202);
+    const deadline = Date.now() + 20_000;
+    let requested = 0;
+    while (requested === 0 && Date.now() < deadline) {
+      const { rows } = await api.pg.query(`SELECT count(*)::int AS n FROM events WHERE type = 'reset.requested' AND data->>'userId' = $1 AND data->>'initiatedBy' = 'self'`, [invited.id]);
+      requested = rows[0].n;
+      if (requested === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(requested).toBe(1);
+  });
+});

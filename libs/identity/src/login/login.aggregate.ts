@@ -394,7 +394,7 @@ export class Login extends EventSourcedAggregate<LoginState> {
     if (this.state.failures >= maxAttempts) return { kind: 'dead' };
     if (now > challenge.expiresAt) return { kind: 'expired' };
     if (matches(challenge.codeHash)) {
-      this.apply(new OtpVerified({ loginId: this.id, userId: this.state.userId!, trustDevice }));
+      this.apply(new OtpVerified({ loginId: this.id, userId: this.state.userId!, trustDevice, channel: challenge.channel }));
       return { kind: 'verified' };
     }
     const attemptsLeft = Math.max(maxAttempts - this.state.failures - 1, 0);

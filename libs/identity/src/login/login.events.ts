@@ -94,7 +94,13 @@ export class OtpResent extends defineEvent('login.otp_resent', z.object(challeng
 
 export class OtpVerified extends defineEvent(
   'login.otp_verified',
-  z.object({ loginId: z.string().uuid(), userId: z.string().uuid(), trustDevice: z.boolean() }),
+  z.object({
+    loginId: z.string().uuid(),
+    userId: z.string().uuid(),
+    trustDevice: z.boolean(),
+    /** Where the right code went: a code verified from an email proves the address. Absent in events written before it existed. */
+    channel: channel.optional(),
+  }),
 ) {}
 
 export class OtpVerificationFailed extends defineEvent(

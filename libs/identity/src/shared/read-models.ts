@@ -88,6 +88,15 @@ export interface SessionRow {
 const enforcesSso = (accountColumn: string) =>
   `EXISTS (SELECT 1 FROM read.sso_connections c WHERE c.account_id = ${accountColumn} AND c.enforce_sso) AS "enforceSso"`;
 
+/**
+ * Which users of an email a bounded lookup reads: those who proved the address (a reset or
+ * invitation link used, a Google/GitHub identity linked by it) before those who did not, then
+ * the oldest. Sign-up does not verify emails, so anyone can sign up accounts with somebody
+ * else's; without this, enough of them made before that person's own user hid it from login
+ * and reset by email. Index `users_email_proven_idx` reads in this order.
+ */
+const BY_EMAIL_ORDER = 'email_proven_at IS NULL, created_at';
+
 const USER_COLUMNS = `id, account_id AS "accountId", email, username, name, phone, locale, roles, web_access AS "webAccess",
   two_factor_channel AS "twoFactorChannel", enabled, password_hash AS "passwordHash", created_at AS "createdAt", version,
   sessions_ended_version AS "sessionsEndedVersion"`;
@@ -125,18 +134,21 @@ export class IdentityReadModels {
     return this.db;
   }
 
-  /** Users in every account with this email, at most `limit` (an email may exist in several accounts). */
+  /**
+   * Users in every account with this email, at most `limit` (an email may exist in several
+   * accounts): those who proved the address first, then the oldest (see `BY_EMAIL_ORDER`).
+   */
   async usersByEmail(normalizedEmail: string, limit: number, sql: Sql = this.db): Promise<UserRow[]> {
-    return sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM read.users WHERE email_normalized = $1 ORDER BY created_at LIMIT $2`, [
+    return sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM read.users WHERE email_normalized = $1 ORDER BY ${BY_EMAIL_ORDER} LIMIT $2`, [
       normalizedEmail,
       limit,
     ]);
   }
 
   /**
-   * The users a password login names (by email: every account's, at most `limit`; by username:
-   * the one), each with its account's SSO rule and the presented device if it is theirs: one
-   * round trip where a login made three.
+   * The users a password login names (by email: every account's, at most `limit`, those who
+   * proved the address first; by username: the one), each with its account's SSO rule and the
+   * presented device if it is theirs: one round trip where a login made three.
    */
   async loginCandidates(
     by: 'email' | 'username',
@@ -149,7 +161,7 @@ export class IdentityReadModels {
       `SELECT u.*, ${enforcesSso('u."accountId"')},
               d.id AS "deviceId", d.revoked_at AS "deviceRevokedAt", d.expires_at AS "deviceExpiresAt"
          FROM (SELECT ${USER_COLUMNS} FROM read.users
-                WHERE ${by === 'email' ? 'email_normalized' : 'username_normalized'} = $1 ORDER BY created_at LIMIT $2) u
+                WHERE ${by === 'email' ? 'email_normalized' : 'username_normalized'} = $1 ORDER BY ${BY_EMAIL_ORDER} LIMIT $2) u
          LEFT JOIN read.devices d ON d.token_hash = $3 AND d.user_id = u.id
         ORDER BY u."createdAt"`,
       [normalizedLogin, limit, deviceTokenHash],

@@ -1,13 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import type { Projection, Sql, StoredEvent } from '@latchkey/event-store';
+import { OtpVerified } from '../login/login.events';
 import { normalizeLogin } from '../shared/contact';
-import { PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
+import { ExternalIdentityLinked, PasswordChanged, UserAccessChanged, UserLockedOut, UserPreferencesChanged, UserRegistered, UserUnlocked } from './user.events';
+
+/** Passwords set through a link sent to the user's email: whoever set them reads that mailbox. */
+const PROVING_PASSWORD_CHANGES: readonly PasswordChanged['data']['via'][] = ['reset', 'invitation'];
 
 /** read.users: everything a login decision reads about a user, including the password hash. */
 @Injectable()
 export class UsersProjector implements Projection {
   readonly name = 'users';
-  readonly handles = [UserRegistered.type, PasswordChanged.type, UserPreferencesChanged.type, UserAccessChanged.type, UserLockedOut.type, UserUnlocked.type];
+  readonly handles = [
+    UserRegistered.type,
+    PasswordChanged.type,
+    UserPreferencesChanged.type,
+    UserAccessChanged.type,
+    UserLockedOut.type,
+    UserUnlocked.type,
+    ExternalIdentityLinked.type,
+    OtpVerified.type,
+  ];
   readonly tables = ['read.users'];
 
   async apply(events: readonly StoredEvent[], sql: Sql): Promise<void> {
@@ -42,11 +55,27 @@ export class UsersProjector implements Projection {
         case PasswordChanged.type: {
           const d = event.data as PasswordChanged['data'];
           // Sessions started on the old password end with it (see sessions_ended_version).
-          await sql.query(`UPDATE read.users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = $4, sessions_ended_version = $4 WHERE id = $1`, [
+          await sql.query(
+            `UPDATE read.users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = $4, sessions_ended_version = $4,
+                    email_proven_at = CASE WHEN $5 THEN coalesce(email_proven_at, $3) ELSE email_proven_at END
+              WHERE id = $1`,
+            [d.userId, d.hash, event.occurredAt, event.version, PROVING_PASSWORD_CHANGES.includes(d.via)],
+          );
+          break;
+        }
+        case OtpVerified.type: {
+          // A right code that went to the user's email: whoever typed it reads that mailbox.
+          const d = event.data as OtpVerified['data'];
+          if (d.channel === 'email') await sql.query(`UPDATE read.users SET email_proven_at = coalesce(email_proven_at, $2) WHERE id = $1`, [d.userId, event.occurredAt]);
+          break;
+        }
+        case ExternalIdentityLinked.type: {
+          // The provider verified the address; it proves the user's own only if it is that one.
+          const d = event.data as ExternalIdentityLinked['data'];
+          await sql.query(`UPDATE read.users SET email_proven_at = coalesce(email_proven_at, $2) WHERE id = $1 AND email_normalized = $3`, [
             d.userId,
-            d.hash,
             event.occurredAt,
-            event.version,
+            normalizeLogin(d.email),
           ]);
           break;
         }
