@@ -30,7 +30,7 @@ import { IdentityModule, Login, OTP_HMAC_PURPOSE, type UserRow } from '@latchkey
 import { API_NODE_FLAGS, PlatformModule, apiNodeEnvironment } from '@latchkey/platform';
 import { SecretBox, SecurityModule, generateOtp } from '@latchkey/security';
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -113,6 +113,17 @@ interface CpuSplit {
   wallMs: number;
 }
 
+/** Sends SIGTERM and waits for the exit, unless the process has ended already (by itself or by a signal). */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Runs just before each measured run (after its warm-up): a CHECKPOINT, so that no run writes another's dirty pages. */
+let beforeMeasuring: () => Promise<void> = async () => {};
+
 /** Autocannon run, with the CPU it cost: the server under test, PostgreSQL, this process (autocannon), the whole machine. */
 async function run(options: autocannon.Options, serverPid?: number): Promise<autocannon.Result & { cpu?: CpuSplit }> {
   // Unmeasured, the same requests first: a server that has run for a while has its hot paths
@@ -126,6 +137,7 @@ async function run(options: autocannon.Options, serverPid?: number): Promise<aut
     // included) before the measured run starts.
     await new Promise((r) => setTimeout(r, 1000));
   }
+  if (serverPid) await beforeMeasuring();
   const before = serverPid ? { server: processStat(serverPid), threads: threadSplit(serverPid), self: process.cpuUsage(), at: Date.now(), ...machineCpuMs() } : undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(options, (error, r) => (error ? reject(error) : resolve(r)));
@@ -224,6 +236,9 @@ async function main(): Promise<void> {
     }
     const pg = new Client({ connectionString: databaseUrl });
     await pg.connect();
+    beforeMeasuring = async () => {
+      await pg.query('CHECKPOINT');
+    };
     const box = new SecretBox(config.encryptionKeys!);
 
     // Users with a trusted device and a session each.
@@ -247,21 +262,19 @@ async function main(): Promise<void> {
     // 0. The physical limit of a state-changing request: HTTP + one durable transaction, no framework.
     // The same process serves the ideal refresh and login (bench/reference-server.ts) later on.
     const referencePort = await freePort();
-    const reference = spawn(process.execPath, [join(__dirname, 'reference-server.js')], {
+    // Started as the API is (environment and Node flags), so that the ideal login's hashes run
+    // with the API's thread pool and allocator settings.
+    const reference = spawn(process.execPath, [...API_NODE_FLAGS, join(__dirname, 'reference-server.js')], {
       env: {
-        PATH: env.PATH ?? '',
+        ...apiEnvironment,
         REFERENCE_DATABASE_URL: databaseUrl,
         REFERENCE_REDIS_URL: base.redis.url,
         REFERENCE_PORT: String(referencePort),
         REFERENCE_ENCRYPTION_KEYS: childEnv.ENCRYPTION_KEYS,
-        UV_THREADPOOL_SIZE: apiEnvironment.UV_THREADPOOL_SIZE ?? '',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    stopReference = async () => {
-      reference.kill('SIGTERM');
-      if (reference.exitCode === null) await new Promise((r) => reference.once('exit', r));
-    };
+    stopReference = () => stop(reference);
     const referenceUrl = `http://127.0.0.1:${referencePort}`;
     for (let i = 0; i < 50; i++) {
       try {
@@ -280,10 +293,10 @@ async function main(): Promise<void> {
       duration: 10,
     }, reference.pid);
     const limit = summary('reference: HTTP + one durable transaction (Fastify + pg, no framework)', referenceRun);
-    /** The ideal server works on copies of the API's read models as they are now. */
-    const seedIdeal = async () => {
-      const response = await fetch(`${referenceUrl}/ideal/seed`, { method: 'POST' });
-      if (!response.ok) throw new Error(`seeding the ideal server: ${response.status} ${await response.text()}`);
+    /** The ideal server works on copies of the API's read models as they are now, dropped after its run. */
+    const ideal = async (step: 'seed' | 'drop') => {
+      const response = await fetch(`${referenceUrl}/ideal/${step}`, { method: 'POST' });
+      if (!response.ok) throw new Error(`ideal server, ${step}: ${response.status} ${await response.text()}`);
     };
 
     // 2. Logins from trusted devices: the ideal server's first, then the API's.
@@ -299,11 +312,12 @@ async function main(): Promise<void> {
     });
     if (PHASES.has('logins')) {
       progress('ideal logins');
-      await seedIdeal();
+      await ideal('seed');
     }
     const idealLogins = !PHASES.has('logins')
       ? undefined
       : await run({ url: referenceUrl, connections: CONNECTIONS, duration: LOGIN_SECONDS, requests: [loginRequest('/ideal/login')] }, reference.pid);
+    if (idealLogins) await ideal('drop');
     const idealLoginSummary = idealLogins && summary('ideal password login (Fastify + pg + Redis, one round trip per step, no framework)', idealLogins);
     if (PHASES.has('logins')) progress('logins');
     const logins = !PHASES.has('logins') ? undefined : await run({
@@ -339,11 +353,12 @@ async function main(): Promise<void> {
     // The ideal server's copy of the sessions takes the same tokens, in its own tables.
     if (PHASES.has('refreshes')) {
       progress('ideal refreshes');
-      await seedIdeal();
+      await ideal('seed');
     }
     const idealRefreshes = !PHASES.has('refreshes')
       ? undefined
       : await run({ url: referenceUrl, connections: CONNECTIONS, duration: REFRESH_SECONDS, requests: [refreshRequest('/ideal/refresh', [...pool])] }, reference.pid);
+    if (idealRefreshes) await ideal('drop');
     const idealRefreshSummary = idealRefreshes && summary('ideal token refresh (Fastify + pg, one statement, no framework)', idealRefreshes);
     if (PHASES.has('refreshes')) progress('refreshes');
     const refreshes = !PHASES.has('refreshes')
@@ -396,11 +411,12 @@ async function main(): Promise<void> {
     });
     if (PHASES.has('verifies')) {
       progress('ideal verifies');
-      await seedIdeal();
+      await ideal('seed');
     }
     const idealVerifies = !PHASES.has('verifies')
       ? undefined
       : await run({ url: referenceUrl, connections: CONNECTIONS, duration: OTP_SECONDS, requests: [verifyRequest('/ideal/verify')] }, reference.pid);
+    if (idealVerifies) await ideal('drop');
     const idealVerifySummary = idealVerifies && summary('ideal OTP verify (Fastify + pg, one statement, no framework)', idealVerifies);
     const idealChallengesUsed = nextChallenge;
     nextChallenge = 0;
@@ -465,8 +481,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await stopReference();
-    api.kill('SIGTERM');
-    await new Promise((r) => api.once('exit', r));
+    await stop(api);
     await context.close();
     const admin = new URL(databaseUrl);
     admin.pathname = '/postgres';

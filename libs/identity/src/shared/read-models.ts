@@ -90,7 +90,8 @@ const enforcesSso = (accountColumn: string) =>
 
 /**
  * Which users of an email a bounded lookup reads: those who proved the address (a reset or
- * invitation link used, a Google/GitHub identity linked by it) before those who did not, then
+ * invitation link used, a code sent to it verified, a Google/GitHub identity linked by it)
+ * before those who did not, then
  * the oldest. Sign-up does not verify emails, so anyone can sign up accounts with somebody
  * else's; without this, enough of them made before that person's own user hid it from login
  * and reset by email. Index `users_email_proven_idx` reads in this order.
@@ -173,10 +174,10 @@ export class IdentityReadModels {
     }));
   }
 
-  /** Users with this email in any of these accounts (an SSO connection's accounts). */
+  /** Users with this email in any of these accounts (an SSO connection's accounts), in `BY_EMAIL_ORDER`. */
   async usersByEmailIn(normalizedEmail: string, accountIds: string[], sql: Sql = this.db): Promise<UserRow[]> {
     return sql.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM read.users WHERE email_normalized = $1 AND account_id = ANY($2::uuid[]) ORDER BY created_at`,
+      `SELECT ${USER_COLUMNS} FROM read.users WHERE email_normalized = $1 AND account_id = ANY($2::uuid[]) ORDER BY ${BY_EMAIL_ORDER}`,
       [normalizedEmail, accountIds],
     );
   }

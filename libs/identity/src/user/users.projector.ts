@@ -66,13 +66,14 @@ export class UsersProjector implements Projection {
         case OtpVerified.type: {
           // A right code that went to the user's email: whoever typed it reads that mailbox.
           const d = event.data as OtpVerified['data'];
-          if (d.channel === 'email') await sql.query(`UPDATE read.users SET email_proven_at = coalesce(email_proven_at, $2) WHERE id = $1`, [d.userId, event.occurredAt]);
+          // Only the first time: a row untouched is a row not rewritten nor locked until the commit.
+          if (d.channel === 'email') await sql.query(`UPDATE read.users SET email_proven_at = $2 WHERE id = $1 AND email_proven_at IS NULL`, [d.userId, event.occurredAt]);
           break;
         }
         case ExternalIdentityLinked.type: {
           // The provider verified the address; it proves the user's own only if it is that one.
           const d = event.data as ExternalIdentityLinked['data'];
-          await sql.query(`UPDATE read.users SET email_proven_at = coalesce(email_proven_at, $2) WHERE id = $1 AND email_normalized = $3`, [
+          await sql.query(`UPDATE read.users SET email_proven_at = $2 WHERE id = $1 AND email_normalized = $3 AND email_proven_at IS NULL`, [
             d.userId,
             event.occurredAt,
             normalizeLogin(d.email),
