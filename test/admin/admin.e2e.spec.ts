@@ -150,6 +150,7 @@ describe("a user's sessions", () => {
     const first = await loginWithCode(api, member);
     const second = await loginWithCode(api, member, { trustDevice: false });
     const listed = (await api.http.get(`/admin/users/${member.id}/sessions`).set(bearer(token)).expect(200)).body.items;
+    expect((await api.http.get(`/admin/users/${member.id}/sessions?cursor=zzz`).set(bearer(token)).expect(400)).body.errors).toEqual([{ field: 'cursor', message: 'cursor is not valid' }]);
     expect(listed).toHaveLength(2);
     // The admin's own session is not among the member's: none is "current".
     expect(listed.every((s: { current: boolean }) => !s.current)).toBe(true);

@@ -258,6 +258,9 @@ describe('the signed-in user', () => {
     // The logged-out session is not there; the laptop's is the current one and names its trusted device.
     expect(listed.body.nextCursor).toBeNull();
     expect(listed.body.items).toHaveLength(2);
+    // One page holds them all, so no cursor is one this list gave.
+    const cursor = await api.http.get('/auth/me/sessions?cursor=zzz').set(bearer(laptop.accessToken)).expect(400);
+    expect(cursor.body).toMatchObject({ type: '/problems/validation', errors: [{ field: 'cursor' }] });
     const mine = listed.body.items.find((s: { current: boolean }) => s.current);
     const other = listed.body.items.find((s: { current: boolean }) => !s.current);
     expect(mine).toMatchObject({ method: 'password', device: { id: expect.any(String) }, startedAt: expect.any(String), lastActiveAt: expect.any(String), expiresAt: expect.any(String) });

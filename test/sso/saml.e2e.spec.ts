@@ -108,7 +108,15 @@ describe('SP metadata and SP-initiated requests', () => {
     const redirect = await api.http.get(`/login/saml/${connection.identifier}`).expect(302);
     const tampered = redirect.headers.location.replace(/Signature=[^&]+/, (s: string) => `${s.slice(0, -6)}AAAAAA`);
     await expect(idp.parseRequest(tampered)).rejects.toBeTruthy();
-    await api.http.get('/login/saml/unknown-identifier/').expect(404);
+    // An unknown identifier is an unknown id on each of a connection's public URLs.
+    for (const response of [
+      await api.http.get('/login/saml/unknown-identifier/'),
+      await api.http.get('/auth/saml/unknown-identifier/metadata'),
+      await api.http.post('/auth/saml/unknown-identifier/acs').set('Accept', 'application/json').type('form').send({ SAMLResponse: 'x' }),
+    ]) {
+      expect(response.status).toBe(404);
+      expect(response.body.type).toBe('/problems/not-found');
+    }
   });
 });
 
@@ -584,6 +592,9 @@ describe('admin of SSO connections', () => {
     const body = { identifier: unique('adm'), idpEntityId: idp.entityId, idpSsoUrl: `${idp.url}/sso` };
     const bad = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({ ...body, idpCertificate: 'not a certificate' }).expect(400);
     expect(bad.body.type).toBe('/problems/validation');
+    // An empty request lists every missing setting at once, the certificate too.
+    const empty = await api.http.post('/admin/sso-connections').set(bearer(owner.token)).send({}).expect(400);
+    expect(empty.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['identifier', 'idpCertificate', 'idpEntityId', 'idpSsoUrl']);
     // Each required setting missing (or null) is a field error, not a failure further in.
     for (const field of ['identifier', 'idpEntityId', 'idpSsoUrl'] as const) {
       for (const value of [undefined, null, '']) {

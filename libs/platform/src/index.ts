@@ -11,7 +11,7 @@ export {
   type ProblemType,
 } from './http/problem';
 export { ProblemFilter, sendProblem, toProblem } from './http/problem.filter';
-export { createValidationPipe, fieldErrors, MaxUnits, OptionalField, Uuid } from './http/validation';
+export { createValidationPipe, fieldErrors, MaxUnits, OptionalField, RequiredOneOf, Uuid } from './http/validation';
 export { PinoNestLogger, SECRET_FIELDS, createCommandLogger, createLogger, redactUrl, scrubSecrets } from './logging';
 export { configureHttpApp, createHttpApp, type HttpApp } from './bootstrap';
 export { createHttpAdapter, installHttpHooks } from './http/fastify';

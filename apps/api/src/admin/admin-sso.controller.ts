@@ -16,6 +16,7 @@ import {
   type SsoConnectionRow,
 } from '@latchkey/identity';
 import { RequestValidationError } from '@latchkey/platform';
+import { refuseCursor } from '../single-page';
 import { AccessTokenGuard } from '../auth/access-token/access-token.guard';
 import { CurrentPrincipal, type Principal } from '../auth/access-token/principal';
 import { ApiProblems } from '../auth/openapi';
@@ -57,8 +58,7 @@ export class AdminSsoController {
   @ApiOkResponse({ type: SsoConnectionListDoc })
   @ApiProblems(400, 401, 403)
   async list(@CurrentPrincipal() admin: Principal, @Query('cursor') cursor?: string): Promise<{ items: SsoConnectionView[]; nextCursor: null }> {
-    // One page holds them all; no cursor is ever issued, so any cursor is not one of ours.
-    if (cursor !== undefined) throw new RequestValidationError([{ field: 'cursor', message: 'cursor is not valid' }]);
+    refuseCursor(cursor);
     const rows = await this.connections.visibleTo(admin.accountId);
     return { items: rows.map((row) => this.view(row, admin.accountId)), nextCursor: null };
   }

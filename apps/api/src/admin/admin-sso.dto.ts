@@ -1,4 +1,4 @@
-import { MaxUnits, OptionalField, Uuid } from '@latchkey/platform';
+import { MaxUnits, OptionalField, RequiredOneOf, Uuid } from '@latchkey/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, IsUrl, Length, Matches } from 'class-validator';
 import { HttpsUnlessLocal, IsPemCertificate } from '../formats';
@@ -109,8 +109,12 @@ export class UpdateSsoConnectionDto extends SsoConnectionSettingsDto {
   idpSsoUrl?: string;
 }
 
-/** POST: identifier, idpEntityId and idpSsoUrl required (and a certificate, checked by the controller). */
+/** POST: identifier, idpEntityId, idpSsoUrl and a certificate required. */
 export class CreateSsoConnectionDto extends SsoConnectionSettingsDto {
+  /** Not a field: a certificate must come, as `idpCertificate` or `idpCertificates`. */
+  @RequiredOneOf(['idpCertificate', 'idpCertificates'], 'idpCertificate is required')
+  private readonly certificateGiven?: never;
+
   @ApiProperty({ example: 'contoso', description: 'URL-safe, unique: /login/saml/<identifier>/' })
   @identifierRule()
   identifier!: string;

@@ -23,6 +23,7 @@ import { ApiProblems } from '../auth/openapi';
 import { uuidParam } from '../auth/uuid-param';
 import { AdminGuard } from './admin.guard';
 import { CreateUserDto, ListUsersQuery, UpdateUserDto } from './admin.dto';
+import { refuseCursor } from '../single-page';
 import { adminUserView, type AdminUserView } from './admin-user.view';
 import { AdminUserDoc, DeviceDoc, HistoryItemDoc, SessionPageDoc, UserPageDoc } from './admin.docs';
 
@@ -128,8 +129,9 @@ export class AdminUsersController {
   @Get(':id/sessions')
   @ApiOperation({ summary: 'Where the user is signed in: their sessions that still work, most recently used first' })
   @ApiOkResponse({ type: SessionPageDoc })
-  @ApiProblems(401, 403, 404)
-  async sessions(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string): Promise<{ items: SessionView[]; nextCursor: null }> {
+  @ApiProblems(400, 401, 403, 404)
+  async sessions(@CurrentPrincipal() admin: Principal, @Param('id', uuidParam()) id: string, @Query('cursor') cursor?: string): Promise<{ items: SessionView[]; nextCursor: null }> {
+    refuseCursor(cursor);
     await this.user(admin, id);
     return { items: await this.queryBus.execute(new ListSessionsQuery(id, admin.sessionId)), nextCursor: null };
   }

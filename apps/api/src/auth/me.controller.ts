@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -24,6 +24,7 @@ import { ChangePasswordDto, ReauthenticateDto, UpdateMeDto } from './dto/auth.dt
 import { clientContext } from './client-context';
 import { ApiLoginResult, ApiProblems } from './openapi';
 import { uuidParam } from './uuid-param';
+import { refuseCursor } from '../single-page';
 
 @ApiTags('me')
 @ApiBearerAuth()
@@ -104,8 +105,9 @@ export class MeController {
     description:
       '{items: [{id, method, startedAt, lastActiveAt, expiresAt, device: {id, name, userAgent} | null, current}], nextCursor: null} (all of them: a user has few); `current` marks the session of the token that asks.',
   })
-  @ApiProblems(401)
-  async sessions(@CurrentPrincipal() principal: Principal): Promise<{ items: SessionView[]; nextCursor: null }> {
+  @ApiProblems(400, 401)
+  async sessions(@CurrentPrincipal() principal: Principal, @Query('cursor') cursor?: string): Promise<{ items: SessionView[]; nextCursor: null }> {
+    refuseCursor(cursor);
     return { items: await this.queries.execute(new ListSessionsQuery(principal.userId, principal.sessionId)), nextCursor: null };
   }
 

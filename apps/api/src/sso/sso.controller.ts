@@ -68,7 +68,8 @@ export class SsoController {
   })
   @ApiProblems(404)
   async start(@Param('identifier') identifier: string, @Query() query: StartQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
-    const connection = await this.connection(identifier, new SsoNotConfiguredError());
+    // An unknown identifier is an unknown id, as for the connection's metadata and ACS.
+    const connection = await this.connection(identifier, new NotFoundError());
     const browser = markBrowser(req, res);
     const url = await this.saml.authorizeUrl(connection, { deviceToken: clientContext(req).deviceToken, locale: query.locale, browser });
     await res.header('Cache-Control', 'no-store').redirect(url, 302);

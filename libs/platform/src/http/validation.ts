@@ -16,9 +16,11 @@ const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isAr
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
-    const field = parent ? `${parent}.${error.property}` : error.property;
     const failed = Object.entries(error.constraints ?? {});
     const chosen = failed.find(([check]) => TYPE_CHECKS.has(check)) ?? failed.find(([check]) => check === 'maxUnits') ?? failed[0];
+    // A check about another field (see `RequiredOneOf`) names that field.
+    const property = (chosen && (error.contexts?.[chosen[0]] as { field?: string } | undefined)?.field) ?? error.property;
+    const field = parent ? `${parent}.${property}` : property;
     if (chosen) out.push({ field, message: chosen[1] });
     if (error.children?.length) out.push(...fieldErrors(error.children, field));
   }
@@ -80,5 +82,24 @@ export function Uuid(options?: { each?: boolean }): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }: { value: unknown }) => (options?.each && Array.isArray(value) ? value.map(lower) : lower(value))),
     IsUUID('all', options),
+  );
+}
+
+/**
+ * On a property that is not a request field: fails unless at least one of `fields` came, and
+ * is reported as the first of them (`{field: fields[0], message}`) with the request's other
+ * mistakes. A missing field that may be replaced by another cannot be checked on itself: its
+ * `OptionalField` skips every check when it is absent.
+ */
+export function RequiredOneOf(fields: readonly [string, ...string[]], message: string): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'requiredOneOf',
+      validator: {
+        validate: (_value, args) => fields.some((field) => (args?.object as Record<string, unknown>)[field] !== undefined),
+        defaultMessage: () => message,
+      },
+    },
+    { context: { field: fields[0] } },
   );
 }
