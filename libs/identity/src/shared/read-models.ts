@@ -91,10 +91,9 @@ const enforcesSso = (accountColumn: string) =>
 /**
  * Which users of an email a bounded lookup reads: those who proved the address (a reset or
  * invitation link used, a code sent to it verified, a Google/GitHub identity linked by it)
- * before those who did not, then
- * the oldest. Sign-up does not verify emails, so anyone can sign up accounts with somebody
- * else's; without this, enough of them made before that person's own user hid it from login
- * and reset by email. Index `users_email_proven_idx` reads in this order.
+ * before those who did not, then the oldest. Sign-up does not verify emails, so anyone can sign
+ * up accounts with somebody else's; without this, enough of them made before that person's own
+ * user hid it from login and reset by email. Index `users_email_proven_idx` reads in this order.
  */
 const BY_EMAIL_ORDER = 'email_proven_at IS NULL, created_at';
 
