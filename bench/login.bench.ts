@@ -293,10 +293,21 @@ async function main(): Promise<void> {
       duration: 10,
     }, reference.pid);
     const limit = summary('reference: HTTP + one durable transaction (Fastify + pg, no framework)', referenceRun);
-    /** The ideal server works on copies of the API's read models as they are now, dropped after its run. */
     const ideal = async (step: 'seed' | 'drop') => {
       const response = await fetch(`${referenceUrl}/ideal/${step}`, { method: 'POST' });
       if (!response.ok) throw new Error(`ideal server, ${step}: ${response.status} ${await response.text()}`);
+    };
+    /**
+     * One phase's ideal run, just before the API's: on copies of the API's read models as they
+     * are now, dropped after the run. Nothing when the phase is not run.
+     */
+    const idealRun = async (phase: string, duration: number, request: autocannon.Request, name: string) => {
+      if (!PHASES.has(phase)) return undefined;
+      progress(`ideal ${phase}`);
+      await ideal('seed');
+      const result = await run({ url: referenceUrl, connections: CONNECTIONS, duration, requests: [request] }, reference.pid);
+      await ideal('drop');
+      return summary(name, result);
     };
 
     // 2. Logins from trusted devices: the ideal server's first, then the API's.
@@ -310,15 +321,7 @@ async function main(): Promise<void> {
         return { ...req, body: JSON.stringify({ login: user.email, password: PASSWORD, deviceToken: user.deviceToken }) };
       },
     });
-    if (PHASES.has('logins')) {
-      progress('ideal logins');
-      await ideal('seed');
-    }
-    const idealLogins = !PHASES.has('logins')
-      ? undefined
-      : await run({ url: referenceUrl, connections: CONNECTIONS, duration: LOGIN_SECONDS, requests: [loginRequest('/ideal/login')] }, reference.pid);
-    if (idealLogins) await ideal('drop');
-    const idealLoginSummary = idealLogins && summary('ideal password login (Fastify + pg + Redis, one round trip per step, no framework)', idealLogins);
+    const idealLoginSummary = await idealRun('logins', LOGIN_SECONDS, loginRequest('/ideal/login'), 'ideal password login (Fastify + pg + Redis, one round trip per step, no framework)');
     if (PHASES.has('logins')) progress('logins');
     const logins = !PHASES.has('logins') ? undefined : await run({
       url,
@@ -351,15 +354,7 @@ async function main(): Promise<void> {
       },
     });
     // The ideal server's copy of the sessions takes the same tokens, in its own tables.
-    if (PHASES.has('refreshes')) {
-      progress('ideal refreshes');
-      await ideal('seed');
-    }
-    const idealRefreshes = !PHASES.has('refreshes')
-      ? undefined
-      : await run({ url: referenceUrl, connections: CONNECTIONS, duration: REFRESH_SECONDS, requests: [refreshRequest('/ideal/refresh', [...pool])] }, reference.pid);
-    if (idealRefreshes) await ideal('drop');
-    const idealRefreshSummary = idealRefreshes && summary('ideal token refresh (Fastify + pg, one statement, no framework)', idealRefreshes);
+    const idealRefreshSummary = await idealRun('refreshes', REFRESH_SECONDS, refreshRequest('/ideal/refresh', [...pool]), 'ideal token refresh (Fastify + pg, one statement, no framework)');
     if (PHASES.has('refreshes')) progress('refreshes');
     const refreshes = !PHASES.has('refreshes')
       ? undefined
@@ -409,15 +404,7 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json' },
       setupRequest: (req) => ({ ...req, body: JSON.stringify(challenges[nextChallenge++ % challenges.length]) }),
     });
-    if (PHASES.has('verifies')) {
-      progress('ideal verifies');
-      await ideal('seed');
-    }
-    const idealVerifies = !PHASES.has('verifies')
-      ? undefined
-      : await run({ url: referenceUrl, connections: CONNECTIONS, duration: OTP_SECONDS, requests: [verifyRequest('/ideal/verify')] }, reference.pid);
-    if (idealVerifies) await ideal('drop');
-    const idealVerifySummary = idealVerifies && summary('ideal OTP verify (Fastify + pg, one statement, no framework)', idealVerifies);
+    const idealVerifySummary = await idealRun('verifies', OTP_SECONDS, verifyRequest('/ideal/verify'), 'ideal OTP verify (Fastify + pg, one statement, no framework)');
     const idealChallengesUsed = nextChallenge;
     nextChallenge = 0;
     if (PHASES.has('verifies')) progress('verifies');

@@ -69,6 +69,7 @@ export class AdminSsoController {
   @ApiProblems(400, 401, 403, 409)
   async create(@CurrentPrincipal() admin: Principal, @Body() body: CreateSsoConnectionDto): Promise<SsoConnectionView> {
     const certificates = certificatesOf(body);
+    // The DTO already refused a request without one (RequiredOneOf); this narrows the type.
     if (!certificates) throw new InvalidCertificateError({ errors: [{ field: 'idpCertificate', message: 'idpCertificate is required' }] });
     const settings: ConnectionInput = {
       identifier: body.identifier,

@@ -57,9 +57,9 @@ export class UsersProjector implements Projection {
           // Sessions started on the old password end with it (see sessions_ended_version).
           await sql.query(
             `UPDATE read.users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = $4, sessions_ended_version = $4,
-                    email_proven_at = CASE WHEN $5 THEN coalesce(email_proven_at, $3) ELSE email_proven_at END
+                    email_proven_at = coalesce(email_proven_at, $5)
               WHERE id = $1`,
-            [d.userId, d.hash, event.occurredAt, event.version, PROVING_PASSWORD_CHANGES.includes(d.via)],
+            [d.userId, d.hash, event.occurredAt, event.version, PROVING_PASSWORD_CHANGES.includes(d.via) ? event.occurredAt : null],
           );
           break;
         }
